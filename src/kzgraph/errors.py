@@ -1,0 +1,108 @@
+"""Typed errors: every failure a user can cause is a ``KzgraphError``.
+
+Library code raises these and never prints or exits; ``cli.py`` turns them into a
+one-line ``Error: ...`` on stderr and an exit code.  ``str(error)`` is that line
+without the ``Error:`` prefix: ``path:line:col: message`` when a position is known.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class KzgraphError(Exception):
+    """Base class. ``exit_code`` 2 means "could not answer"; 1 means "the answer is no"."""
+
+    exit_code = 2
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | Path | None = None,
+        line: int | None = None,
+        col: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = str(path) if path is not None else None
+        self.line = line
+        self.col = col
+        self.hint = hint
+
+    def location(self) -> str:
+        parts = [p for p in (self.path, self.line, self.col) if p is not None]
+        return ":".join(str(p) for p in parts)
+
+    def __str__(self) -> str:
+        where = self.location()
+        return f"{where}: {self.message}" if where else self.message
+
+
+class InputError(KzgraphError):
+    """A file or directory is missing, unreadable, binary or not UTF-8."""
+
+
+class ParseError(KzgraphError):
+    """A Turtle (or other RDF) file has a syntax error."""
+
+
+class InconsistencyError(KzgraphError):
+    """OWL RL reasoning found the data inconsistent (e.g. a member of disjoint classes)."""
+
+    exit_code = 1
+
+    def __init__(
+        self, message: str, *, nodes: tuple[str, ...] = (), messages: tuple[str, ...] = ()
+    ):
+        super().__init__(message)
+        self.nodes = nodes
+        self.messages = messages
+
+
+class QueryHeaderError(KzgraphError):
+    """A saved query's ``#+`` YAML header is malformed or disagrees with its text."""
+
+
+class UnknownQueryError(KzgraphError):
+    """No saved query has that name."""
+
+    def __init__(self, name: str, suggestions: list[str]):
+        hint = f"did you mean: {', '.join(suggestions)}?" if suggestions else None
+        super().__init__(f"no saved query named {name!r}", hint=hint)
+        self.name = name
+        self.suggestions = suggestions
+
+
+class ParameterError(KzgraphError):
+    """A query parameter is unknown, missing or of the wrong type."""
+
+
+class QuerySyntaxError(KzgraphError):
+    """The SPARQL text does not parse."""
+
+
+class TermNotFoundError(KzgraphError):
+    """``describe`` found no resource for the term."""
+
+    def __init__(self, term: str, suggestions: list[str]):
+        hint = f"did you mean: {'; '.join(suggestions)}?" if suggestions else None
+        super().__init__(f"no resource matches {term!r}", hint=hint)
+        self.suggestions = suggestions
+
+
+class AmbiguousTermError(KzgraphError):
+    """``describe`` found several resources for a label."""
+
+    def __init__(self, term: str, candidates: list[tuple[str, str]]):
+        lines = "; ".join(f"{label} <{iri}>" for label, iri in candidates)
+        super().__init__(
+            f"{term!r} matches {len(candidates)} resources: {lines}",
+            hint="give the full IRI or a prefixed name",
+        )
+        self.candidates = candidates
+
+
+class CacheError(KzgraphError):
+    """The cache directory cannot be created or written."""

@@ -1,0 +1,119 @@
+"""Parse Turtle files with rdflib, remembering which file defined each subject.
+
+Errors a user can cause become typed errors with a ``path:line:col`` location:
+a missing or unreadable file, a binary or non-UTF-8 file, a Turtle syntax error
+(an undefined prefix names the prefix).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kzgraph.errors import InputError, ParseError
+from kzgraph.project import display_path
+
+if TYPE_CHECKING:
+    from rdflib import Graph
+
+
+@dataclass(frozen=True)
+class LoadedGraph:
+    """The union of some Turtle files and where each subject IRI was defined."""
+
+    graph: Graph
+    files: tuple[Path, ...]
+    #: subject IRI -> the files (in load order) that have triples about it
+    sources: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def source_of(self, iri: str) -> str | None:
+        files = self.sources.get(iri)
+        return files[0] if files else None
+
+
+def read_text(path: Path) -> str:
+    """Read a UTF-8 text file, with an error that says what is wrong with it."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError("no such file", path=display_path(path)) from None
+    except IsADirectoryError:
+        raise InputError("is a directory, not a file", path=display_path(path)) from None
+    except OSError as exc:
+        raise InputError(
+            f"cannot read file: {exc.strerror or exc}", path=display_path(path)
+        ) from None
+    if b"\0" in raw:
+        raise InputError("binary file, not Turtle text", path=display_path(path))
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise InputError(
+            f"not UTF-8 text (byte 0x{raw[exc.start]:02x})",
+            path=display_path(path),
+            line=line,
+            col=col,
+        ) from None
+
+
+_UNBOUND = re.compile(r'Prefix "([^"]*)" not bound')
+
+
+def _syntax_error(path: Path, exc: Exception) -> ParseError:
+    text_b: bytes = getattr(exc, "_str", b"")
+    index: int = getattr(exc, "_i", 0)
+    why: str = getattr(exc, "_why", str(exc))
+    text = text_b.decode("utf-8", "replace")
+    line = text.count("\n", 0, index) + 1
+    col = index - (text.rfind("\n", 0, index) + 1) + 1
+    unbound = _UNBOUND.search(why)
+    if unbound:
+        why = f"undefined prefix '{unbound.group(1)}' (add an @prefix line)"
+    return ParseError(why, path=display_path(path), line=line, col=col)
+
+
+def parse_turtle(path: Path, graph: Graph | None = None) -> Graph:
+    """Parse one Turtle file into ``graph`` (a new graph when None)."""
+    from rdflib import Graph
+    from rdflib.plugins.parsers.notation3 import BadSyntax
+
+    text = read_text(path)
+    target = Graph() if graph is None else graph
+    try:
+        target.parse(data=text, format="turtle", publicID=path.resolve().as_uri())
+    except BadSyntax as exc:
+        raise _syntax_error(path, exc) from None
+    except (ValueError, TypeError, SyntaxError) as exc:
+        raise ParseError(f"invalid Turtle: {exc}", path=display_path(path)) from None
+    return target
+
+
+def load_graph(paths: Iterable[Path]) -> LoadedGraph:
+    """Parse every file into one new graph; remember the files defining each subject."""
+    from rdflib import Graph, URIRef
+
+    from kzgraph.namespaces import PREFIXES
+
+    combined = Graph(bind_namespaces="none")
+    for prefix, ns in PREFIXES.items():
+        combined.bind(prefix, ns)
+    sources: dict[str, list[str]] = {}
+    files = tuple(paths)
+    for path in files:
+        part = parse_turtle(path)
+        label = display_path(path)
+        for subject in set(part.subjects()):
+            if isinstance(subject, URIRef):
+                owners = sources.setdefault(str(subject), [])
+                if label not in owners:
+                    owners.append(label)
+        for triple in part:
+            combined.add(triple)
+    return LoadedGraph(
+        graph=combined, files=files, sources={k: tuple(v) for k, v in sources.items()}
+    )

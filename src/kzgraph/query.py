@@ -1,0 +1,486 @@
+"""Saved and ad-hoc SPARQL: the catalog, typed parameters, and two engines.
+
+The catalog (``queries/*.rq`` with a ``#+`` YAML header) is read without importing
+rdflib, so ``kzgraph queries`` stays fast.  Parameters become RDF terms and are
+bound by a ``VALUES`` block (see :mod:`kzgraph.sparql_text`); their values are never
+pasted into the query text.
+
+Engines: :class:`OxigraphEngine` (default: loads the cached N-Triples into an
+in-memory pyoxigraph store, ~10x faster to start than rdflib) and
+:class:`RdflibEngine` (the reference, used to cross-check results).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import difflib
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kzgraph.errors import (
+    ParameterError,
+    QueryHeaderError,
+    QuerySyntaxError,
+    UnknownQueryError,
+)
+from kzgraph.project import display_path
+from kzgraph.sparql_text import (
+    declared_prefixes,
+    dollar_variables,
+    params_outside_where,
+    query_form,
+    with_values,
+)
+from kzgraph.terms import (
+    IRI,
+    LABEL_PREDICATES,
+    XSD,
+    BNode,
+    Literal,
+    Term,
+    from_oxigraph,
+    from_rdflib,
+    pick_label,
+    valid_iri,
+)
+
+PARAM_TYPES = ("date", "gYear", "string", "iri", "integer", "lang")
+SEVERITIES = ("error", "warning")
+
+# --------------------------------------------------------------------------- catalog
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: str
+    default: str | None = None
+    description: str = ""
+    example: str | None = None
+
+
+@dataclass(frozen=True)
+class SavedQuery:
+    name: str
+    path: Path
+    title: str
+    description: str
+    params: tuple[Param, ...]
+    text: str
+    severity: str | None = None  # checks only
+    fix: str | None = None  # checks only
+
+    def param(self, name: str) -> Param | None:
+        return next((p for p in self.params if p.name == name), None)
+
+
+def _header(path: Path, text: str) -> tuple[str, int]:
+    lines, first = [], 0
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.startswith("#+"):
+            first = first or number
+            lines.append(line[3:] if line.startswith("#+ ") else line[2:])
+        elif lines or (line.strip() and not line.lstrip().startswith("#")):
+            break
+    if not lines:
+        raise QueryHeaderError("no '#+ ' YAML header (needs at least '#+ title: ...')", path=path)
+    return "\n".join(lines), first
+
+
+def parse_saved_query(path: Path, *, check: bool = False) -> SavedQuery:
+    """Read one ``.rq`` file and validate its header against its text."""
+    import yaml
+
+    from kzgraph.load import read_text
+
+    text = read_text(path)
+    shown = display_path(path)
+    header, first_line = _header(shown, text)
+    try:
+        meta = yaml.safe_load(header)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = first_line + mark.line if mark is not None else None
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise QueryHeaderError(
+            f"header is not valid YAML: {problem}", path=shown, line=line
+        ) from None
+    if not isinstance(meta, dict) or not isinstance(meta.get("title"), str):
+        raise QueryHeaderError("header needs a 'title' string", path=shown, line=first_line)
+    raw_params = meta.get("params") or {}
+    if not isinstance(raw_params, dict):
+        raise QueryHeaderError("'params' must be a mapping of name -> {type: ...}", path=shown)
+    params = []
+    for name, spec in raw_params.items():
+        if not isinstance(spec, dict) or spec.get("type") not in PARAM_TYPES:
+            raise QueryHeaderError(
+                f"parameter {name!r} needs a type, one of: {', '.join(PARAM_TYPES)}", path=shown
+            )
+        params.append(
+            Param(
+                name=str(name),
+                type=spec["type"],
+                default=None if spec.get("default") is None else str(spec["default"]),
+                description=str(spec.get("description") or ""),
+                example=None if spec.get("example") is None else str(spec["example"]),
+            )
+        )
+    used = dollar_variables(text)
+    declared = {p.name for p in params}
+    if used != declared:
+        parts = []
+        if used - declared:
+            parts.append(f"$variables not declared in params: {', '.join(sorted(used - declared))}")
+        if declared - used:
+            parts.append(f"params never used as $variables: {', '.join(sorted(declared - used))}")
+        raise QueryHeaderError("; ".join(parts), path=shown)
+    outside = params_outside_where(text)
+    if outside:
+        raise QueryHeaderError(
+            f"parameters used outside the WHERE group: {', '.join(sorted(outside))} "
+            "(they are bound by a VALUES block in that group, so use them in its FILTERs)",
+            path=shown,
+        )
+    severity = meta.get("severity")
+    if check and severity not in SEVERITIES:
+        raise QueryHeaderError(
+            "a check needs 'severity: error' or 'severity: warning'", path=shown
+        )
+    if not query_form(text):
+        raise QueryHeaderError("no SELECT, ASK, CONSTRUCT or DESCRIBE found", path=shown)
+    saved = SavedQuery(
+        name=path.stem,
+        path=path,
+        title=meta["title"].strip(),
+        description=str(meta.get("description") or "").strip(),
+        params=tuple(params),
+        text=text,
+        severity=severity if check else None,
+        fix=str(meta.get("fix") or "").strip() or None if check else None,
+    )
+    for p in params:  # defaults must be valid values of their type
+        if p.default is not None:
+            coerce(p, p.default, saved)
+    return saved
+
+
+def load_catalog(folder: Path) -> dict[str, SavedQuery]:
+    """Every saved query in ``folder`` (not in sub-folders), by name."""
+    if not folder.is_dir():
+        return {}
+    return {p.stem: parse_saved_query(p) for p in sorted(folder.glob("*.rq"))}
+
+
+def load_checks(folder: Path) -> list[SavedQuery]:
+    """The data checks in ``folder/checks``."""
+    checks = folder / "checks"
+    if not checks.is_dir():
+        return []
+    return [parse_saved_query(p, check=True) for p in sorted(checks.glob("*.rq"))]
+
+
+def find_query(catalog: Mapping[str, SavedQuery], name: str) -> SavedQuery:
+    if name in catalog:
+        return catalog[name]
+    close = difflib.get_close_matches(name, list(catalog), n=3, cutoff=0.5)
+    close += [n for n in sorted(catalog) if name in n and n not in close][: 3 - len(close)]
+    raise UnknownQueryError(name, close)
+
+
+# --------------------------------------------------------------------------- parameters
+
+_DATE = re.compile(r"^-?\d{4,}-\d{2}-\d{2}$")
+_GYEAR = re.compile(r"^-?\d{4,}$")
+_INTEGER = re.compile(r"^[+-]?\d+$")
+_LANG = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
+_PNAME = re.compile(r"^([A-Za-z][\w\-.]*)?:([\w\-.:%]*)$")
+
+_EXAMPLES = {
+    "date": "1994-10-17",
+    "gYear": "1992",
+    "integer": "10",
+    "string": "any text",
+    "iri": "https://w3id.org/kzgraph/resource/state/kazakhstan or state:kazakhstan",
+    "lang": "en",
+}
+
+
+def expand_iri(value: str, prefixes: Mapping[str, str] | None = None) -> str | None:
+    """A full IRI from ``<iri>``, ``iri`` or ``prefix:local`` (None if not an IRI)."""
+    value = value.strip()
+    if value.startswith("<") and value.endswith(">"):
+        value = value[1:-1]
+    m = _PNAME.match(value)
+    if m and not value.startswith(("http:", "https:", "urn:", "file:")):
+        known = dict(prefixes or {})
+        if m.group(1) not in known:
+            from kzgraph.namespaces import PREFIXES
+
+            known = {**PREFIXES, **known}
+        namespace = known.get(m.group(1) or "")
+        if namespace is None:
+            return None
+        value = namespace + m.group(2)
+    return value if valid_iri(value) else None
+
+
+def coerce(param: Param, raw: str, query: SavedQuery | None = None) -> Term:
+    """Turn a command-line string into the RDF term of the parameter's type."""
+    kind = param.type
+    value = raw.strip() if kind != "string" else raw
+
+    def bad(why: str = "") -> ParameterError:
+        example = param.example or _EXAMPLES[kind]
+        return ParameterError(
+            f"parameter {param.name!r} expects {kind} (e.g. {example}), got {raw!r}{why}",
+            path=display_path(query.path) if query else None,
+        )
+
+    if kind == "date":
+        if not _DATE.match(value):
+            raise bad()
+        try:
+            _dt.date.fromisoformat(value)
+        except ValueError:
+            raise bad(": no such day") from None
+        return Literal(value, XSD + "date")
+    if kind == "gYear":
+        if not _GYEAR.match(value):
+            raise bad()
+        return Literal(value, XSD + "gYear")
+    if kind == "integer":
+        if not _INTEGER.match(value):
+            raise bad()
+        return Literal(str(int(value)), XSD + "integer")
+    if kind == "lang":
+        if not _LANG.match(value):
+            raise bad()
+        return Literal(value)
+    if kind == "iri":
+        iri = expand_iri(value, declared_prefixes(query.text) if query else None)
+        if iri is None:
+            raise bad(": not a full IRI or a known prefixed name")
+        return IRI(iri)
+    return Literal(value)
+
+
+def resolve_params(query: SavedQuery, given: Iterable[tuple[str, str]]) -> dict[str, Term]:
+    """Check ``-p NAME VALUE`` pairs against the query and return typed terms."""
+    values: dict[str, Term] = {}
+    for name, raw in given:
+        param = query.param(name)
+        if param is None:
+            declared = ", ".join(p.name for p in query.params) or "none"
+            raise ParameterError(
+                f"query {query.name!r} has no parameter {name!r} (declared: {declared})"
+            )
+        values[name] = coerce(param, raw, query)
+    for param in query.params:
+        if param.name not in values:
+            if param.default is None:
+                raise ParameterError(
+                    f"parameter {param.name!r} of query {query.name!r} needs a value "
+                    f"({param.type}, e.g. {param.example or _EXAMPLES[param.type]}): "
+                    f"-p {param.name} VALUE"
+                )
+            values[param.name] = coerce(param, param.default, query)
+    return values
+
+
+def bind(text: str, values: Mapping[str, Term]) -> str:
+    """The query text with ``values`` bound in a VALUES block (terms escaped safely)."""
+    return with_values(text, {name: term.n3() for name, term in values.items()})
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """Engine-neutral result: rows for SELECT, a boolean for ASK, triples otherwise."""
+
+    kind: str  # "select", "ask" or "graph"
+    variables: tuple[str, ...] = ()
+    rows: tuple[tuple[Term | None, ...], ...] = ()
+    boolean: bool | None = None
+    triples: tuple[tuple[Term, Term, Term], ...] = ()
+    seconds: float = 0.0
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+def _syntax_error(exc: Exception, origin: str | None) -> QuerySyntaxError:
+    message = " ".join(str(exc).split())
+    line = col = None
+    m = re.search(r"(\d+):(\d+)", message)
+    if getattr(exc, "lineno", None) and getattr(exc, "col", None):  # pyparsing
+        line, col = exc.lineno, exc.col  # type: ignore[attr-defined]
+    elif m:
+        line, col = int(m.group(1)), int(m.group(2))
+    return QuerySyntaxError(f"SPARQL syntax error: {message}", path=origin, line=line, col=col)
+
+
+class Engine:
+    """What every engine offers: run SPARQL, match triples, find labels."""
+
+    name = "?"
+
+    def run(self, text: str, origin: str | None = None) -> QueryResult:
+        raise NotImplementedError
+
+    def triples(
+        self, s: Term | None = None, p: Term | None = None, o: Term | None = None
+    ) -> Iterator[tuple[Term, Term, Term]]:
+        raise NotImplementedError
+
+    def __len__(self) -> int:
+        raise NotImplementedError
+
+    def labels(self, iris: Iterable[str]) -> dict[str, str]:
+        """Display labels (see :func:`kzgraph.terms.pick_label`) for ``iris``."""
+        out = {}
+        for iri in set(iris):
+            found = [
+                (pred, obj)
+                for pred in LABEL_PREDICATES
+                for _s, _p, obj in self.triples(IRI(iri), IRI(pred), None)
+                if isinstance(obj, Literal)
+            ]
+            out[iri] = pick_label(iri, found)
+        return out
+
+
+class OxigraphEngine(Engine):
+    """An in-memory pyoxigraph store loaded from N-Triples files."""
+
+    name = "oxigraph"
+
+    def __init__(self, files: Iterable[Path] = (), *, turtle: Iterable[Path] = ()) -> None:
+        import pyoxigraph as ox
+
+        self._ox = ox
+        self.store = ox.Store()
+        for path in files:
+            self.store.load(path=str(path), format=ox.RdfFormat.N_TRIPLES)
+        for path in turtle:
+            self.store.load(path=str(path), format=ox.RdfFormat.TURTLE)
+
+    def __len__(self) -> int:
+        return len(self.store)
+
+    def run(self, text: str, origin: str | None = None) -> QueryResult:
+        import time
+
+        ox = self._ox
+        started = time.perf_counter()
+        try:
+            result = self.store.query(text)
+        except SyntaxError as exc:
+            raise _syntax_error(exc, origin) from None
+        if isinstance(result, ox.QueryBoolean):
+            return QueryResult("ask", boolean=bool(result), seconds=time.perf_counter() - started)
+        if isinstance(result, ox.QuerySolutions):
+            variables = tuple(v.value for v in result.variables)
+            rows = tuple(
+                tuple(from_oxigraph(solution[v]) for v in variables) for solution in result
+            )
+            return QueryResult("select", variables, rows, seconds=time.perf_counter() - started)
+        triples = tuple(
+            (from_oxigraph(t.subject), from_oxigraph(t.predicate), from_oxigraph(t.object))
+            for t in result
+        )
+        return QueryResult("graph", triples=triples, seconds=time.perf_counter() - started)
+
+    def triples(self, s=None, p=None, o=None):  # type: ignore[no-untyped-def]
+        from kzgraph.terms import to_oxigraph
+
+        conv = [to_oxigraph(t) if t is not None else None for t in (s, p, o)]
+        for quad in self.store.quads_for_pattern(*conv, None):
+            yield (
+                from_oxigraph(quad.subject),
+                from_oxigraph(quad.predicate),
+                from_oxigraph(quad.object),
+            )
+
+
+class RdflibEngine(Engine):
+    """The reference engine: an rdflib Graph."""
+
+    name = "rdflib"
+
+    def __init__(self, files: Iterable[Path] = (), *, turtle: Iterable[Path] = (), graph=None):  # type: ignore[no-untyped-def]
+        from rdflib import Graph
+
+        self.graph = graph if graph is not None else Graph()
+        for path in files:
+            self.graph.parse(str(path), format="nt")
+        for path in turtle:
+            self.graph.parse(str(path), format="turtle")
+
+    def __len__(self) -> int:
+        return len(self.graph)
+
+    def run(self, text: str, origin: str | None = None) -> QueryResult:
+        import time
+
+        from pyparsing import ParseException
+
+        started = time.perf_counter()
+        try:
+            result = self.graph.query(text)
+        except ParseException as exc:
+            raise _syntax_error(exc, origin) from None
+        except Exception as exc:  # rdflib raises plain Exceptions for unknown prefixes
+            if "Unknown namespace prefix" in str(exc) or "prefix" in str(exc).lower():
+                raise _syntax_error(exc, origin) from None
+            raise
+        if result.type == "ASK":
+            return QueryResult(
+                "ask", boolean=bool(result.askAnswer), seconds=time.perf_counter() - started
+            )
+        if result.type == "SELECT":
+            variables = tuple(str(v) for v in result.vars or ())
+            rows = tuple(
+                tuple(from_rdflib(row[i]) for i in range(len(variables))) for row in result
+            )
+            return QueryResult("select", variables, rows, seconds=time.perf_counter() - started)
+        triples = tuple(
+            (from_rdflib(s), from_rdflib(p), from_rdflib(o)) for s, p, o in result.graph
+        )
+        return QueryResult("graph", triples=triples, seconds=time.perf_counter() - started)
+
+    def triples(self, s=None, p=None, o=None):  # type: ignore[no-untyped-def]
+        from kzgraph.terms import to_rdflib
+
+        conv = tuple(to_rdflib(t) if t is not None else None for t in (s, p, o))
+        for a, b, c in self.graph.triples(conv):
+            yield from_rdflib(a), from_rdflib(b), from_rdflib(c)
+
+
+ENGINES = {"oxigraph": OxigraphEngine, "rdflib": RdflibEngine}
+
+
+def open_engine(entry: Any, engine: str = "oxigraph", *, asserted_only: bool = False) -> Engine:
+    """An engine over a cache entry (``kzgraph.store.CacheEntry``)."""
+    files = [entry.asserted_path] if asserted_only else [entry.asserted_path, entry.inferred_path]
+    return ENGINES[engine](files)
+
+
+def run_saved(
+    engine: Engine, query: SavedQuery, given: Iterable[tuple[str, str]] = ()
+) -> QueryResult:
+    values = resolve_params(query, given)
+    return engine.run(bind(query.text, values), origin=display_path(query.path))
+
+
+def sort_key(term: Term | None) -> tuple[int, str, str, str]:
+    """A total order on terms (unbound first), for comparing result sets."""
+    if term is None:
+        return (0, "", "", "")
+    if isinstance(term, BNode):
+        return (1, term.value, "", "")
+    if isinstance(term, IRI):
+        return (2, term.value, "", "")
+    return (3, term.value, term.datatype, term.language or "")

@@ -1,0 +1,150 @@
+"""A small SPARQL lexer: enough to find ``$parameters``, PREFIX declarations and the
+WHERE clause without being fooled by comments, strings or IRIs.
+
+Used to check saved-query headers and to bind parameters by inserting a ``VALUES``
+block; the query text itself is never otherwise edited.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+_IRIREF = re.compile(r'<[^<>"{}|^`\\\x00-\x20]*>')
+_VAR = re.compile(r"[?$]([A-Za-z0-9_\u00B7\u00C0-\uFFFF]+)")
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*")
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str  # "var", "word", "iri", "string", "punct"
+    text: str
+    start: int
+    end: int
+
+
+def tokens(text: str) -> Iterator[Token]:
+    """Yield significant tokens; comments and whitespace are skipped."""
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch.isspace():
+            i += 1
+        elif ch == "#":
+            end = text.find("\n", i)
+            i = n if end < 0 else end + 1
+        elif ch in "\"'":
+            quote = ch * 3 if text.startswith(ch * 3, i) else ch
+            j = i + len(quote)
+            while j < n and not text.startswith(quote, j):
+                j += 2 if text[j] == "\\" else 1
+            j = min(n, j + len(quote))
+            yield Token("string", text[i:j], i, j)
+            i = j
+        elif ch == "<" and (m := _IRIREF.match(text, i)):
+            yield Token("iri", m.group(), i, m.end())
+            i = m.end()
+        elif ch in "?$" and (m := _VAR.match(text, i)):
+            yield Token("var", m.group(), i, m.end())
+            i = m.end()
+        elif m := _WORD.match(text, i):
+            yield Token("word", m.group(), i, m.end())
+            i = m.end()
+        else:
+            yield Token("punct", ch, i, i + 1)
+            i += 1
+
+
+def dollar_variables(text: str) -> set[str]:
+    """Names of the ``$name`` variables used in the query."""
+    return {t.text[1:] for t in tokens(text) if t.kind == "var" and t.text.startswith("$")}
+
+
+def declared_prefixes(text: str) -> dict[str, str]:
+    """PREFIX declarations of the query (prefix -> namespace)."""
+    found: dict[str, str] = {}
+    toks = list(tokens(text))
+    for i, t in enumerate(toks):
+        if t.kind != "word" or t.text.upper() != "PREFIX":
+            continue
+        rest = toks[i + 1 : i + 4]
+        if (
+            len(rest) >= 2
+            and rest[0].kind == "punct"
+            and rest[0].text == ":"
+            and rest[1].kind == "iri"
+        ):
+            found[""] = rest[1].text[1:-1]
+        elif len(rest) == 3 and rest[1].text == ":" and rest[2].kind == "iri":
+            found[rest[0].text] = rest[2].text[1:-1]
+    return found
+
+
+def query_form(text: str) -> str:
+    """SELECT, ASK, CONSTRUCT or DESCRIBE (upper case), or "" when none is found."""
+    for t in tokens(text):
+        if t.kind == "word" and t.text.upper() in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE"):
+            return t.text.upper()
+    return ""
+
+
+def where_brace(text: str) -> int | None:
+    """Index of the ``{`` opening the query's outermost WHERE group, or None."""
+    form = query_form(text)
+    depth = 0
+    seen_where = False
+    for t in tokens(text):
+        if t.kind == "word" and depth == 0 and t.text.upper() == "WHERE":
+            seen_where = True
+        elif t.kind == "punct" and t.text == "{":
+            if depth == 0 and (seen_where or form in ("SELECT", "ASK")):
+                return t.start
+            depth += 1
+        elif t.kind == "punct" and t.text == "}":
+            depth -= 1
+    return None
+
+
+def params_outside_where(text: str) -> set[str]:
+    """``$variables`` used outside the outermost WHERE group (e.g. in HAVING).
+
+    A VALUES block in the WHERE group cannot bind those, so saved queries may not
+    use parameters there.
+    """
+    brace = where_brace(text)
+    if brace is None:
+        return set()
+    depth, close = 0, len(text)
+    for t in tokens(text[brace:]):
+        if t.kind == "punct" and t.text == "{":
+            depth += 1
+        elif t.kind == "punct" and t.text == "}":
+            depth -= 1
+            if depth == 0:
+                close = brace + t.end
+                break
+    return {
+        t.text[1:]
+        for t in tokens(text)
+        if t.kind == "var" and t.text.startswith("$") and not brace < t.start < close
+    }
+
+
+def with_values(text: str, bindings: dict[str, str]) -> str:
+    """Return ``text`` with a one-row ``VALUES`` block binding ``bindings``.
+
+    ``bindings`` maps variable names to RDF terms already serialized as SPARQL
+    terms (see :meth:`kzgraph.terms.Literal.n3`).  The block is placed first in the
+    outermost WHERE group, so every FILTER of that group sees the values.
+    """
+    if not bindings:
+        return text
+    names = sorted(bindings)
+    block = "VALUES ({}) {{ ({}) }}".format(
+        " ".join(f"?{n}" for n in names), " ".join(bindings[n] for n in names)
+    )
+    brace = where_brace(text)
+    if brace is None:  # e.g. DESCRIBE $x with no WHERE clause
+        return f"{text.rstrip()}\nWHERE {{ {block} }}\n"
+    return f"{text[: brace + 1]} {block}\n{text[brace + 1 :]}"

@@ -1,0 +1,287 @@
+"""The cache: the materialized graph of one set of inputs, stored as N-Triples.
+
+``build`` = load -> reason -> validate -> write.  An entry lives in
+``<cache root>/<key>/`` where the key hashes every input file and the kzgraph
+version; a changed input gives a new key, so a stale entry is simply not found.
+
+Cache root: ``$KZGRAPH_CACHE``, else ``$XDG_CACHE_HOME/kzgraph``, else
+``~/.cache/kzgraph``.  An entry holds ``asserted.nt`` and ``inferred.nt`` (sorted
+N-Triples lines), ``sources.json`` (subject IRI -> defining files) and
+``meta.json`` (counts, times, versions, the validation summary), written last.
+
+Concurrency: a builder holds an exclusive ``fcntl.flock`` on ``<key>.lock`` while it
+builds, so a second process waits and then reuses the first one's entry.  Files
+are written into a temporary directory beside the entry, fsynced, and the whole
+directory is renamed into place, so a reader sees a complete entry or none.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kzgraph import __version__
+from kzgraph.errors import CacheError
+from kzgraph.project import Project, input_hash
+
+if TYPE_CHECKING:
+    from rdflib import Graph
+
+    from kzgraph.validate import ValidationReport
+
+ASSERTED = "asserted.nt"
+INFERRED = "inferred.nt"
+SOURCES = "sources.json"
+META = "meta.json"
+KEEP_ENTRIES = 8
+
+Progress = Callable[[str], None]
+
+
+def cache_root() -> Path:
+    """Where cache entries live (see module doc)."""
+    if os.environ.get("KZGRAPH_CACHE"):
+        return Path(os.environ["KZGRAPH_CACHE"])
+    if os.environ.get("XDG_CACHE_HOME"):
+        return Path(os.environ["XDG_CACHE_HOME"]) / "kzgraph"
+    return Path.home() / ".cache" / "kzgraph"
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    """A complete cache entry on disk."""
+
+    key: str
+    path: Path
+    meta: dict[str, Any]
+
+    @property
+    def asserted_path(self) -> Path:
+        return self.path / ASSERTED
+
+    @property
+    def inferred_path(self) -> Path:
+        return self.path / INFERRED
+
+    @property
+    def asserted_count(self) -> int:
+        return int(self.meta["counts"]["asserted"])
+
+    @property
+    def inferred_count(self) -> int:
+        return int(self.meta["counts"]["inferred"])
+
+    def sources(self) -> dict[str, list[str]]:
+        return json.loads((self.path / SOURCES).read_text(encoding="utf-8"))
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    entry: CacheEntry
+    built: bool  # False when an up-to-date entry was reused
+    report: ValidationReport | None  # None when reused
+    seconds: float
+
+
+def _read_entry(key: str, path: Path) -> CacheEntry | None:
+    try:
+        meta = json.loads((path / META).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if meta.get("key") != key:
+        return None
+    return CacheEntry(key=key, path=path, meta=meta)
+
+
+def find_entry(project: Project) -> CacheEntry | None:
+    """The up-to-date entry for the project's current inputs, if one exists."""
+    key = input_hash(project.graph_inputs())
+    return _read_entry(key, cache_root() / key)
+
+
+@contextlib.contextmanager
+def _locked(lock_path: Path) -> Iterator[None]:
+    import fcntl
+
+    with open(lock_path, "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _ntriples_lines(graph: Graph) -> list[bytes]:
+    if len(graph) == 0:
+        return []
+    data = graph.serialize(format="nt", encoding="utf-8")
+    return sorted({line for line in data.splitlines() if line.strip()})
+
+
+def _write_file(path: Path, content: bytes) -> None:
+    with open(path, "wb") as handle:
+        handle.write(content)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _canonical(graph: Graph) -> Graph:
+    """Relabel blank nodes canonically, so equal inputs give byte-identical files."""
+    from rdflib import BNode, Graph
+    from rdflib.compare import to_canonical_graph
+
+    if not any(isinstance(t, BNode) for triple in graph for t in triple):
+        return graph
+    canonical = Graph(bind_namespaces="none")
+    for prefix, ns in graph.namespaces():
+        canonical.bind(prefix, ns)
+    for triple in to_canonical_graph(graph):
+        canonical.add(triple)
+    return canonical
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {"kzgraph": __version__}
+    for name in ("rdflib", "owlrl", "pyshacl", "pyoxigraph"):
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:  # pragma: no cover
+            found[name] = "?"
+    return found
+
+
+def _prune(root: Path, keep: str) -> None:
+    """Keep the newest entries only (best effort; entries in use are never locked)."""
+    entries = sorted(
+        (p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
+    for old in entries[KEEP_ENTRIES:]:
+        if old.name != keep:
+            shutil.rmtree(old, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                (root / f"{old.name}.lock").unlink()
+
+
+def build(
+    project: Project, *, force: bool = False, progress: Progress | None = None
+) -> BuildResult:
+    """Make sure an up-to-date entry exists (building it if needed) and return it."""
+    started = time.perf_counter()
+    say = progress or (lambda _msg: None)
+    inputs = project.graph_inputs()
+    key = input_hash(inputs)
+    root = cache_root()
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CacheError(f"cannot create cache directory: {exc.strerror}", path=root) from None
+    final = root / key
+    with _locked(root / f"{key}.lock"):
+        existing = _read_entry(key, final)
+        if existing is not None and not force:
+            return BuildResult(existing, False, None, time.perf_counter() - started)
+        entry, report = _build_entry(project, key, root, say)
+        _prune(root, key)
+    return BuildResult(entry, True, report, time.perf_counter() - started)
+
+
+def _build_entry(
+    project: Project, key: str, root: Path, say: Progress
+) -> tuple[CacheEntry, ValidationReport]:
+    from kzgraph.load import load_graph
+    from kzgraph.reason import reason
+    from kzgraph.validate import validate_graph
+
+    times: dict[str, float] = {}
+    t0 = time.perf_counter()
+    say("loading Turtle files")
+    loaded = load_graph(project.ontology_files() + project.data_files())
+    shapes = load_graph(project.shapes_files()).graph
+    asserted = _canonical(loaded.graph)
+    times["load"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    say(f"reasoning (OWL 2 RL) over {len(asserted)} triples")
+    closure = reason(asserted)
+    times["reason"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    say("validating (SHACL)")
+    closed = asserted + closure.inferred
+    report = validate_graph(closed, shapes, loaded.sources)
+    times["validate"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    say("writing cache")
+    asserted_lines = _ntriples_lines(asserted)
+    inferred_lines = _ntriples_lines(closure.inferred)
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=root))
+    except OSError as exc:
+        raise CacheError(f"cannot write cache: {exc.strerror}", path=root) from None
+    try:
+        _write_file(tmp / ASSERTED, b"".join(line + b"\n" for line in asserted_lines))
+        _write_file(tmp / INFERRED, b"".join(line + b"\n" for line in inferred_lines))
+        _write_file(
+            tmp / SOURCES,
+            json.dumps(dict(loaded.sources), sort_keys=True, ensure_ascii=False).encode(),
+        )
+        times["write"] = time.perf_counter() - t0
+        meta = {
+            "key": key,
+            "versions": _versions(),
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "inputs": [str(p) for p in project.graph_inputs()],
+            "data_dir": str(project.data_dir),
+            "counts": {
+                "asserted": len(asserted_lines),
+                "inferred": len(inferred_lines),
+                "dropped_inferred": closure.dropped,
+                "shapes": len(shapes),
+            },
+            "seconds": {k: round(v, 3) for k, v in times.items()},
+            "validation": {
+                "conforms": report.conforms,
+                "violations": report.violations,
+                "warnings": report.warnings,
+            },
+        }
+        _write_file(tmp / META, json.dumps(meta, indent=2, sort_keys=True).encode())
+        final = root / key
+        if final.exists():  # --force: move the old entry aside, then swap in the new one
+            trash = Path(tempfile.mkdtemp(prefix=f".old-{key}-", dir=root))
+            os.replace(final, trash / "entry")
+            os.replace(tmp, final)
+            shutil.rmtree(trash, ignore_errors=True)
+        else:
+            os.replace(tmp, final)
+        dir_fd = os.open(root, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise CacheError(f"cannot write cache: {exc.strerror or exc}", path=root) from None
+    return CacheEntry(key=key, path=final, meta=meta), report
+
+
+def ensure_entry(project: Project, progress: Progress | None = None) -> tuple[CacheEntry, bool]:
+    """The up-to-date entry, built on demand; returns (entry, built_now)."""
+    entry = find_entry(project)
+    if entry is not None:
+        return entry, False
+    result = build(project, progress=progress)
+    return result.entry, result.built

@@ -1,0 +1,153 @@
+"""SHACL validation with pyshacl, reported as frozen dataclasses.
+
+The data graph given to pyshacl is the OWL RL closure (asserted + inferred), run
+with ``inference='none'``: reasoning happens in one place (``reason``), and
+``sh:class`` constraints on a superclass see the inferred types.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from kzgraph.terms import Literal, pick_label
+
+if TYPE_CHECKING:
+    from rdflib import Graph
+
+SH = "http://www.w3.org/ns/shacl#"
+
+
+@dataclass(frozen=True, order=True)
+class Violation:
+    """One SHACL validation result, with what a person needs to fix it."""
+
+    file: str  # the data file that defines the focus node ("" when unknown)
+    focus: str  # IRI (or blank node id) of the focus node
+    focus_label: str
+    path: str  # the property path, prefixed where possible ("" for node-level results)
+    message: str
+    severity: str  # "Violation", "Warning" or "Info"
+    source_shape: str
+    component: str  # e.g. "sh:MinCountConstraintComponent"
+    value: str = ""  # the offending value, when pyshacl gives one
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    conforms: bool
+    results: tuple[Violation, ...]
+    triples: int = 0
+    severity_counts: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def violations(self) -> int:
+        return self.severity_counts.get("Violation", 0)
+
+    @property
+    def warnings(self) -> int:
+        return self.severity_counts.get("Warning", 0)
+
+
+def _labels_of(graph: Graph, node: object) -> str:
+    from rdflib import Literal as RLiteral
+    from rdflib import URIRef
+
+    from kzgraph.terms import LABEL_PREDICATES
+
+    if not isinstance(node, URIRef):
+        return str(node)
+    found = []
+    for pred in LABEL_PREDICATES:
+        for value in graph.objects(node, URIRef(pred)):
+            if isinstance(value, RLiteral):
+                found.append((pred, Literal(str(value), language=value.language or None)))
+    return pick_label(str(node), found)
+
+
+def _short(graph: Graph, node: object) -> str:
+    from rdflib import URIRef
+
+    if node is None:
+        return ""
+    if isinstance(node, URIRef):
+        try:
+            return graph.namespace_manager.normalizeUri(node).strip("<>")
+        except Exception:  # noqa: BLE001 - rdflib raises assorted errors on odd IRIs
+            return str(node)
+    return node.n3() if hasattr(node, "n3") else str(node)
+
+
+def validate_graph(
+    data: Graph,
+    shapes: Graph,
+    sources: Mapping[str, tuple[str, ...]] | None = None,
+) -> ValidationReport:
+    """Validate ``data`` (already reasoned) against ``shapes``; never modifies ``data``."""
+    import pyshacl
+    from rdflib import RDF, URIRef
+
+    from kzgraph.namespaces import PREFIXES
+
+    sources = sources or {}
+    _conforms, results_graph, _text = pyshacl.validate(
+        data,
+        shacl_graph=shapes,
+        inference="none",
+        abort_on_first=False,
+        allow_warnings=True,
+        allow_infos=True,
+        advanced=True,
+    )
+    for prefix, ns in PREFIXES.items():
+        results_graph.bind(prefix, ns, replace=True)
+        data.namespace_manager.bind(prefix, ns, override=False)
+
+    sh = {
+        name: URIRef(SH + name)
+        for name in (
+            "ValidationResult",
+            "focusNode",
+            "resultPath",
+            "resultMessage",
+            "resultSeverity",
+            "sourceShape",
+            "sourceConstraintComponent",
+            "value",
+        )
+    }
+    results = []
+    for result in results_graph.subjects(RDF.type, sh["ValidationResult"]):
+
+        def one(name: str, result: object = result) -> object:
+            return results_graph.value(result, sh[name])
+
+        focus = one("focusNode")
+        severity = str(one("resultSeverity") or SH + "Violation").removeprefix(SH)
+        messages = sorted(str(m) for m in results_graph.objects(result, sh["resultMessage"]))
+        component = _short(results_graph, one("sourceConstraintComponent"))
+        value = one("value")
+        owners = sources.get(str(focus), ())
+        results.append(
+            Violation(
+                file=owners[0] if owners else "",
+                focus=str(focus),
+                focus_label=_labels_of(data, focus),
+                path=_short(results_graph, one("resultPath")),
+                message="; ".join(messages) or component,
+                severity=severity,
+                source_shape=_short(results_graph, one("sourceShape")),
+                component=component,
+                value=_short(data, value) if value is not None else "",
+            )
+        )
+    results.sort()
+    counts = Counter(v.severity for v in results)
+    return ValidationReport(
+        conforms=counts.get("Violation", 0) == 0,
+        results=tuple(results),
+        triples=len(data),
+        severity_counts=dict(counts),
+    )
