@@ -1,0 +1,681 @@
+"""The ``kzgraph`` command line: a thin click face over the library.
+
+The only module that prints or exits.  stdout carries results only; progress,
+counts and errors go to stderr.  Exit codes: 0 success / conforms, 1 the answer is
+"no" (violations, a check found error rows), 2 the command could not answer.
+Heavy libraries are imported inside commands, so ``kzgraph --help`` and
+``kzgraph queries`` never import rdflib, owlrl or pyshacl.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import click
+
+from kzgraph import __version__
+from kzgraph.errors import KzgraphError
+from kzgraph.project import Project, display_path
+
+if TYPE_CHECKING:
+    from kzgraph.query import Engine, QueryResult
+    from kzgraph.store import CacheEntry
+
+TABLE_FORMATS = ("table", "csv", "tsv", "json", "markdown")
+GRAPH_FORMATS = ("turtle", "nt", "jsonld")
+EXPORT_FORMATS = ("turtle", "nt", "nq", "trig", "jsonld", "xml")
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def err(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def fail(error: KzgraphError | str, code: int = 2) -> NoReturn:
+    if isinstance(error, KzgraphError):
+        err(f"Error: {error}")
+        if error.hint:
+            err(f"  {error.hint}")
+        code = error.exit_code
+    else:
+        err(f"Error: {error}")
+    raise SystemExit(code)
+
+
+class KzGroup(click.Group):
+    """Maps library errors (and OS errors on user files) to one-line messages."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KzgraphError as error:
+            fail(error)
+        except UnicodeDecodeError as error:
+            fail(f"input is not UTF-8 text: {error.reason}")
+        except OSError as error:
+            where = f"{display_path(error.filename)}: " if error.filename else ""
+            fail(f"{where}{error.strerror or error}")
+
+
+def project_of(ctx: click.Context) -> Project:
+    return ctx.find_object(Project) or Project.locate()  # type: ignore[return-value]
+
+
+def _progress() -> Any:
+    if sys.stderr.isatty():
+        return lambda message: err(f"kzgraph: {message}...")
+    return None
+
+
+def _entry(project: Project) -> CacheEntry:
+    """The up-to-date cache entry, built on demand (with a note on stderr)."""
+    from kzgraph.store import ensure_entry
+
+    entry, built = ensure_entry(project, progress=_progress())
+    if built:
+        counts = entry.meta["counts"]
+        err(
+            f"kzgraph: built cache ({counts['asserted']} asserted, "
+            f"{counts['inferred']} inferred triples)"
+        )
+        if not entry.meta["validation"]["conforms"]:
+            err(
+                f"kzgraph: warning: the data has {entry.meta['validation']['violations']} "
+                "SHACL violations; run 'kzgraph validate'"
+            )
+    return entry
+
+
+def _engine(project: Project, engine: str = "oxigraph", asserted: bool = False) -> Engine:
+    from kzgraph.query import open_engine
+
+    return open_engine(_entry(project), engine, asserted_only=asserted)
+
+
+def _print_result(result: QueryResult, fmt: str, engine: Engine) -> None:
+    from kzgraph.render import iris_in, render_rdf, render_result
+
+    if result.kind == "graph":
+        rdf_fmt = fmt if fmt in GRAPH_FORMATS else "turtle"
+        from kzgraph.namespaces import PREFIXES
+
+        sys.stdout.buffer.write(render_rdf({None: result.triples}, rdf_fmt, PREFIXES))
+        sys.stdout.flush()
+        return
+    if fmt in GRAPH_FORMATS:
+        fmt = "table"
+    labels = engine.labels(iris_in(result)) if fmt in ("table", "markdown") else {}
+    click.echo(render_result(result, fmt, labels), nl=False)
+
+
+# --------------------------------------------------------------------------- group
+
+
+@click.group(cls=KzGroup, context_settings=CONTEXT)
+@click.version_option(__version__, "--version", prog_name="kzgraph")
+@click.option(
+    "--data",
+    "data_dir",
+    envvar="KZGRAPH_DATA",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder of instance Turtle files (default: the bundled data; env KZGRAPH_DATA).",
+)
+@click.option(
+    "--ontology",
+    "ontology_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder with the ontology and shapes (default: bundled).",
+)
+@click.option(
+    "--queries",
+    "queries_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder of saved queries (default: bundled).",
+)
+@click.pass_context
+def cli(
+    ctx: click.Context, data_dir: Path | None, ontology_dir: Path | None, queries_dir: Path | None
+) -> None:
+    """Query the Kazakhstan-Turkey relations knowledge graph; every answer traced to [P#].
+
+    \b
+    Examples:
+      kzgraph queries
+      kzgraph query timeline -p from 1991-12-16 -p to 1994-12-31
+      kzgraph describe "Nursultan Nazarbayev"
+      kzgraph sparql 'SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }'
+      kzgraph --data ./my-data validate
+    """
+    ctx.obj = Project.locate(data_dir, ontology_dir, queries_dir)
+
+
+# --------------------------------------------------------------------------- build
+
+
+@cli.command()
+@click.option("--force", is_flag=True, help="Rebuild even if the cache is up to date.")
+@click.pass_context
+def build(ctx: click.Context, force: bool) -> None:
+    """Load, reason over, validate and cache the graph.
+
+    \b
+    Examples:
+      kzgraph build
+      kzgraph build --force
+      KZGRAPH_CACHE=/tmp/kzcache kzgraph build
+    """
+    from kzgraph.store import build as build_cache
+
+    result = build_cache(project_of(ctx), force=force, progress=_progress())
+    meta = result.entry.meta
+    counts = meta["counts"]
+    verb = "built" if result.built else "up to date"
+    err(
+        f"kzgraph: cache {verb}: {counts['asserted']} triples asserted, "
+        f"{counts['inferred']} inferred ({result.seconds:.2f} s) in {result.entry.path}"
+    )
+    validation = meta["validation"]
+    if not validation["conforms"]:
+        err(
+            f"kzgraph: the data does not conform: {validation['violations']} violations, "
+            f"{validation['warnings']} warnings; run 'kzgraph validate' for the report"
+        )
+        ctx.exit(1)
+
+
+# --------------------------------------------------------------------------- validate
+
+
+def _data_paths(paths: tuple[Path, ...], project: Project) -> list[Path]:
+    if not paths:
+        return project.data_files()
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(path.rglob("*.ttl"))
+            if not found:
+                raise KzgraphError("no .ttl files in this folder", path=display_path(path))
+            files += found
+        else:
+            files.append(path)
+    return files
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "turtle"]),
+    default="text",
+    show_default=True,
+    help="Report format.",
+)
+@click.pass_context
+def validate(ctx: click.Context, paths: tuple[Path, ...], fmt: str) -> None:
+    """Check the data against the SHACL shapes (after OWL RL reasoning).
+
+    Exit 0 when the data conforms, 1 when there are violations, 2 when a file
+    cannot be read or parsed.
+
+    \b
+    Examples:
+      kzgraph validate
+      kzgraph validate data/people.ttl data/states.ttl
+      kzgraph validate -f json > report.json
+    """
+    from kzgraph.errors import InconsistencyError
+    from kzgraph.load import load_graph
+    from kzgraph.reason import reason
+    from kzgraph.render import render_validation, validation_turtle
+    from kzgraph.validate import validate_graph
+
+    project = project_of(ctx)
+    started = time.perf_counter()
+    data_files = _data_paths(paths, project)
+    loaded = load_graph(project.ontology_files() + data_files)
+    shapes = load_graph(project.shapes_files()).graph
+    try:
+        closure = reason(loaded.graph)
+    except InconsistencyError as error:
+        for message in error.messages:
+            click.echo(f"inconsistent: {message}")
+        err(f"kzgraph: {len(error.messages)} OWL RL inconsistencies; the data cannot be validated")
+        ctx.exit(1)
+    report = validate_graph(loaded.graph + closure.inferred, shapes, loaded.sources)
+    if fmt == "turtle":
+        click.echo(validation_turtle(report), nl=False)
+    else:
+        click.echo(render_validation(report, fmt), nl=False)
+    verdict = "conforms" if report.conforms else "does not conform"
+    err(
+        f"kzgraph: {len(data_files)} data files {verdict}: {report.violations} violations, "
+        f"{report.warnings} warnings ({time.perf_counter() - started:.2f} s)"
+    )
+    ctx.exit(0 if report.conforms else 1)
+
+
+# --------------------------------------------------------------------------- check
+
+
+@cli.command()
+@click.option("--engine", type=click.Choice(["oxigraph", "rdflib"]), default="oxigraph")
+@click.pass_context
+def check(ctx: click.Context, engine: str) -> None:
+    """Run the data-quality checks in queries/checks/.
+
+    Prints the rows each check finds, grouped by check, with severity and fix.
+    Exit 1 if any check of severity "error" finds a row.
+
+    \b
+    Examples:
+      kzgraph check
+      kzgraph --queries ./my-queries check
+    """
+    from kzgraph.query import load_checks, run_saved
+    from kzgraph.render import iris_in, to_table
+
+    project = project_of(ctx)
+    checks = load_checks(project.queries_dir)
+    if not checks:
+        err(f"kzgraph: no checks in {display_path(project.queries_dir / 'checks')}")
+        return
+    store = _engine(project, engine)
+    errors = warnings = 0
+    first = True
+    for chk in checks:
+        result = run_saved(store, chk)
+        if not result.rows:
+            continue
+        if chk.severity == "error":
+            errors += len(result.rows)
+        else:
+            warnings += len(result.rows)
+        labels = store.labels(iris_in(result))
+        if not first:
+            click.echo()
+        first = False
+        click.echo(f"{chk.severity.upper()} {chk.name}: {chk.title} ({len(result.rows)} rows)")
+        if chk.fix:
+            click.echo(f"  fix: {chk.fix}")
+        cells = []
+        for row in result.rows:
+            cells.append(
+                [
+                    (labels.get(t.value, t.value) + f" <{t.value}>")
+                    if t is not None and t.__class__.__name__ == "IRI" and i == 0
+                    else (labels.get(t.value, t.value) if t is not None else "")
+                    for i, t in enumerate(row)
+                ]
+            )
+        table = to_table(list(result.variables), cells)
+        click.echo("".join(f"  {line}\n" for line in table.splitlines()), nl=False)
+    err(f"kzgraph: {len(checks)} checks: {errors} error rows, {warnings} warning rows")
+    ctx.exit(1 if errors else 0)
+
+
+# --------------------------------------------------------------------------- queries
+
+
+def _params_summary(query: Any) -> str:
+    parts = []
+    for p in query.params:
+        parts.append(f"{p.name}={p.default}" if p.default not in (None, "") else p.name)
+    return " ".join(parts)
+
+
+@cli.command()
+@click.option(
+    "--long", "long_", is_flag=True, help="Document each query and show an example result."
+)
+@click.pass_context
+def queries(ctx: click.Context, long_: bool) -> None:
+    """List the saved queries (name, title, parameters with defaults).
+
+    \b
+    Examples:
+      kzgraph queries
+      kzgraph queries --long
+    """
+    from kzgraph.query import load_catalog
+
+    project = project_of(ctx)
+    catalog = load_catalog(project.queries_dir)
+    if not catalog:
+        err(f"kzgraph: no saved queries in {display_path(project.queries_dir)}")
+        return
+    if not long_:
+        from kzgraph.render import to_table
+
+        rows = [[q.name, q.title, _params_summary(q)] for q in catalog.values()]
+        click.echo(to_table(["name", "title", "params (default)"], rows), nl=False)
+        return
+    from kzgraph.query import run_saved
+
+    store = _engine(project)
+    for i, q in enumerate(catalog.values()):
+        if i:
+            click.echo()
+        click.echo(f"## {q.name}: {q.title}")
+        if q.description:
+            click.echo(f"\n{q.description}")
+        if q.params:
+            click.echo("\nParameters:")
+            for p in q.params:
+                bits = [p.type]
+                if p.default not in (None, ""):
+                    bits.append(f"default {p.default}")
+                if p.example:
+                    bits.append(f"e.g. {p.example}")
+                desc = f": {p.description}" if p.description else ""
+                click.echo(f"  -p {p.name} ({', '.join(bits)}){desc}")
+        given = [(p.name, p.example) for p in q.params if p.default is None and p.example]
+        example = " ".join(f"-p {n} {v}" for n, v in given)
+        click.echo(f"\nExample: kzgraph query {q.name}{' ' + example if example else ''}\n")
+        try:
+            result = run_saved(store, q, given)
+        except KzgraphError as error:
+            click.echo(f"(cannot run the example: {error})")
+            continue
+        shown = result
+        if result.kind == "select" and len(result.rows) > 5:
+            from dataclasses import replace
+
+            shown = replace(result, rows=result.rows[:5])
+        _print_result(shown, "table", store)
+        if shown is not result:
+            click.echo(f"... {len(result.rows)} rows in all")
+
+
+# --------------------------------------------------------------------------- query
+
+
+@cli.command()
+@click.argument("name")
+@click.option(
+    "-p",
+    "--param",
+    "params",
+    nargs=2,
+    multiple=True,
+    metavar="NAME VALUE",
+    help="Set a parameter (repeatable).",
+)
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(TABLE_FORMATS + GRAPH_FORMATS),
+    default="table",
+    show_default=True,
+    help="Output format (RDF formats apply to CONSTRUCT/DESCRIBE queries).",
+)
+@click.option("--asserted", is_flag=True, help="Query asserted triples only (no inferences).")
+@click.option(
+    "--engine",
+    type=click.Choice(["oxigraph", "rdflib"]),
+    default="oxigraph",
+    show_default=True,
+    help="SPARQL engine; rdflib is the slower reference.",
+)
+@click.pass_context
+def query(
+    ctx: click.Context,
+    name: str,
+    params: tuple[tuple[str, str], ...],
+    fmt: str,
+    asserted: bool,
+    engine: str,
+) -> None:
+    """Run a saved query by name.
+
+    \b
+    Examples:
+      kzgraph query timeline
+      kzgraph query timeline -p from 1992-01-01 -p to 1992-12-31 -f csv
+      kzgraph query timeline -f json --engine rdflib
+    """
+    from kzgraph.query import find_query, load_catalog, run_saved
+
+    project = project_of(ctx)
+    saved = find_query(load_catalog(project.queries_dir), name)
+    from kzgraph.query import resolve_params
+
+    resolve_params(saved, params)  # fail on bad parameters before building anything
+    store = _engine(project, engine, asserted)
+    result = run_saved(store, saved, params)
+    _print_result(result, fmt, store)
+    if result.kind == "select":
+        err(f"kzgraph: {len(result.rows)} rows ({result.seconds * 1000:.0f} ms, {engine})")
+
+
+# --------------------------------------------------------------------------- sparql
+
+
+@cli.command()
+@click.argument("text", required=False, metavar="[QUERY | -]")
+@click.option(
+    "--file",
+    "file_",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Read the query from FILE.",
+)
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(TABLE_FORMATS + GRAPH_FORMATS),
+    default=None,
+    help="Output format [default: table; turtle for CONSTRUCT/DESCRIBE].",
+)
+@click.option("--asserted", is_flag=True, help="Query asserted triples only (no inferences).")
+@click.option(
+    "--engine", type=click.Choice(["oxigraph", "rdflib"]), default="oxigraph", show_default=True
+)
+@click.pass_context
+def sparql(
+    ctx: click.Context,
+    text: str | None,
+    file_: Path | None,
+    fmt: str | None,
+    asserted: bool,
+    engine: str,
+) -> None:
+    """Run an ad-hoc SPARQL query (SELECT, ASK, CONSTRUCT or DESCRIBE).
+
+    Prefixes of the project (kz:, person:, state:, rdfs:, ...) are predeclared.
+
+    \b
+    Examples:
+      kzgraph sparql 'SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p ORDER BY DESC(?n)'
+      kzgraph sparql --file my-query.rq -f csv
+      echo 'DESCRIBE person:nazarbayev' | kzgraph sparql - -f nt
+    """
+    from kzgraph.load import read_text
+
+    if (text is None) == (file_ is None):
+        raise click.UsageError("give the query as an argument, '-' for stdin, or --file FILE")
+    origin = None
+    if file_ is not None:
+        text = read_text(file_)
+        origin = display_path(file_)
+    elif text == "-":
+        text = click.get_text_stream("stdin").read()
+        origin = "<stdin>"
+    assert text is not None
+    store = _engine(project_of(ctx), engine, asserted)
+    result = store.run(_with_prefixes(text), origin=origin)
+    _print_result(result, fmt or "table", store)
+    if result.kind == "select":
+        err(f"kzgraph: {len(result.rows)} rows ({result.seconds * 1000:.0f} ms, {engine})")
+
+
+def _with_prefixes(text: str) -> str:
+    """Prepend PREFIX lines for project prefixes the query does not declare itself."""
+    from kzgraph.namespaces import PREFIXES
+    from kzgraph.sparql_text import declared_prefixes
+
+    declared = declared_prefixes(text)
+    extra = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in PREFIXES.items() if p not in declared)
+    return extra + text if "BASE" not in text.upper().split() else text
+
+
+# --------------------------------------------------------------------------- export
+
+
+def write_atomically(target: Path, content: bytes) -> None:
+    """Write ``content`` to ``target`` via a temporary file and a rename."""
+    import tempfile
+
+    directory = target.resolve().parent
+    handle, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", dir=directory)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(content)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp_name, target)
+    except BaseException:
+        if os.path.exists(tmp_name):
+            os.unlink(tmp_name)
+        raise
+
+
+@cli.command()
+@click.option(
+    "-f", "--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="turtle", show_default=True
+)
+@click.option(
+    "--inferred", is_flag=True, help="Include the OWL RL inferences (nq/trig: a separate graph)."
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to FILE (atomically).",
+)
+@click.pass_context
+def export(ctx: click.Context, fmt: str, inferred: bool, output: Path | None) -> None:
+    """Export the graph as RDF, deterministically (same input, same bytes).
+
+    \b
+    Examples:
+      kzgraph export > kzgraph.ttl
+      kzgraph export -f nq --inferred -o kzgraph.nq
+      kzgraph export -f jsonld -o kzgraph.jsonld
+    """
+    from kzgraph.namespaces import PREFIXES
+    from kzgraph.query import OxigraphEngine
+    from kzgraph.render import GRAPH_ASSERTED, GRAPH_INFERRED, render_rdf
+
+    entry = _entry(project_of(ctx))
+    named = fmt in ("nq", "trig")
+    graphs = {
+        (GRAPH_ASSERTED if named else None): list(OxigraphEngine([entry.asserted_path]).triples())
+    }
+    if inferred:
+        graphs[GRAPH_INFERRED if named else "inferred"] = list(
+            OxigraphEngine([entry.inferred_path]).triples()
+        )
+    content = render_rdf(graphs, fmt, PREFIXES)
+    if output is None:
+        sys.stdout.buffer.write(content)
+        sys.stdout.flush()
+    else:
+        write_atomically(output, content)
+        err(f"kzgraph: wrote {display_path(output)} ({len(content)} bytes, {fmt})")
+
+
+# --------------------------------------------------------------------------- describe
+
+
+@cli.command()
+@click.argument("term")
+@click.option(
+    "--engine", type=click.Choice(["oxigraph", "rdflib"]), default="oxigraph", show_default=True
+)
+@click.pass_context
+def describe(ctx: click.Context, term: str, engine: str) -> None:
+    """Show everything about one resource, each fact with its [P#] sources.
+
+    TERM is a full IRI, a prefixed name (person:nazarbayev) or a label
+    (case-insensitive; rdfs:label, skos:prefLabel or skos:altLabel).
+
+    \b
+    Examples:
+      kzgraph describe person:nazarbayev
+      kzgraph describe "Turgut Özal"
+      kzgraph describe https://w3id.org/kzgraph/resource/state/turkey
+    """
+    from kzgraph.describe import describe as describe_resource
+    from kzgraph.describe import resolve
+    from kzgraph.render import render_description
+
+    store = _engine(project_of(ctx), engine)
+    iri = resolve(store, term)
+    click.echo(render_description(describe_resource(store, iri)), nl=False)
+
+
+# --------------------------------------------------------------------------- stats
+
+
+@cli.command()
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+)
+@click.pass_context
+def stats(ctx: click.Context, fmt: str) -> None:
+    """Count triples (asserted, inferred), instances per class and properties used.
+
+    \b
+    Examples:
+      kzgraph stats
+      kzgraph stats -f json
+    """
+    import json
+
+    from kzgraph.query import open_engine
+    from kzgraph.render import to_table
+
+    entry = _entry(project_of(ctx))
+    store = open_engine(entry)
+    classes = store.run(
+        "SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?class } "
+        "GROUP BY ?class ORDER BY DESC(?n) ?class"
+    )
+    props = store.run(
+        "SELECT ?property (COUNT(*) AS ?n) WHERE { ?s ?property ?o } "
+        "GROUP BY ?property ORDER BY DESC(?n) ?property"
+    )
+    labels = store.labels(
+        [r[0].value for r in classes.rows + props.rows if r[0] is not None]  # type: ignore[union-attr]
+    )
+    counts = entry.meta["counts"]
+    if fmt == "json":
+        doc = {
+            "triples": {"asserted": counts["asserted"], "inferred": counts["inferred"]},
+            "classes": {r[0].value: int(r[1].value) for r in classes.rows},  # type: ignore[union-attr]
+            "properties": {r[0].value: int(r[1].value) for r in props.rows},  # type: ignore[union-attr]
+        }
+        click.echo(json.dumps(doc, indent=2))
+        return
+    click.echo(
+        f"triples: {counts['asserted']} asserted, {counts['inferred']} inferred, "
+        f"{counts['asserted'] + counts['inferred']} in all\n"
+    )
+    rows = [[labels[r[0].value], r[0].value, r[1].value] for r in classes.rows]  # type: ignore[union-attr]
+    click.echo("Instances per class")
+    click.echo(to_table(["class", "iri", "instances"], rows))
+    rows = [[labels[r[0].value], r[0].value, r[1].value] for r in props.rows]  # type: ignore[union-attr]
+    click.echo("Properties used")
+    click.echo(to_table(["property", "iri", "triples"], rows), nl=False)

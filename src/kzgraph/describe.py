@@ -1,0 +1,205 @@
+"""``describe``: everything the graph says about one resource, each fact with its sources.
+
+Provenance rule: a triple is sourced by the ``kz:statedIn`` paragraphs (and
+``kz:citation`` works) of the node it is stated on.  Facts on the entity node get
+the entity's own locators; a fact reached through an n-ary node (a ``kz:Fact``: a
+tenure, a signing, a figure...) shows that node's locators, and so does an incoming
+link, which is stated on its subject.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+from kzgraph.errors import AmbiguousTermError, TermNotFoundError
+from kzgraph.query import Engine, expand_iri
+from kzgraph.terms import (
+    IRI,
+    RDFS_LABEL,
+    SKOS_ALTLABEL,
+    SKOS_PREFLABEL,
+    BNode,
+    Literal,
+    Term,
+)
+
+KZ = "https://w3id.org/kzgraph/ontology#"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+STATED_IN = KZ + "statedIn"
+CITATION = KZ + "citation"
+LOCATOR = KZ + "locator"
+FACT = KZ + "Fact"
+#: provenance links, shown as sources rather than as facts
+PROVENANCE = {STATED_IN, CITATION, KZ + "states", KZ + "supports"}
+SEARCH_PREDICATES = (RDFS_LABEL, SKOS_PREFLABEL, SKOS_ALTLABEL)
+
+
+@dataclass(frozen=True)
+class Sources:
+    locators: tuple[str, ...] = ()  # "P14", ...
+    citations: tuple[str, ...] = ()  # "Asylbekov et al., 2010", ...
+
+
+@dataclass(frozen=True)
+class Fact:
+    property: str  # property IRI
+    property_label: str
+    value: Term
+    value_label: str
+    sources: Sources
+    #: for a link to/from an n-ary node: that node's other facts, as (property label, value label)
+    details: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Description:
+    iri: str
+    label: str
+    types: tuple[str, ...]
+    sources: Sources
+    facts: tuple[Fact, ...]  # outgoing, sorted by property label then value label
+    incoming: tuple[Fact, ...]  # value = the subject linking here
+
+
+def _iter_label_triples(engine: Engine):  # type: ignore[no-untyped-def]
+    for pred in SEARCH_PREDICATES:
+        for s, _p, o in engine.triples(None, IRI(pred), None):
+            if isinstance(s, IRI) and isinstance(o, Literal):
+                yield s.value, o.value
+
+
+def resolve(engine: Engine, term: str) -> str:
+    """The IRI ``term`` names: a full IRI, a prefixed name, or a label (case-insensitive)."""
+    text = term.strip()
+    looks_like_iri = (
+        text.startswith("<")
+        or "://" in text
+        or (":" in text and " " not in text and not text.endswith(":"))
+    )
+    if looks_like_iri:
+        iri = expand_iri(text)
+        if iri is not None and _exists(engine, iri):
+            return iri
+    wanted = text.casefold()
+    matches: dict[str, str] = {}
+    all_labels: dict[str, set[str]] = {}
+    for iri, label in _iter_label_triples(engine):
+        all_labels.setdefault(label.casefold(), set()).add(iri)
+        if label.casefold() == wanted:
+            matches.setdefault(iri, label)
+    if len(matches) == 1:
+        return next(iter(matches))
+    if matches:
+        labels = engine.labels(matches)
+        candidates = sorted((labels[i], i) for i in matches)
+        raise AmbiguousTermError(term, candidates)
+    close = difflib.get_close_matches(wanted, list(all_labels), n=5, cutoff=0.6)
+    close += [k for k in sorted(all_labels) if wanted and wanted in k and k not in close][:5]
+    suggestions = []
+    for key in close[:5]:
+        for iri in sorted(all_labels[key]):
+            suggestions.append(f"{engine.labels([iri])[iri]} <{iri}>")
+    raise TermNotFoundError(term, sorted(set(suggestions))[:5])
+
+
+def _exists(engine: Engine, iri: str) -> bool:
+    node = IRI(iri)
+    return any(True for _ in engine.triples(node, None, None)) or any(
+        True for _ in engine.triples(None, None, node)
+    )
+
+
+def sources_of(engine: Engine, node: Term) -> Sources:
+    """The locators and citations stated on ``node`` itself."""
+    locators, citations = set(), set()
+    for _s, _p, para in engine.triples(node, IRI(STATED_IN), None):
+        found = [o.value for _s2, _p2, o in engine.triples(para, IRI(LOCATOR), None)]
+        if not found and isinstance(para, IRI):
+            found = [engine.labels([para.value])[para.value]]
+        locators.update(found)
+    for _s, _p, work in engine.triples(node, IRI(CITATION), None):
+        if isinstance(work, IRI):
+            citations.add(engine.labels([work.value])[work.value])
+    return Sources(tuple(sorted(locators, key=_locator_key)), tuple(sorted(citations)))
+
+
+def _locator_key(locator: str) -> tuple[str, int, str]:
+    digits = "".join(ch for ch in locator if ch.isdigit())
+    return (locator.rstrip("0123456789"), int(digits) if digits else 0, locator)
+
+
+def _is_fact(engine: Engine, node: Term) -> bool:
+    return isinstance(node, IRI | BNode) and any(
+        True for _ in engine.triples(node, IRI(RDF_TYPE), IRI(FACT))
+    )
+
+
+def _value_label(engine: Engine, term: Term) -> str:
+    if isinstance(term, IRI):
+        return engine.labels([term.value])[term.value]
+    if isinstance(term, Literal):
+        return term.value + (f"@{term.language}" if term.language else "")
+    return f"_:{term.value}"
+
+
+_SKIP_IN_DETAILS = PROVENANCE | {RDF_TYPE, RDFS_LABEL, SKOS_PREFLABEL, SKOS_ALTLABEL}
+
+
+def _details(engine: Engine, node: Term, back_to: str) -> tuple[tuple[str, str], ...]:
+    rows = set()
+    for _s, p, o in engine.triples(node, None, None):
+        if p.value in _SKIP_IN_DETAILS or (isinstance(o, IRI) and o.value == back_to):
+            continue
+        rows.add((engine.labels([p.value])[p.value], _value_label(engine, o)))
+    return tuple(sorted(rows))
+
+
+def describe(engine: Engine, iri: str) -> Description:
+    """Everything stated about ``iri``, outgoing and incoming, with sources."""
+    node = IRI(iri)
+    own = sources_of(engine, node)
+    types, facts, incoming = set(), [], []
+    for _s, p, o in engine.triples(node, None, None):
+        if p.value == RDF_TYPE:
+            if isinstance(o, IRI):
+                types.add(engine.labels([o.value])[o.value])
+            continue
+        if p.value in PROVENANCE:
+            continue
+        nary = o != node and _is_fact(engine, o)
+        facts.append(
+            Fact(
+                property=p.value,
+                property_label=engine.labels([p.value])[p.value],
+                value=o,
+                value_label=_value_label(engine, o),
+                sources=sources_of(engine, o) if nary else own,
+                details=_details(engine, o, iri) if nary else (),
+            )
+        )
+    for s, p, _o in engine.triples(None, None, node):
+        if p.value in PROVENANCE or s == node:
+            continue
+        incoming.append(
+            Fact(
+                property=p.value,
+                property_label=engine.labels([p.value])[p.value],
+                value=s,
+                value_label=_value_label(engine, s),
+                sources=sources_of(engine, s),
+                details=_details(engine, s, iri) if _is_fact(engine, s) else (),
+            )
+        )
+
+    def order(f: Fact) -> tuple[str, str, str]:
+        return (f.property_label.casefold(), f.value_label.casefold(), f.property)
+
+    return Description(
+        iri=iri,
+        label=engine.labels([iri])[iri],
+        types=tuple(sorted(types)),
+        sources=own,
+        facts=tuple(sorted(facts, key=order)),
+        incoming=tuple(sorted(incoming, key=order)),
+    )

@@ -1,0 +1,316 @@
+"""Turn results into text: tables, SPARQL result formats, RDF, reports.
+
+Pure functions from result dataclasses to ``str`` (or ``bytes`` for RDF).
+CSV and TSV follow *SPARQL 1.1 Query Results CSV and TSV Formats*; JSON follows
+*SPARQL 1.1 Query Results JSON Format*.  RDF output is deterministic: triples are
+sorted before serializing, so the same graph always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from kzgraph.terms import IRI, XSD_STRING, BNode, Literal, Term, escape_string
+
+if TYPE_CHECKING:
+    from kzgraph.describe import Description, Fact
+    from kzgraph.query import QueryResult
+    from kzgraph.validate import ValidationReport
+
+TABLE_FORMATS = ("table", "csv", "tsv", "json", "markdown")
+RDF_FORMATS = ("turtle", "nt", "nq", "trig", "jsonld", "xml")
+GRAPH_ASSERTED = "https://w3id.org/kzgraph/graph/asserted"
+GRAPH_INFERRED = "https://w3id.org/kzgraph/graph/inferred"
+
+# --------------------------------------------------------------------------- cells
+
+
+def _plain(term: Term | None) -> str:
+    """The CSV form of a term: IRI text, lexical form, or ``_:label``."""
+    if term is None:
+        return ""
+    if isinstance(term, BNode):
+        return f"_:{term.value}"
+    return term.value
+
+
+def _turtle(term: Term | None) -> str:
+    """The TSV form of a term: Turtle / SPARQL syntax (numbers abbreviated)."""
+    if term is None:
+        return ""
+    if isinstance(term, Literal) and term.language is None:
+        short = term.datatype.rsplit("#", 1)[-1]
+        if term.datatype.startswith("http://www.w3.org/2001/XMLSchema#") and short in (
+            "integer",
+            "decimal",
+            "double",
+            "boolean",
+        ):
+            return _abbreviated(term.value, short) or term.n3()
+    return term.n3()
+
+
+def _abbreviated(value: str, kind: str) -> str | None:
+    import re
+
+    patterns = {
+        "integer": r"[+-]?\d+",
+        "decimal": r"[+-]?\d*\.\d+",
+        "double": r"[+-]?(\d+\.\d*|\.?\d+)[eE][+-]?\d+",
+        "boolean": r"true|false",
+    }
+    return value if re.fullmatch(patterns[kind], value) else None
+
+
+def _display(term: Term | None, labels: Mapping[str, str]) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, IRI):
+        return labels.get(term.value, term.value)
+    if isinstance(term, BNode):
+        return f"_:{term.value}"
+    return term.value
+
+
+def iris_in(result: QueryResult) -> set[str]:
+    """IRIs appearing in a SELECT result (to look their labels up)."""
+    return {t.value for row in result.rows for t in row if isinstance(t, IRI)}
+
+
+# --------------------------------------------------------------------------- SELECT / ASK
+
+
+def render_result(result: QueryResult, fmt: str, labels: Mapping[str, str] | None = None) -> str:
+    """Render a SELECT or ASK result in one of ``TABLE_FORMATS``."""
+    labels = labels or {}
+    if result.kind == "ask":
+        return _render_ask(bool(result.boolean), fmt)
+    if fmt == "csv":
+        return to_csv(result)
+    if fmt == "tsv":
+        return to_tsv(result)
+    if fmt == "json":
+        return to_json(result)
+    cells = [[_display(t, labels) for t in row] for row in result.rows]
+    if fmt == "markdown":
+        return to_markdown(list(result.variables), cells)
+    return to_table(list(result.variables), cells)
+
+
+def _render_ask(answer: bool, fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps({"head": {}, "boolean": answer}) + "\n"
+    if fmt in ("csv", "tsv"):
+        return ("true" if answer else "false") + ("\r\n" if fmt == "csv" else "\n")
+    return ("yes" if answer else "no") + "\n"
+
+
+def to_csv(result: QueryResult) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(result.variables)
+    for row in result.rows:
+        writer.writerow([_plain(t) for t in row])
+    return out.getvalue()
+
+
+def to_tsv(result: QueryResult) -> str:
+    lines = ["\t".join(f"?{v}" for v in result.variables)]
+    lines += ["\t".join(_turtle(t) for t in row) for row in result.rows]
+    return "\n".join(lines) + "\n"
+
+
+def _json_term(term: Term) -> dict[str, str]:
+    if isinstance(term, IRI):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, BNode):
+        return {"type": "bnode", "value": term.value}
+    out = {"type": "literal", "value": term.value}
+    if term.language is not None:
+        out["xml:lang"] = term.language
+    elif term.datatype != XSD_STRING:
+        out["datatype"] = term.datatype
+    return out
+
+
+def to_json(result: QueryResult) -> str:
+    bindings = [
+        {v: _json_term(t) for v, t in zip(result.variables, row, strict=True) if t is not None}
+        for row in result.rows
+    ]
+    doc = {"head": {"vars": list(result.variables)}, "results": {"bindings": bindings}}
+    return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+
+
+def to_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Aligned plain-text columns (no dependency); newlines inside cells become spaces."""
+    rows = [[" ".join(c.split("\n")) for c in row] for row in rows]
+    widths = [len(h) for h in header]
+    for row in rows:
+        widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
+    line = "  ".join("-" * w for w in widths)
+    out = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip(), line]
+    out += [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows
+    ]
+    return "\n".join(out) + "\n"
+
+
+def to_markdown(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    def cell(text: str) -> str:
+        return " ".join(text.split()).replace("|", "\\|")
+
+    out = ["| " + " | ".join(cell(h) for h in header) + " |"]
+    out.append("|" + "|".join("---" for _ in header) + "|")
+    out += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
+    return "\n".join(out) + "\n"
+
+
+# --------------------------------------------------------------------------- RDF
+
+
+def _nt_line(triple: tuple[Term, Term, Term]) -> str:
+    return " ".join(t.n3() for t in triple) + " ."
+
+
+def sorted_triples(triples: Iterable[tuple[Term, Term, Term]]) -> list[tuple[Term, Term, Term]]:
+    """Distinct triples in N-Triples line order (the deterministic order of all output)."""
+    return sorted(set(triples), key=_nt_line)
+
+
+def render_rdf(
+    graphs: Mapping[str | None, Iterable[tuple[Term, Term, Term]]],
+    fmt: str,
+    prefixes: Mapping[str, str] | None = None,
+) -> bytes:
+    """Serialize triples deterministically.
+
+    ``graphs`` maps a graph name (None = default graph) to its triples; formats
+    without named graphs (turtle, nt, jsonld, xml) merge them.
+    """
+    if fmt == "nt":
+        merged = sorted_triples(t for ts in graphs.values() for t in ts)
+        return "".join(_nt_line(t) + "\n" for t in merged).encode("utf-8")
+    import pyoxigraph as ox
+
+    from kzgraph.terms import to_oxigraph
+
+    formats = {
+        "turtle": ox.RdfFormat.TURTLE,
+        "nq": ox.RdfFormat.N_QUADS,
+        "trig": ox.RdfFormat.TRIG,
+        "jsonld": ox.RdfFormat.JSON_LD,
+        "xml": ox.RdfFormat.RDF_XML,
+    }
+    if fmt in ("nq", "trig"):
+        items: list[object] = []
+        for name in sorted(graphs, key=lambda n: n or ""):
+            graph_name = ox.NamedNode(name) if name else ox.DefaultGraph()
+            for s, p, o in sorted_triples(graphs[name]):
+                items.append(ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), graph_name))
+    else:
+        items = [
+            ox.Triple(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o))
+            for s, p, o in sorted_triples(t for ts in graphs.values() for t in ts)
+        ]
+    use_prefixes = dict(prefixes or {}) if fmt in ("turtle", "trig", "xml") else None
+    if use_prefixes is not None:
+        used = {t.value for item in items for t in _terms_of(item) if isinstance(t, IRI)}
+        use_prefixes = {
+            k: v for k, v in sorted(use_prefixes.items()) if any(i.startswith(v) for i in used)
+        }
+    return ox.serialize(items, format=formats[fmt], prefixes=use_prefixes)
+
+
+def _terms_of(item: object) -> list[Term]:
+    from kzgraph.terms import from_oxigraph
+
+    return [from_oxigraph(getattr(item, part)) for part in ("subject", "predicate", "object")]
+
+
+# --------------------------------------------------------------------------- reports
+
+
+def render_validation(report: ValidationReport, fmt: str) -> str:
+    if fmt == "json":
+        from dataclasses import asdict
+
+        doc = {
+            "conforms": report.conforms,
+            "counts": dict(report.severity_counts),
+            "results": [asdict(v) for v in report.results],
+        }
+        return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+    if not report.results:
+        return ""
+    out = []
+    for v in report.results:
+        where = v.file or "(unknown file)"
+        path = f" {v.path}:" if v.path else ""
+        value = f" (value: {v.value})" if v.value else ""
+        out.append(
+            f"{where}: {v.severity.lower()}: {v.focus_label} <{v.focus}>{path} {v.message}{value}"
+            f" [shape {v.source_shape}]"
+        )
+    return "\n".join(out) + "\n"
+
+
+def validation_turtle(report: ValidationReport) -> str:
+    """A small SHACL-style report in Turtle (sh:ValidationReport / sh:ValidationResult)."""
+    lines = [
+        "@prefix sh: <http://www.w3.org/ns/shacl#> .",
+        "",
+        "[] a sh:ValidationReport ;",
+        f"    sh:conforms {'true' if report.conforms else 'false'}"
+        + (" ;" if report.results else " ."),
+    ]
+    for i, v in enumerate(report.results):
+        end = " ." if i == len(report.results) - 1 else " ;"
+        lines.append(
+            f"    sh:result [ a sh:ValidationResult ; sh:focusNode <{v.focus}> ; "
+            f'sh:resultSeverity sh:{v.severity} ; sh:resultMessage "{escape_string(v.message)}" ]'
+            + end
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _sources_text(fact: Fact) -> str:
+    parts = []
+    if fact.sources.locators:
+        parts.append(" ".join(f"[{loc}]" for loc in fact.sources.locators))
+    if fact.sources.citations:
+        parts.append("(" + "; ".join(fact.sources.citations) + ")")
+    return ("  " + " ".join(parts)) if parts else ""
+
+
+def render_description(desc: Description) -> str:
+    out = [f"{desc.label}  <{desc.iri}>"]
+    if desc.types:
+        out.append(f"  type: {', '.join(desc.types)}")
+    own = " ".join(f"[{loc}]" for loc in desc.sources.locators)
+    if desc.sources.citations:
+        own += " (" + "; ".join(desc.sources.citations) + ")"
+    if own:
+        out.append(f"  sources: {own.strip()}")
+
+    def group(facts: Sequence[Fact], arrow: str) -> None:
+        current = None
+        for fact in facts:
+            if fact.property_label != current:
+                current = fact.property_label
+                out.append("")
+                out.append(f"{arrow}{current}")
+            out.append(f"  {fact.value_label}{_sources_text(fact)}")
+            if fact.details:
+                out.append("      " + "; ".join(f"{p}: {v}" for p, v in fact.details))
+
+    group(desc.facts, "")
+    if desc.incoming:
+        out.append("")
+        out.append("Incoming links")
+        group(desc.incoming, "← ")
+    return "\n".join(out) + "\n"
