@@ -146,9 +146,7 @@ def parse_saved_query(path: Path, *, check: bool = False) -> SavedQuery:
         )
     severity = meta.get("severity")
     if check and severity not in SEVERITIES:
-        raise QueryHeaderError(
-            "a check needs 'severity: error' or 'severity: warning'", path=shown
-        )
+        raise QueryHeaderError("a check needs 'severity: error' or 'severity: warning'", path=shown)
     if not query_form(text):
         raise QueryHeaderError("no SELECT, ASK, CONSTRUCT or DESCRIBE found", path=shown)
     saved = SavedQuery(
@@ -163,7 +161,10 @@ def parse_saved_query(path: Path, *, check: bool = False) -> SavedQuery:
     )
     for p in params:  # defaults must be valid values of their type
         if p.default is not None:
-            coerce(p, p.default, saved)
+            try:
+                coerce(p, p.default, saved)
+            except ParameterError as exc:
+                raise QueryHeaderError(f"bad default: {exc.message}", path=shown) from None
     return saved
 
 

@@ -1,0 +1,150 @@
+"""kzgraph.render: SPARQL CSV/TSV/JSON exactly per spec, tables, deterministic RDF."""
+
+from __future__ import annotations
+
+import json
+
+from kzgraph.query import QueryResult
+from kzgraph.render import (
+    render_description,
+    render_rdf,
+    render_result,
+    render_validation,
+    to_markdown,
+    to_table,
+)
+from kzgraph.terms import IRI, XSD, BNode, Literal
+from kzgraph.validate import ValidationReport, Violation
+
+RESULT = QueryResult(
+    "select",
+    ("who", "note", "n"),
+    (
+        (
+            IRI("http://e/a"),
+            Literal('say "hi", then\nleave', language="en"),
+            Literal("3", XSD + "integer"),
+        ),
+        (BNode("b0"), None, Literal("tab\there")),
+    ),
+)
+
+
+def test_csv_follows_the_spec() -> None:
+    text = render_result(RESULT, "csv")
+    assert text == ('who,note,n\r\nhttp://e/a,"say ""hi"", then\nleave",3\r\n_:b0,,tab\there\r\n')
+
+
+def test_tsv_follows_the_spec() -> None:
+    text = render_result(RESULT, "tsv")
+    assert text == (
+        '?who\t?note\t?n\n<http://e/a>\t"say \\"hi\\", then\\nleave"@en\t3\n_:b0\t\t"tab\\there"\n'
+    )
+
+
+def test_json_follows_the_spec() -> None:
+    doc = json.loads(render_result(RESULT, "json"))
+    assert doc["head"] == {"vars": ["who", "note", "n"]}
+    first, second = doc["results"]["bindings"]
+    assert first["who"] == {"type": "uri", "value": "http://e/a"}
+    assert first["note"] == {"type": "literal", "value": 'say "hi", then\nleave', "xml:lang": "en"}
+    assert first["n"] == {"type": "literal", "value": "3", "datatype": XSD + "integer"}
+    assert second == {
+        "who": {"type": "bnode", "value": "b0"},
+        "n": {"type": "literal", "value": "tab\there"},
+    }
+
+
+def test_ask_in_every_format() -> None:
+    ask = QueryResult("ask", boolean=True)
+    assert render_result(ask, "table") == "yes\n"
+    assert json.loads(render_result(ask, "json")) == {"head": {}, "boolean": True}
+    assert render_result(QueryResult("ask", boolean=False), "csv") == "false\r\n"
+
+
+def test_table_uses_labels_and_aligns() -> None:
+    text = render_result(RESULT, "table", {"http://e/a": "Alpha"})
+    lines = text.splitlines()
+    assert lines[0].split() == ["who", "note", "n"]
+    assert lines[2].startswith('Alpha  say "hi", then leave')
+    assert len({line.index(" n") if " n" in line else 0 for line in lines[:1]}) == 1
+    assert to_table(["a", "bb"], [["xxx", "y"]]) == "a    bb\n---  --\nxxx  y\n"
+
+
+def test_markdown_escapes_pipes() -> None:
+    assert to_markdown(["a"], [["x|y"]]) == "| a |\n|---|\n| x\\|y |\n"
+
+
+TRIPLES = [
+    (IRI("http://e/b"), IRI("http://e/p"), Literal("1", XSD + "integer")),
+    (IRI("http://e/a"), IRI("http://e/p"), Literal("Özal", language="tr")),
+    (IRI("http://e/a"), IRI("http://e/q"), IRI("http://e/b")),
+]
+
+
+def test_ntriples_are_sorted_and_deduplicated() -> None:
+    out = render_rdf({None: TRIPLES + TRIPLES[:1]}, "nt").decode()
+    assert out.splitlines() == sorted(out.splitlines())
+    assert len(out.splitlines()) == 3
+    assert '"Özal"@tr' in out
+
+
+def test_every_rdf_format_is_order_independent() -> None:
+    for fmt in ("turtle", "nt", "nq", "trig", "jsonld", "xml"):
+        one = render_rdf({"http://g/1": TRIPLES}, fmt, {"ex": "http://e/", "unused": "http://u/"})
+        two = render_rdf(
+            {"http://g/1": list(reversed(TRIPLES))}, fmt, {"ex": "http://e/", "unused": "http://u/"}
+        )
+        assert one == two, fmt
+        assert b"http://u/" not in one, fmt
+    turtle = render_rdf({None: TRIPLES}, "turtle", {"ex": "http://e/"}).decode()
+    assert turtle.startswith("@prefix ex: <http://e/> .\n")
+    assert "ex:a ex:p" in turtle
+    nq = render_rdf({"http://g/1": TRIPLES}, "nq").decode()
+    assert all(line.endswith("<http://g/1> .") for line in nq.splitlines())
+
+
+def test_validation_text_report_is_actionable() -> None:
+    report = ValidationReport(
+        conforms=False,
+        results=(
+            Violation(
+                file="data/tenures.ttl",
+                focus="http://e/t",
+                focus_label="A tenure",
+                path="kz:holder",
+                message="needs a holder",
+                severity="Violation",
+                source_shape="kz:TenureShape-holder",
+                component="sh:MinCountConstraintComponent",
+            ),
+        ),
+        severity_counts={"Violation": 1},
+    )
+    assert render_validation(report, "text") == (
+        "data/tenures.ttl: violation: A tenure <http://e/t> kz:holder: needs a holder"
+        " [shape kz:TenureShape-holder]\n"
+    )
+    doc = json.loads(render_validation(report, "json"))
+    assert doc["conforms"] is False and doc["results"][0]["file"] == "data/tenures.ttl"
+
+
+def test_description_shows_sources_per_fact(entry) -> None:  # type: ignore[no-untyped-def]
+    from kzgraph.describe import describe
+    from kzgraph.query import open_engine
+
+    text = render_description(
+        describe(open_engine(entry), "https://w3id.org/kzgraph/resource/person/nazarbayev")
+    )
+    assert text.splitlines()[0] == (
+        "Nursultan Nazarbayev  <https://w3id.org/kzgraph/resource/person/nazarbayev>"
+    )
+    assert "  sources: [P1] (Asylbekov et al., 2010)" in text
+    assert "citizen of\n  Kazakhstan  [P1] (Asylbekov et al., 2010)" in text
+    # facts reached through the n-ary tenure node carry the tenure's locator
+    assert "held tenure\n  Nazarbayev, President of Kazakhstan  [P14]" in text
+    assert "office: President of Kazakhstan; start date: 1991-12-16" in text
+    assert (
+        "← visitor\n  Nazarbayev visits Turkey  [P14]\n      date: 1992-09-24; host: Turkey" in text
+    )
+    assert "states" not in text  # provenance inverses are not facts
