@@ -106,3 +106,19 @@ class AmbiguousTermError(KzgraphError):
 
 class CacheError(KzgraphError):
     """The cache directory cannot be created or written."""
+
+
+class QueryTimeoutError(KzgraphError):
+    """A query ran past its time limit and was stopped (``kzgraph serve``)."""
+
+
+class QueryFailedError(KzgraphError):
+    """The engine could not finish a query (it ran out of memory or its worker died)."""
+
+
+class NotAcceptableError(KzgraphError):
+    """No representation the client accepts can be produced (HTTP 406), or an unknown format."""
+
+    def __init__(self, message: str, *, unknown_format: bool = False):
+        super().__init__(message)
+        self.unknown_format = unknown_format
