@@ -505,7 +505,7 @@ def sparql(
         text = read_text(file_)
         origin = display_path(file_)
     elif text == "-":
-        text = click.get_text_stream("stdin").read()
+        text = sys.stdin.read()
         origin = "<stdin>"
     assert text is not None
     store = _engine(project_of(ctx), engine, asserted)

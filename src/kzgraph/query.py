@@ -162,7 +162,7 @@ def parse_saved_query(path: Path, *, check: bool = False) -> SavedQuery:
     for p in params:  # defaults must be valid values of their type
         if p.default is not None:
             try:
-                coerce(p, p.default, saved)
+                coerce(p, p.default, saved, project_prefixes=False)
             except ParameterError as exc:
                 raise QueryHeaderError(f"bad default: {exc.message}", path=shown) from None
     return saved
@@ -209,15 +209,24 @@ _EXAMPLES = {
 }
 
 
-def expand_iri(value: str, prefixes: Mapping[str, str] | None = None) -> str | None:
-    """A full IRI from ``<iri>``, ``iri`` or ``prefix:local`` (None if not an IRI)."""
+def expand_iri(
+    value: str, prefixes: Mapping[str, str] | None = None, *, project_prefixes: bool = True
+) -> str | None:
+    """A full IRI from ``<iri>``, ``iri`` or ``prefix:local`` (None if not an IRI).
+
+    ``prefixes`` (e.g. the query's own PREFIX block) win; the project's PREFIXES
+    are consulted after them unless ``project_prefixes`` is False (which keeps
+    rdflib, imported by ``kzgraph.namespaces``, off the fast paths).
+    """
     value = value.strip()
     if value.startswith("<") and value.endswith(">"):
         value = value[1:-1]
     m = _PNAME.match(value)
     if m and not value.startswith(("http:", "https:", "urn:", "file:")):
         known = dict(prefixes or {})
-        if m.group(1) not in known:
+        if (m.group(1) or "") not in known:
+            if not project_prefixes:
+                return "urn:kzgraph:unchecked:" + value
             from kzgraph.namespaces import PREFIXES
 
             known = {**PREFIXES, **known}
@@ -228,7 +237,9 @@ def expand_iri(value: str, prefixes: Mapping[str, str] | None = None) -> str | N
     return value if valid_iri(value) else None
 
 
-def coerce(param: Param, raw: str, query: SavedQuery | None = None) -> Term:
+def coerce(
+    param: Param, raw: str, query: SavedQuery | None = None, *, project_prefixes: bool = True
+) -> Term:
     """Turn a command-line string into the RDF term of the parameter's type."""
     kind = param.type
     value = raw.strip() if kind != "string" else raw
@@ -261,7 +272,11 @@ def coerce(param: Param, raw: str, query: SavedQuery | None = None) -> Term:
             raise bad()
         return Literal(value)
     if kind == "iri":
-        iri = expand_iri(value, declared_prefixes(query.text) if query else None)
+        iri = expand_iri(
+            value,
+            declared_prefixes(query.text) if query else None,
+            project_prefixes=project_prefixes,
+        )
         if iri is None:
             raise bad(": not a full IRI or a known prefixed name")
         return IRI(iri)

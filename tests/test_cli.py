@@ -1,0 +1,571 @@
+"""The kzgraph CLI through CliRunner: every command, format and error path."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from kzgraph import __version__
+from kzgraph.cli import cli
+from kzgraph.project import Project
+
+
+def project_args(project: Project) -> list[str]:
+    return [
+        "--data",
+        str(project.data_dir),
+        "--ontology",
+        str(project.ontology_dir),
+        "--queries",
+        str(project.queries_dir),
+    ]
+
+
+KZR = "https://w3id.org/kzgraph/resource/"
+
+
+def invoke(runner: CliRunner, args: list[str], **kwargs):  # type: ignore[no-untyped-def]
+    return runner.invoke(cli, args, catch_exceptions=False, **kwargs)
+
+
+# --------------------------------------------------------------------------- group
+
+
+def test_help_and_version(runner: CliRunner) -> None:
+    result = invoke(runner, ["-h"])
+    assert result.exit_code == 0
+    assert "every answer traced to [P#]" in " ".join(result.stdout.split())
+    for command in (
+        "build",
+        "validate",
+        "check",
+        "queries",
+        "query",
+        "sparql",
+        "export",
+        "describe",
+        "stats",
+    ):
+        assert f"  {command} " in result.stdout
+    version = invoke(runner, ["--version"])
+    assert version.stdout == f"kzgraph, version {__version__}\n"
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["build", "validate", "check", "queries", "query", "sparql", "export", "describe", "stats"],
+)
+def test_every_command_has_summary_and_examples(runner: CliRunner, command: str) -> None:
+    result = invoke(runner, [command, "--help"])
+    assert result.exit_code == 0
+    assert "Examples:" in result.stdout
+    assert f"kzgraph {command}" in result.stdout or command == "build"
+
+
+# --------------------------------------------------------------------------- build
+
+
+def test_build_reports_counts_on_stderr(
+    runner: CliRunner, copied_project: Project, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("KZGRAPH_CACHE", str(tmp_path / "private-cache"))
+    result = invoke(runner, [*project_args(copied_project), "build"])
+    assert result.exit_code == 0
+    assert result.stdout == ""
+    assert "cache built: 110 triples asserted, 21 inferred" in result.stderr
+    again = invoke(runner, [*project_args(copied_project), "build"])
+    assert "cache up to date" in again.stderr
+    forced = invoke(runner, [*project_args(copied_project), "build", "--force"])
+    assert "cache built" in forced.stderr
+
+
+def test_build_with_violations_exits_1(runner: CliRunner, copied_project: Project) -> None:
+    (copied_project.data_dir / "bad.ttl").write_text(
+        "@prefix kz: <https://w3id.org/kzgraph/ontology#> .\n<http://e/t> a kz:Tenure .\n",
+        encoding="utf-8",
+    )
+    result = invoke(runner, [*project_args(copied_project), "build"])
+    assert result.exit_code == 1
+    assert "does not conform: 2 violations" in result.stderr
+
+
+def test_syntax_error_is_one_line_with_location(runner: CliRunner, copied_project: Project) -> None:
+    (copied_project.data_dir / "broken.ttl").write_text(
+        "@prefix kz: <https://w3id.org/kzgraph/ontology#> .\n\nkz:a kz:b kz:c ;\n", encoding="utf-8"
+    )
+    result = invoke(runner, [*project_args(copied_project), "build"])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("Error: ") and "broken.ttl:3:17: " in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_undefined_prefix_error(runner: CliRunner, copied_project: Project) -> None:
+    (copied_project.data_dir / "prefix.ttl").write_text(
+        "nope:a nope:b nope:c .\n", encoding="utf-8"
+    )
+    result = invoke(runner, [*project_args(copied_project), "query", "agents"])
+    assert result.exit_code == 2
+    assert "prefix.ttl:1:1: undefined prefix 'nope:'" in result.stderr
+
+
+def test_missing_data_folder(runner: CliRunner, tmp_path: Path, fx_args: list[str]) -> None:
+    result = invoke(runner, [*fx_args, "--data", str(tmp_path / "missing"), "stats"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: ") and "data folder not found" in result.stderr
+
+
+def test_non_utf8_data_file(runner: CliRunner, copied_project: Project) -> None:
+    (copied_project.data_dir / "latin.ttl").write_bytes(
+        '<http://e/a> <http://e/b> "Ö" .\n'.encode("latin-1")
+    )
+    result = invoke(runner, [*project_args(copied_project), "build"])
+    assert result.exit_code == 2
+    assert "latin.ttl:1:28: not UTF-8 text" in result.stderr
+
+
+def test_inconsistent_data(runner: CliRunner, copied_project: Project) -> None:
+    (copied_project.data_dir / "clash.ttl").write_text(
+        "@prefix kz: <https://w3id.org/kzgraph/ontology#> .\n"
+        "<https://w3id.org/kzgraph/resource/state/kazakhstan> a kz:Person .\n",
+        encoding="utf-8",
+    )
+    result = invoke(runner, [*project_args(copied_project), "build"])
+    assert result.exit_code == 1
+    assert "inconsistent" in result.stderr and f"{KZR}state/kazakhstan" in result.stderr
+    validated = invoke(runner, [*project_args(copied_project), "validate"])
+    assert validated.exit_code == 1
+    assert validated.stdout.startswith("inconsistent: Disjoint classes")
+
+
+# --------------------------------------------------------------------------- validate
+
+
+def test_validate_conforming(runner: CliRunner, fx_args: list[str]) -> None:
+    result = invoke(runner, [*fx_args, "validate"])
+    assert result.exit_code == 0
+    assert result.stdout == ""
+    assert "3 data files conforms: 0 violations, 0 warnings" in result.stderr
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "turtle"])
+def test_validate_violations_each_format(
+    runner: CliRunner, copied_project: Project, fmt: str
+) -> None:
+    bad = copied_project.data_dir / "bad.ttl"
+    bad.write_text(
+        "@prefix kz: <https://w3id.org/kzgraph/ontology#> .\n"
+        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+        '<http://e/t> a kz:Tenure ; rdfs:label "Lost tenure"@en .\n',
+        encoding="utf-8",
+    )
+    result = invoke(runner, [*project_args(copied_project), "validate", "-f", fmt])
+    assert result.exit_code == 1
+    if fmt == "text":
+        assert (
+            "bad.ttl: violation: Lost tenure <http://e/t> kz:holder: A tenure needs a holder"
+            in result.stdout
+        )
+    elif fmt == "json":
+        doc = json.loads(result.stdout)
+        assert doc["conforms"] is False and doc["counts"] == {"Violation": 2}
+    else:
+        assert "sh:conforms false" in result.stdout and "sh:focusNode <http://e/t>" in result.stdout
+    assert "2 violations" in result.stderr
+
+
+def test_validate_given_paths(
+    runner: CliRunner, fx_args: list[str], fixture_project: Project
+) -> None:
+    result = invoke(runner, [*fx_args, "validate", str(fixture_project.data_dir / "people.ttl")])
+    # without events.ttl and paragraphs.ttl there is nothing to break: people alone conform
+    assert result.exit_code == 0
+    assert "1 data files conforms" in result.stderr
+    missing = invoke(runner, [*fx_args, "validate", "no/such.ttl"])
+    assert missing.exit_code == 2
+    assert missing.stderr == "Error: no/such.ttl: no such file\n"
+
+
+# --------------------------------------------------------------------------- check
+
+
+def test_check_warnings_only_exit_0(runner: CliRunner, fx_args: list[str]) -> None:
+    result = invoke(runner, [*fx_args, "check"])
+    assert result.exit_code == 0
+    assert result.stdout.startswith(
+        "WARNING shared-altlabel: Alternative labels shared by two resources (2 rows)\n"
+    )
+    assert "  fix: check that the two resources are really different" in result.stdout
+    assert f"Turgut Özal <{KZR}person/ozal>" in result.stdout
+    assert "2 checks: 0 error rows, 2 warning rows" in result.stderr
+
+
+def test_check_error_rows_exit_1(runner: CliRunner, copied_project: Project) -> None:
+    events = copied_project.data_dir / "events.ttl"
+    text = events.read_text(encoding="utf-8").replace(
+        "    kz:statedIn paragraph:p1 .", '    rdfs:comment "no source" .'
+    )
+    events.write_text(text, encoding="utf-8")
+    result = invoke(runner, [*project_args(copied_project), "check"])
+    assert result.exit_code == 1
+    assert "ERROR unsourced-visit: Visits without a source paragraph (1 rows)" in result.stdout
+    assert "Özal visits Kazakhstan" in result.stdout
+    assert "1 error rows" in result.stderr
+
+
+# --------------------------------------------------------------------------- queries
+
+
+def test_queries_catalog(runner: CliRunner, fx_args: list[str]) -> None:
+    result = invoke(runner, [*fx_args, "queries"])
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["name", "title", "params", "(default)"]
+    assert any(
+        line.startswith("timeline ") and "from=1991-01-01 to=2020-12-31" in line for line in lines
+    )
+    assert len(lines) == 2 + 5
+
+
+def test_queries_long_documents_and_runs_examples(runner: CliRunner, fx_args: list[str]) -> None:
+    result = invoke(runner, [*fx_args, "queries", "--long"])
+    assert result.exit_code == 0
+    out = result.stdout
+    assert "## timeline: Visits in a period" in out
+    assert "  -p from (date, default 1991-01-01, e.g. 1992-01-01): first day" in out
+    assert "Example: kzgraph query timeline" in out
+    assert "Nazarbayev visits Turkey" in out  # the example result, with labels
+
+
+def test_queries_reports_bad_header(runner: CliRunner, copied_project: Project) -> None:
+    (copied_project.queries_dir / "broken.rq").write_text("#+ title: x\nSELECT * { ?s ?p $o }\n")
+    result = invoke(runner, [*project_args(copied_project), "queries"])
+    assert result.exit_code == 2
+    assert "broken.rq: $variables not declared in params: o" in result.stderr
+
+
+# --------------------------------------------------------------------------- query
+
+
+def test_query_table(runner: CliRunner, fx_args: list[str]) -> None:
+    result = invoke(runner, [*fx_args, "query", "timeline"])
+    assert result.exit_code == 0
+    assert result.stdout.splitlines() == [
+        "date        visit                     visitor               host",
+        "----------  ------------------------  --------------------  ----------",
+        "1992-09-24  Nazarbayev visits Turkey  Nursultan Nazarbayev  Turkey",
+        "1993-04-10  Özal visits Kazakhstan    Turgut Özal           Kazakhstan",
+    ]
+    assert "2 rows" in result.stderr
+
+
+def test_query_params_and_csv(runner: CliRunner, fx_args: list[str]) -> None:
+    result = invoke(
+        runner, [*fx_args, "query", "timeline", "-p", "from", "1993-01-01", "-f", "csv"]
+    )
+    assert result.exit_code == 0
+    assert result.stdout_bytes.decode() == (
+        "date,visit,visitor,host\r\n"
+        f"1993-04-10,{KZR}event/visit-1993,{KZR}person/ozal,{KZR}state/kazakhstan\r\n"
+    )
+
+
+@pytest.mark.parametrize("engine", ["oxigraph", "rdflib"])
+def test_query_tsv_json_markdown_on_both_engines(
+    runner: CliRunner, fx_args: list[str], engine: str
+) -> None:
+    tsv = invoke(runner, [*fx_args, "query", "tenures", "-f", "tsv", "--engine", engine])
+    assert tsv.stdout == (
+        "?tenure\t?office\t?start\n"
+        f'<{KZR}tenure/nazarbayev-president>\t"President of Kazakhstan"\t'
+        '"1991-12-16"^^<http://www.w3.org/2001/XMLSchema#date>\n'
+    )
+    doc = json.loads(
+        invoke(runner, [*fx_args, "query", "tenures", "-f", "json", "--engine", engine]).stdout
+    )
+    assert doc["results"]["bindings"][0]["office"] == {
+        "type": "literal",
+        "value": "President of Kazakhstan",
+    }
+    md = invoke(runner, [*fx_args, "query", "tenures", "-f", "markdown", "--engine", engine]).stdout
+    assert md.splitlines()[:3] == [
+        "| tenure | office | start |",
+        "|---|---|---|",
+        "| Nazarbayev, President of Kazakhstan | President of Kazakhstan | 1991-12-16 |",
+    ]
+
+
+def test_query_asserted_only(runner: CliRunner, fx_args: list[str]) -> None:
+    full = invoke(runner, [*fx_args, "query", "agents", "-f", "csv"])
+    asserted = invoke(runner, [*fx_args, "query", "agents", "-f", "csv", "--asserted"])
+    assert len(full.stdout.splitlines()) == 6
+    assert asserted.stdout_bytes == b"agent,label\r\n"
+
+
+def test_query_unknown_name_suggests(runner: CliRunner, fx_args: list[str]) -> None:
+    result = invoke(runner, [*fx_args, "query", "timelne"])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert (
+        result.stderr
+        == "Error: no saved query named 'timelne'\n  did you mean: timeline, tenures?\n"
+    )
+
+
+def test_query_unknown_param_lists_declared(runner: CliRunner, fx_args: list[str]) -> None:
+    result = invoke(runner, [*fx_args, "query", "timeline", "-p", "since", "1992-01-01"])
+    assert result.exit_code == 2
+    assert "query 'timeline' has no parameter 'since' (declared: from, to)" in result.stderr
+
+
+def test_query_ill_typed_param(runner: CliRunner, fx_args: list[str]) -> None:
+    result = invoke(runner, [*fx_args, "query", "timeline", "-p", "from", "1992"])
+    assert result.exit_code == 2
+    assert "parameter 'from' expects date (e.g. 1992-01-01), got '1992'" in result.stderr
+
+
+def test_query_injection_matches_nothing(runner: CliRunner, fx_args: list[str]) -> None:
+    result = invoke(
+        runner, [*fx_args, "query", "labels", "-p", "name", '"} ; DROP ALL ; #', "-f", "csv"]
+    )
+    assert result.exit_code == 0
+    assert result.stdout_bytes == b"thing,label\r\n"
+    after = invoke(runner, [*fx_args, "query", "labels", "-f", "csv"])
+    assert len(after.stdout.splitlines()) == 3
+
+
+# --------------------------------------------------------------------------- sparql
+
+
+def test_sparql_select_with_predeclared_prefixes(runner: CliRunner, fx_args: list[str]) -> None:
+    result = invoke(
+        runner, [*fx_args, "sparql", "SELECT ?l WHERE { person:ozal rdfs:label ?l }", "-f", "csv"]
+    )
+    assert result.exit_code == 0
+    assert result.stdout_bytes.decode() == "l\r\nTurgut Özal\r\n"
+
+
+def test_sparql_from_stdin_and_file(runner: CliRunner, fx_args: list[str], tmp_path: Path) -> None:
+    ask = invoke(runner, [*fx_args, "sparql", "-"], input="ASK { person:ozal a kz:Agent }")
+    assert ask.stdout == "yes\n"
+    query_file = tmp_path / "q.rq"
+    query_file.write_text("SELECT (COUNT(*) AS ?n) WHERE { ?s a kz:Visit }", encoding="utf-8")
+    counted = invoke(runner, [*fx_args, "sparql", "--file", str(query_file), "-f", "json"])
+    assert json.loads(counted.stdout)["results"]["bindings"][0]["n"]["value"] == "2"
+
+
+@pytest.mark.parametrize("fmt", ["turtle", "nt", "jsonld"])
+def test_sparql_describe_and_construct_print_rdf(
+    runner: CliRunner, fx_args: list[str], fmt: str
+) -> None:
+    result = invoke(runner, [*fx_args, "sparql", "DESCRIBE person:ozal", "-f", fmt])
+    assert result.exit_code == 0
+    if fmt == "turtle":
+        assert "person:ozal" in result.stdout and '"Turgut Özal"@en' in result.stdout
+    elif fmt == "nt":
+        assert (
+            f'<{KZR}person/ozal> <http://www.w3.org/2000/01/rdf-schema#label> "Turgut Özal"@en .'
+            in result.stdout
+        )
+    else:
+        assert json.loads(result.stdout)[0]["@id"] == f"{KZR}person/ozal"
+    construct = invoke(
+        runner, [*fx_args, "sparql", "CONSTRUCT { ?v a kz:Visit } WHERE { ?v a kz:Visit }"]
+    )
+    assert construct.stdout.count("kz:Visit") == 2
+
+
+def test_sparql_syntax_error_is_one_line(runner: CliRunner, fx_args: list[str]) -> None:
+    result = invoke(runner, [*fx_args, "sparql", "SELECT ?x WHERE { ?x ?y }"])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith("Error: ") and "SPARQL syntax error" in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_sparql_needs_exactly_one_source(runner: CliRunner, fx_args: list[str]) -> None:
+    result = invoke(runner, [*fx_args, "sparql"])
+    assert result.exit_code == 2
+    assert "give the query as an argument" in result.stderr
+    missing = invoke(runner, [*fx_args, "sparql", "--file", "nope.rq"])
+    assert missing.exit_code == 2 and missing.stderr == "Error: nope.rq: no such file\n"
+
+
+# --------------------------------------------------------------------------- export
+
+
+@pytest.mark.parametrize("fmt", ["turtle", "nt", "nq", "trig", "jsonld", "xml"])
+def test_export_formats(runner: CliRunner, fx_args: list[str], fmt: str) -> None:
+    result = invoke(runner, [*fx_args, "export", "-f", fmt])
+    assert result.exit_code == 0
+    out = result.stdout
+    marker = {
+        "turtle": "person:ozal",
+        "nt": f"<{KZR}person/ozal>",
+        "nq": "graph/asserted>",
+        "trig": "graph/asserted",
+        "jsonld": f'"{KZR}person/ozal"',
+        "xml": "rdf:RDF",
+    }[fmt]
+    assert marker in out
+    assert "Turgut Özal" in out
+
+
+def test_export_inferred_adds_triples(runner: CliRunner, fx_args: list[str]) -> None:
+    asserted = invoke(runner, [*fx_args, "export", "-f", "nt"]).stdout.splitlines()
+    everything = invoke(runner, [*fx_args, "export", "-f", "nt", "--inferred"]).stdout.splitlines()
+    assert len(asserted) == 110 and len(everything) == 131
+    assert everything == sorted(everything)
+    nq = invoke(runner, [*fx_args, "export", "-f", "nq", "--inferred"]).stdout
+    assert "graph/inferred> ." in nq
+
+
+def test_export_to_file_atomically(
+    runner: CliRunner, fx_args: list[str], tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    target = tmp_path / "out.ttl"
+    result = invoke(runner, [*fx_args, "export", "-o", str(target)])
+    assert result.exit_code == 0 and result.stdout == ""
+    good = target.read_bytes()
+    assert good.startswith(b"@prefix")
+
+    import kzgraph.cli as cli_module
+
+    def interrupted(fd: int) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli_module.os, "fsync", interrupted)
+    stopped = runner.invoke(cli, [*fx_args, "export", "-f", "nt", "-o", str(target)])
+    assert stopped.exit_code == 1 and "Aborted" in stopped.stderr  # click's KeyboardInterrupt
+    assert target.read_bytes() == good  # the old file is intact
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.ttl"]  # no partial file
+
+
+def test_export_is_byte_identical_across_processes(
+    fx_args: list[str], kzgraph_exe: str, tmp_path: Path
+) -> None:
+    outputs = []
+    for i in range(2):
+        env = {**os.environ, "KZGRAPH_CACHE": str(tmp_path / f"cache{i}")}
+        done = subprocess.run(
+            [kzgraph_exe, *fx_args, "export", "-f", "turtle", "--inferred"],
+            capture_output=True,
+            cwd=tmp_path,
+            env=env,
+            check=True,
+            timeout=120,
+        )
+        outputs.append(done.stdout)
+    assert outputs[0] == outputs[1] and len(outputs[0]) > 1000
+
+
+# --------------------------------------------------------------------------- describe
+
+
+def test_describe_by_label_prefixed_name_and_iri(runner: CliRunner, fx_args: list[str]) -> None:
+    by_label = invoke(runner, [*fx_args, "describe", "TURGUT ÖZAL"])
+    assert by_label.exit_code == 0
+    assert by_label.stdout.startswith(
+        f"Turgut Özal  <{KZR}person/ozal>\n  type: agent, person\n  sources: [P14]\n"
+    )
+    assert "citizen of\n  Turkey  [P14]" in by_label.stdout
+    assert "← visitor\n  Özal visits Kazakhstan  [P1]" in by_label.stdout
+    by_pname = invoke(runner, [*fx_args, "describe", "person:ozal"])
+    by_iri = invoke(runner, [*fx_args, "describe", f"{KZR}person/ozal"])
+    by_alt = invoke(runner, [*fx_args, "describe", "Türkiye"])
+    assert by_pname.stdout == by_iri.stdout == by_label.stdout
+    assert by_alt.stdout.startswith("Turkey  <")
+
+
+def test_describe_ambiguous_label(runner: CliRunner, fx_args: list[str]) -> None:
+    result = invoke(runner, [*fx_args, "describe", "T. Ozal"])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert "'T. Ozal' matches 2 resources: Ozal (namesake)" in result.stderr
+    assert f"Turgut Özal <{KZR}person/ozal>" in result.stderr
+
+
+def test_describe_not_found_suggests(runner: CliRunner, fx_args: list[str]) -> None:
+    result = invoke(runner, [*fx_args, "describe", "Kazakstan"])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[0] == "Error: no resource matches 'Kazakstan'"
+    assert "did you mean: Kazakhstan <" in result.stderr
+    unknown_iri = invoke(runner, [*fx_args, "describe", "person:nobody"])
+    assert unknown_iri.exit_code == 2
+
+
+# --------------------------------------------------------------------------- stats
+
+
+def test_stats(runner: CliRunner, fx_args: list[str]) -> None:
+    result = invoke(runner, [*fx_args, "stats"])
+    assert result.exit_code == 0
+    assert result.stdout.startswith("triples: 110 asserted, 21 inferred, 131 in all\n")
+    assert "agent              https://w3id.org/kzgraph/ontology#Agent" in result.stdout
+    doc = json.loads(invoke(runner, [*fx_args, "stats", "-f", "json"]).stdout)
+    assert doc["classes"]["https://w3id.org/kzgraph/ontology#Person"] == 3
+    assert doc["triples"] == {"asserted": 110, "inferred": 21}
+
+
+def test_kzgraph_data_environment_variable(runner: CliRunner, fixture_project: Project) -> None:
+    args = [
+        "--ontology",
+        str(fixture_project.ontology_dir),
+        "--queries",
+        str(fixture_project.queries_dir),
+    ]
+    result = runner.invoke(
+        cli, [*args, "stats"], env={"KZGRAPH_DATA": str(fixture_project.data_dir)}
+    )
+    assert result.exit_code == 0
+    assert "110 asserted" in result.stdout
+
+
+# --------------------------------------------------------------------------- real processes
+
+
+def run_exe(args: list[str], cwd: Path, **kwargs):  # type: ignore[no-untyped-def]
+    return subprocess.run(args, capture_output=True, text=True, cwd=cwd, timeout=120, **kwargs)
+
+
+def test_installed_entry_point_from_another_directory(
+    kzgraph_exe: str, fx_args: list[str], tmp_path: Path
+) -> None:
+    done = run_exe([kzgraph_exe, *fx_args, "query", "timeline", "-f", "csv"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("date,visit,visitor,host\n")  # text mode folds CRLF
+    bad = run_exe([kzgraph_exe, *fx_args, "query", "nope"], tmp_path)
+    assert bad.returncode == 2 and bad.stderr.startswith("Error: no saved query named 'nope'")
+    assert "Traceback" not in bad.stderr
+
+
+def test_python_dash_m(fx_args: list[str], tmp_path: Path) -> None:
+    done = run_exe([sys.executable, "-m", "kzgraph", "--version"], tmp_path)
+    assert done.returncode == 0 and done.stdout == f"kzgraph, version {__version__}\n"
+
+
+def test_bundled_folders_are_found_from_elsewhere(kzgraph_exe: str, tmp_path: Path) -> None:
+    done = run_exe([kzgraph_exe, "queries"], tmp_path)
+    assert done.returncode in (0, 2), done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_fast_commands_do_not_import_rdflib(fx_args: list[str], tmp_path: Path) -> None:
+    code = (
+        "import sys\nfrom click.testing import CliRunner\nfrom kzgraph.cli import cli\n"
+        f"r = CliRunner().invoke(cli, {[*fx_args, 'queries']!r})\n"
+        "assert r.exit_code == 0, r.output\n"
+        "h = CliRunner().invoke(cli, ['--help'])\n"
+        "print(sorted(m for m in ('rdflib', 'owlrl', 'pyshacl') if m in sys.modules))\n"
+    )
+    done = run_exe([sys.executable, "-c", code], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "[]\n"
