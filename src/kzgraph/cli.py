@@ -54,6 +54,10 @@ class KzGroup(click.Group):
             return super().invoke(ctx)
         except KzgraphError as error:
             fail(error)
+        except BrokenPipeError:  # e.g. `kzgraph export | head`: stop quietly
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise SystemExit(0) from None
         except UnicodeDecodeError as error:
             fail(f"input is not UTF-8 text: {error.reason}")
         except OSError as error:
@@ -614,11 +618,14 @@ def describe(ctx: click.Context, term: str, engine: str) -> None:
     """
     from kzgraph.describe import describe as describe_resource
     from kzgraph.describe import resolve
+    from kzgraph.query import open_engine
     from kzgraph.render import render_description
 
-    store = _engine(project_of(ctx), engine)
+    entry = _entry(project_of(ctx))
+    store = open_engine(entry, engine)
     iri = resolve(store, term)
-    click.echo(render_description(describe_resource(store, iri)), nl=False)
+    asserted = open_engine(entry, engine, asserted_only=True)
+    click.echo(render_description(describe_resource(store, iri, asserted)), nl=False)
 
 
 # --------------------------------------------------------------------------- stats

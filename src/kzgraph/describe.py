@@ -31,7 +31,15 @@ CITATION = KZ + "citation"
 LOCATOR = KZ + "locator"
 FACT = KZ + "Fact"
 #: provenance links, shown as sources rather than as facts
-PROVENANCE = {STATED_IN, CITATION, KZ + "states", KZ + "supports"}
+PROVENANCE = {
+    STATED_IN,
+    CITATION,
+    KZ + "states",
+    KZ + "supports",
+    "http://www.w3.org/ns/prov#wasDerivedFrom",  # super-property of kz:statedIn
+    "http://purl.org/dc/terms/references",  # super-property of kz:citation
+}
+NAME_PREDICATES = (SKOS_PREFLABEL, SKOS_ALTLABEL)
 SEARCH_PREDICATES = (RDFS_LABEL, SKOS_PREFLABEL, SKOS_ALTLABEL)
 
 
@@ -58,6 +66,7 @@ class Description:
     label: str
     types: tuple[str, ...]
     sources: Sources
+    names: tuple[str, ...]  # skos:prefLabel / skos:altLabel values, "value@lang"
     facts: tuple[Fact, ...]  # outgoing, sorted by property label then value label
     incoming: tuple[Fact, ...]  # value = the subject linking here
 
@@ -143,7 +152,17 @@ def _value_label(engine: Engine, term: Term) -> str:
     return f"_:{term.value}"
 
 
-_SKIP_IN_DETAILS = PROVENANCE | {RDF_TYPE, RDFS_LABEL, SKOS_PREFLABEL, SKOS_ALTLABEL}
+_SKIP_IN_DETAILS = PROVENANCE | {
+    RDF_TYPE,
+    RDFS_LABEL,
+    SKOS_PREFLABEL,
+    SKOS_ALTLABEL,
+    "http://www.w3.org/2000/01/rdf-schema#comment",
+    "http://www.w3.org/2004/02/skos/core#editorialNote",
+    "http://purl.org/dc/terms/description",
+    "https://schema.org/description",
+}
+DETAIL_WIDTH = 60
 
 
 def _details(engine: Engine, node: Term, back_to: str) -> tuple[tuple[str, str], ...]:
@@ -151,21 +170,38 @@ def _details(engine: Engine, node: Term, back_to: str) -> tuple[tuple[str, str],
     for _s, p, o in engine.triples(node, None, None):
         if p.value in _SKIP_IN_DETAILS or (isinstance(o, IRI) and o.value == back_to):
             continue
-        rows.add((engine.labels([p.value])[p.value], _value_label(engine, o)))
+        value = _value_label(engine, o)
+        if len(value) > DETAIL_WIDTH:
+            value = value[: DETAIL_WIDTH - 1].rstrip() + "…"
+        rows.add((engine.labels([p.value])[p.value], value))
     return tuple(sorted(rows))
 
 
-def describe(engine: Engine, iri: str) -> Description:
-    """Everything stated about ``iri``, outgoing and incoming, with sources."""
+def describe(engine: Engine, iri: str, asserted: Engine | None = None) -> Description:
+    """Everything stated about ``iri``, outgoing and incoming, with sources.
+
+    Facts come from ``asserted`` when given (what the data says, without the
+    inverse and super-property copies the reasoner adds); types, labels and
+    sources from ``engine`` (the full closure).
+    """
     node = IRI(iri)
     own = sources_of(engine, node)
-    types, facts, incoming = set(), [], []
-    for _s, p, o in engine.triples(node, None, None):
-        if p.value == RDF_TYPE:
-            if isinstance(o, IRI):
-                types.add(engine.labels([o.value])[o.value])
-            continue
-        if p.value in PROVENANCE:
+    facts_from = asserted or engine
+    type_iris = {
+        o.value for _s, _p, o in engine.triples(node, IRI(RDF_TYPE), None) if isinstance(o, IRI)
+    }
+    ours = {t for t in type_iris if t.startswith(KZ)} or type_iris
+    types = {engine.labels([t])[t] for t in ours}
+    names = sorted(
+        {
+            _value_label(engine, o)
+            for pred in NAME_PREDICATES
+            for _s, _p, o in engine.triples(node, IRI(pred), None)
+        }
+    )
+    facts, incoming = [], []
+    for _s, p, o in facts_from.triples(node, None, None):
+        if p.value in PROVENANCE or p.value in (RDF_TYPE, RDFS_LABEL, *NAME_PREDICATES):
             continue
         nary = o != node and _is_fact(engine, o)
         facts.append(
@@ -175,10 +211,10 @@ def describe(engine: Engine, iri: str) -> Description:
                 value=o,
                 value_label=_value_label(engine, o),
                 sources=sources_of(engine, o) if nary else own,
-                details=_details(engine, o, iri) if nary else (),
+                details=_details(facts_from, o, iri) if nary else (),
             )
         )
-    for s, p, _o in engine.triples(None, None, node):
+    for s, p, _o in facts_from.triples(None, None, node):
         if p.value in PROVENANCE or s == node:
             continue
         incoming.append(
@@ -188,7 +224,7 @@ def describe(engine: Engine, iri: str) -> Description:
                 value=s,
                 value_label=_value_label(engine, s),
                 sources=sources_of(engine, s),
-                details=_details(engine, s, iri) if _is_fact(engine, s) else (),
+                details=_details(facts_from, s, iri) if _is_fact(engine, s) else (),
             )
         )
 
@@ -200,6 +236,7 @@ def describe(engine: Engine, iri: str) -> Description:
         label=engine.labels([iri])[iri],
         types=tuple(sorted(types)),
         sources=own,
+        names=tuple(names),
         facts=tuple(sorted(facts, key=order)),
         incoming=tuple(sorted(incoming, key=order)),
     )

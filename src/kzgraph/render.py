@@ -278,7 +278,7 @@ def validation_turtle(report: ValidationReport) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _sources_text(fact: Fact) -> str:
+def _sources_text(fact: Fact, own: object = None) -> str:
     parts = []
     if fact.sources.locators:
         parts.append(" ".join(f"[{loc}]" for loc in fact.sources.locators))
@@ -296,6 +296,8 @@ def render_description(desc: Description) -> str:
         own += " (" + "; ".join(desc.sources.citations) + ")"
     if own:
         out.append(f"  sources: {own.strip()}")
+    if desc.names:
+        out.append(f"  names: {'; '.join(desc.names)}")
 
     def group(facts: Sequence[Fact], arrow: str) -> None:
         current = None
@@ -304,10 +306,15 @@ def render_description(desc: Description) -> str:
                 current = fact.property_label
                 out.append("")
                 out.append(f"{arrow}{current}")
-            out.append(f"  {fact.value_label}{_sources_text(fact)}")
+            # facts stated on the entity node share the sources shown at the top
+            same = fact.sources == desc.sources and not arrow
+            out.append(f"  {fact.value_label}{'' if same else _sources_text(fact)}")
             if fact.details:
                 out.append("      " + "; ".join(f"{p}: {v}" for p, v in fact.details))
 
+    if desc.facts and own:
+        out.append("")
+        out.append("(facts without their own [P#] are stated in the sources above)")
     group(desc.facts, "")
     if desc.incoming:
         out.append("")
