@@ -134,7 +134,11 @@ def test_description_shows_sources_per_fact(entry) -> None:  # type: ignore[no-u
     from kzgraph.query import open_engine
 
     text = render_description(
-        describe(open_engine(entry), "https://w3id.org/kzgraph/resource/person/nazarbayev")
+        describe(
+            open_engine(entry),
+            "https://w3id.org/kzgraph/resource/person/nazarbayev",
+            open_engine(entry, asserted_only=True),
+        )
     )
     assert text.splitlines()[0] == (
         "Nursultan Nazarbayev  <https://w3id.org/kzgraph/resource/person/nazarbayev>"
