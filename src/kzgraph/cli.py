@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from kzgraph import __version__
-from kzgraph.errors import KzgraphError
+from kzgraph.errors import KzgraphError, QuerySyntaxError
 from kzgraph.project import Project, display_path
 
 if TYPE_CHECKING:
@@ -513,7 +513,22 @@ def sparql(
         origin = "<stdin>"
     assert text is not None
     store = _engine(project_of(ctx), engine, asserted)
-    result = store.run(_with_prefixes(text), origin=origin)
+    full = _with_prefixes(text)
+    added = full[: len(full) - len(text)].count("\n")
+    try:
+        result = store.run(full, origin=origin or "<query>")
+    except QuerySyntaxError as error:  # report positions in the user's own text
+        import re
+
+        if error.line is not None:
+            error.line -= added
+        error.message = re.sub(
+            r"(\d+):(\d+)",
+            lambda m: f"{int(m.group(1)) - added}:{m.group(2)}",
+            error.message,
+            count=1,
+        )
+        raise
     _print_result(result, fmt or "table", store)
     if result.kind == "select":
         err(f"kzgraph: {len(result.rows)} rows ({result.seconds * 1000:.0f} ms, {engine})")
