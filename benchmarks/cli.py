@@ -69,14 +69,18 @@ def main() -> None:
             cold = {**env, "KZGRAPH_CACHE": str(Path(tmp) / f"cold{i}")}
             builds.append(timed([*base, "build"], cold))
         timed([*base, "build"], env)  # warm the cache for the query runs
-        cases[f"kzgraph query {opts.query} (warm cache)"] = [[*base, "query", opts.query]] * opts.runs
+        cases[f"kzgraph query {opts.query} (warm cache)"] = [
+            [*base, "query", opts.query]
+        ] * opts.runs
         print(f"# {cpu_model()}, {os.cpu_count()} cores, Python {platform.python_version()}")
         print(f"{'command':45} {'median':>8} {'min':>8}  runs")
         for name, runs in cases.items():
             times = [timed(args, env) for args in runs]
             print(f"{name:45} {statistics.median(times):7.3f}s {min(times):7.3f}s  {len(times)}")
-        print(f"{'kzgraph build (first, cold cache)':45} {statistics.median(builds):7.3f}s "
-              f"{min(builds):7.3f}s  {len(builds)}")
+        print(
+            f"{'kzgraph build (first, cold cache)':45} {statistics.median(builds):7.3f}s "
+            f"{min(builds):7.3f}s  {len(builds)}"
+        )
 
 
 if __name__ == "__main__":
