@@ -1,0 +1,833 @@
+"""OWL 2 RL materialization inside a pyoxigraph store, with rules generated from the TBox.
+
+The reference path (:mod:`kzgraph.reason`) runs owlrl, which re-applies every OWL RL
+rule to every triple until nothing changes: ~50 s at 100k triples.  This module does
+the same closure for the constructs the kzgraph ontology uses, as SPARQL updates run
+inside a pyoxigraph store to a fixpoint:
+
+1. **Refuse what is not supported.**  Every triple whose predicate or type is OWL/RDFS
+   vocabulary is checked against the supported set; anything else (``owl:someValuesFrom``
+   restrictions, ``owl:unionOf`` ranges, ``owl:hasKey``, ``owl:sameAs`` in the data...)
+   raises :class:`UnsupportedAxiomError` naming the axioms.  Nothing is silently skipped.
+2. **Close the TBox** (the ``scm-*`` rules of OWL 2 RL: ``scm-sco``, ``scm-spo``,
+   ``scm-eqc1/2``, ``scm-eqp1/2``, ``scm-dom1/2``, ``scm-rng1/2``, and ``scm-cls``'s
+   ``C rdfs:subClassOf owl:Thing``), in Python, from the axioms read out of the store.
+3. **Generate instance rules from the closed axioms**: one SPARQL update per rule kind,
+   the axioms bound as a ``VALUES`` table (``cax-sco``/``cax-eqc``, ``prp-spo1``/``prp-eqp``,
+   ``prp-inv1/2``, ``prp-symp``, ``prp-dom``, ``prp-rng``), plus one update per
+   ``owl:TransitiveProperty`` (``prp-trp``) and per ``owl:propertyChainAxiom``
+   (``prp-spo2``).  A new axiom in the ontology is a new row or rule, not new code.
+4. **Run them semi-naively to a fixpoint**: iteration 1 matches the whole graph; each
+   later iteration matches only where at least one body atom is in the previous
+   iteration's new triples (graph ``DELTA``).  New triples are counted per iteration.
+5. **Check consistency** (``cax-dw``, ``prp-pdw``, ``prp-irp``, ``prp-asyp``,
+   ``cls-nothing2``): violations raise :class:`~kzgraph.errors.InconsistencyError`,
+   as :func:`kzgraph.reason.reason` does.  ``owl:FunctionalProperty`` and
+   ``owl:InverseFunctionalProperty`` would make owlrl infer ``owl:sameAs`` and copy
+   every statement; here two distinct values are *detected and reported*
+   (:attr:`Materialization.same_as`), never materialized.
+
+The closure equals owlrl's minus what :func:`kzgraph.reason.is_junk` drops (owlrl's
+axiomatic and datatype triples, reflexive sameAs, ``owl:Thing`` types, literal
+subjects): ``tests/test_fast.py`` checks that on the bundled and on generated data.
+
+Store layout: the closure (asserted + inferred) is the default graph, so saved queries
+run unchanged; the inferred triples are also kept in the named graph ``INFERRED``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from kzgraph.errors import InconsistencyError, KzgraphError
+
+if TYPE_CHECKING:
+    import pyoxigraph as ox
+
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+OWL = "http://www.w3.org/2002/07/owl#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+TYPE = RDF + "type"
+THING = OWL + "Thing"
+NOTHING = OWL + "Nothing"
+
+#: named graphs used by the materializer (the closure itself is the default graph)
+INFERRED = "urn:kzgraph:graph:inferred"
+DELTA = "urn:kzgraph:graph:delta"
+NEW = "urn:kzgraph:graph:new"
+
+Progress = Callable[[str], None]
+
+# --------------------------------------------------------------------------- vocabulary
+
+#: rdf:type objects in the rdf/rdfs/owl namespaces that the rules understand
+SUPPORTED_TYPES = frozenset(
+    {
+        OWL + "Class",
+        RDFS + "Class",
+        RDF + "Property",
+        OWL + "ObjectProperty",
+        OWL + "DatatypeProperty",
+        OWL + "AnnotationProperty",
+        OWL + "OntologyProperty",
+        OWL + "Ontology",
+        OWL + "NamedIndividual",
+        OWL + "Thing",
+        RDFS + "Datatype",
+        RDFS + "Resource",
+        RDF + "List",
+        OWL + "TransitiveProperty",
+        OWL + "SymmetricProperty",
+        OWL + "FunctionalProperty",
+        OWL + "InverseFunctionalProperty",
+        OWL + "AsymmetricProperty",
+        OWL + "IrreflexiveProperty",
+        OWL + "DeprecatedClass",
+        OWL + "DeprecatedProperty",
+    }
+)
+
+#: predicates in the rdf/rdfs/owl namespaces that the rules understand (or that carry
+#: no OWL RL semantics: annotations, list cells, ontology metadata)
+SUPPORTED_PREDICATES = frozenset(
+    {
+        TYPE,
+        RDF + "first",
+        RDF + "rest",
+        RDF + "value",
+        RDFS + "label",
+        RDFS + "comment",
+        RDFS + "seeAlso",
+        RDFS + "isDefinedBy",
+        RDFS + "subClassOf",
+        RDFS + "subPropertyOf",
+        RDFS + "domain",
+        RDFS + "range",
+        OWL + "equivalentClass",
+        OWL + "equivalentProperty",
+        OWL + "inverseOf",
+        OWL + "propertyChainAxiom",
+        OWL + "disjointWith",
+        OWL + "propertyDisjointWith",
+        OWL + "versionInfo",
+        OWL + "versionIRI",
+        OWL + "priorVersion",
+        OWL + "backwardCompatibleWith",
+        OWL + "incompatibleWith",
+        OWL + "deprecated",
+        OWL + "imports",
+    }
+)
+
+#: axiom predicates whose subject and object must both be IRIs (a blank node there is
+#: a class expression or property expression: a restriction, a union, an inverse...)
+NAMED_ONLY = frozenset(
+    {
+        RDFS + "subClassOf",
+        RDFS + "subPropertyOf",
+        RDFS + "domain",
+        RDFS + "range",
+        OWL + "equivalentClass",
+        OWL + "equivalentProperty",
+        OWL + "inverseOf",
+        OWL + "disjointWith",
+        OWL + "propertyDisjointWith",
+    }
+)
+
+_BUILTIN = (RDF, RDFS, OWL)
+
+
+class UnsupportedAxiomError(KzgraphError):
+    """The TBox (or the data) uses an OWL construct the generated rules do not cover.
+
+    ``axioms`` lists each offending statement in Turtle-like form.  The reference path
+    (owlrl) still handles such input; the fast path refuses rather than guess.
+    """
+
+    def __init__(self, axioms: Iterable[str]):
+        self.axioms = tuple(sorted(set(axioms)))
+        shown = "; ".join(self.axioms[:5])
+        more = f" (and {len(self.axioms) - 5} more)" if len(self.axioms) > 5 else ""
+        super().__init__(
+            f"the fast reasoner does not support {len(self.axioms)} axiom(s): {shown}{more}",
+            hint="use the reference engine (owlrl): --engine reference",
+        )
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One generated SPARQL rule.  ``first`` runs in iteration 1 (whole graph);
+    ``semi`` (one update per body atom that can come from the delta) afterwards."""
+
+    kind: str  # OWL 2 RL rule name, e.g. "cax-sco", "prp-trp"
+    axioms: tuple[str, ...]  # the axioms it was generated from, for reports
+    first: str
+    semi: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SameAsReport:
+    """Two distinct values of a functional (or keys of an inverse-functional) property:
+    owlrl would infer ``a owl:sameAs b`` here; the fast path reports it instead."""
+
+    prop: str
+    node: str  # the subject (functional) or object (inverse-functional) they share
+    first: str
+    second: str
+
+
+@dataclass(frozen=True)
+class Tbox:
+    """The closed schema the rules are generated from (all IRIs as strings)."""
+
+    superclasses: dict[str, frozenset[str]]  # strict, transitive (incl. equivalents)
+    superproperties: dict[str, frozenset[str]]
+    domains: dict[str, frozenset[str]]  # closed under scm-dom1/2
+    ranges: dict[str, frozenset[str]]
+    inverses: dict[str, frozenset[str]]  # both directions
+    symmetric: frozenset[str]
+    transitive: frozenset[str]
+    functional: frozenset[str]
+    inverse_functional: frozenset[str]
+    asymmetric: frozenset[str]
+    irreflexive: frozenset[str]
+    chains: tuple[tuple[str, tuple[str, ...]], ...]  # (super property, chain)
+    disjoint_classes: frozenset[tuple[str, str]]
+    disjoint_properties: frozenset[tuple[str, str]]
+    #: schema triples the closure adds (scm-sco, scm-spo, scm-eqc2, scm-dom/rng...)
+    inferred: frozenset[tuple[str, str, str]]
+
+
+@dataclass(frozen=True)
+class Materialization:
+    asserted: int
+    inferred: int
+    iterations: tuple[int, ...]  # new triples per iteration (schema triples first)
+    rules: int
+    seconds: float
+    same_as: tuple[SameAsReport, ...] = ()
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _iri(term: str) -> str:
+    return f"<{term}>"
+
+
+def _short(term: str) -> str:
+    for prefix, ns in (("rdf", RDF), ("rdfs", RDFS), ("owl", OWL), ("xsd", XSD)):
+        if term.startswith(ns):
+            return f"{prefix}:{term[len(ns) :]}"
+    from kzgraph.namespaces import PREFIXES
+
+    for prefix, ns in PREFIXES.items():
+        if term.startswith(ns) and ns not in (RDF, RDFS, OWL, XSD):
+            return f"{prefix}:{term[len(ns) :]}"
+    return f"<{term}>"
+
+
+def _value(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> str:
+    return term.value
+
+
+def _is_named(term: object) -> bool:
+    import pyoxigraph as ox
+
+    return isinstance(term, ox.NamedNode)
+
+
+def _describe_blank(store: ox.Store, node: ox.BlankNode, depth: int = 0) -> str:
+    """``[ owl:onProperty kz:p ; owl:someValuesFrom kz:C ]`` for an error message."""
+    import pyoxigraph as ox
+
+    parts = []
+    for quad in store.quads_for_pattern(node, None, None, ox.DefaultGraph()):
+        obj = quad.object
+        if isinstance(obj, ox.BlankNode):
+            shown = _describe_blank(store, obj, depth + 1) if depth < 3 else "[…]"
+        elif isinstance(obj, ox.NamedNode):
+            shown = _short(obj.value)
+        else:
+            shown = str(obj)
+        parts.append(f"{_short(quad.predicate.value)} {shown}")
+    return "[ " + " ; ".join(sorted(parts)) + " ]"
+
+
+def _term_text(store: ox.Store, term: object) -> str:
+    import pyoxigraph as ox
+
+    if isinstance(term, ox.NamedNode):
+        return _short(term.value)
+    if isinstance(term, ox.BlankNode):
+        return _describe_blank(store, term)
+    return str(term)
+
+
+def _read_list(store: ox.Store, head: object) -> list[object] | None:
+    import pyoxigraph as ox
+
+    items: list[object] = []
+    first, rest, nil = ox.NamedNode(RDF + "first"), ox.NamedNode(RDF + "rest"), RDF + "nil"
+    node = head
+    seen = set()
+    while not (isinstance(node, ox.NamedNode) and node.value == nil):
+        if node in seen:
+            return None
+        seen.add(node)
+        firsts = [q.object for q in store.quads_for_pattern(node, first, None, ox.DefaultGraph())]
+        rests = [q.object for q in store.quads_for_pattern(node, rest, None, ox.DefaultGraph())]
+        if len(firsts) != 1 or len(rests) != 1:
+            return None
+        items.append(firsts[0])
+        node = rests[0]
+    return items
+
+
+def _closure(pairs: Iterable[tuple[str, str]]) -> dict[str, set[str]]:
+    """Strict transitive closure of a relation given as (sub, super) pairs."""
+    direct: dict[str, set[str]] = defaultdict(set)
+    for a, b in pairs:
+        direct[a].add(b)
+    closed: dict[str, set[str]] = {}
+    for start in list(direct):
+        seen: set[str] = set()
+        stack = list(direct[start])
+        while stack:
+            node = stack.pop()
+            if node in seen:
+                continue
+            seen.add(node)
+            stack.extend(direct.get(node, ()))
+        closed[start] = seen
+    return closed
+
+
+# --------------------------------------------------------------------------- TBox
+
+
+def check_supported(store: ox.Store) -> None:
+    """Raise :class:`UnsupportedAxiomError` for any construct the rules do not cover."""
+    import pyoxigraph as ox
+
+    bad: list[str] = []
+    dg = ox.DefaultGraph()
+    # predicates in the built-in namespaces
+    result = store.query(
+        "SELECT DISTINCT ?p WHERE { ?s ?p ?o FILTER(STRSTARTS(STR(?p), STR(rdf:)) || "
+        "STRSTARTS(STR(?p), STR(rdfs:)) || STRSTARTS(STR(?p), STR(owl:))) }",
+        prefixes={"rdf": RDF, "rdfs": RDFS, "owl": OWL},
+    )
+    for solution in result:
+        pred = solution["p"].value
+        if pred not in SUPPORTED_PREDICATES and not pred.startswith(RDF + "_"):
+            for quad in store.quads_for_pattern(None, ox.NamedNode(pred), None, dg):
+                bad.append(
+                    f"{_term_text(store, quad.subject)} {_short(pred)} "
+                    f"{_term_text(store, quad.object)}"
+                )
+                if len(bad) > 50:
+                    raise UnsupportedAxiomError(bad)
+    # types in the built-in namespaces
+    result = store.query(
+        "SELECT DISTINCT ?t WHERE { ?s a ?t FILTER(STRSTARTS(STR(?t), STR(rdf:)) || "
+        "STRSTARTS(STR(?t), STR(rdfs:)) || STRSTARTS(STR(?t), STR(owl:))) }",
+        prefixes={"rdf": RDF, "rdfs": RDFS, "owl": OWL},
+    )
+    for solution in result:
+        kind = solution["t"].value
+        if kind not in SUPPORTED_TYPES:
+            for quad in store.quads_for_pattern(None, ox.NamedNode(TYPE), ox.NamedNode(kind), dg):
+                bad.append(f"{_term_text(store, quad.subject)} rdf:type {_short(kind)}")
+    # axioms over class or property expressions (blank nodes)
+    for pred in NAMED_ONLY:
+        for quad in store.quads_for_pattern(None, ox.NamedNode(pred), None, dg):
+            if not (_is_named(quad.subject) and _is_named(quad.object)):
+                bad.append(
+                    f"{_term_text(store, quad.subject)} {_short(pred)} "
+                    f"{_term_text(store, quad.object)}"
+                )
+    # property chains must be lists of named properties
+    for quad in store.quads_for_pattern(None, ox.NamedNode(OWL + "propertyChainAxiom"), None, dg):
+        items = _read_list(store, quad.object)
+        if not _is_named(quad.subject) or items is None or not all(map(_is_named, items)):
+            bad.append(
+                f"{_term_text(store, quad.subject)} owl:propertyChainAxiom "
+                f"{_term_text(store, quad.object)} (only a list of named properties is supported)"
+            )
+    if bad:
+        raise UnsupportedAxiomError(bad)
+
+
+def read_tbox(store: ox.Store) -> Tbox:
+    """Read the axioms out of the store's default graph and close them (scm-* rules)."""
+    import pyoxigraph as ox
+
+    dg = ox.DefaultGraph()
+
+    def pairs(pred: str) -> list[tuple[str, str]]:
+        return [
+            (q.subject.value, q.object.value)
+            for q in store.quads_for_pattern(None, ox.NamedNode(pred), None, dg)
+            if _is_named(q.subject) and _is_named(q.object)
+        ]
+
+    def typed(kind: str) -> frozenset[str]:
+        return frozenset(
+            q.subject.value
+            for q in store.quads_for_pattern(None, ox.NamedNode(TYPE), ox.NamedNode(kind), dg)
+            if _is_named(q.subject)
+        )
+
+    sub_class = pairs(RDFS + "subClassOf")
+    eq_class = pairs(OWL + "equivalentClass")
+    sub_prop = pairs(RDFS + "subPropertyOf")
+    eq_prop = pairs(OWL + "equivalentProperty")
+    declared_classes = typed(OWL + "Class")
+
+    # scm-cls: every declared owl:Class is a subclass of owl:Thing (scm-eqc1, scm-eqp1:
+    # equivalence gives subclass/subproperty both ways)
+    class_pairs = (
+        sub_class
+        + [(a, b) for a, b in eq_class]
+        + [(b, a) for a, b in eq_class]
+        + [(c, THING) for c in declared_classes if c != THING]
+    )
+    prop_pairs = sub_prop + [(a, b) for a, b in eq_prop] + [(b, a) for a, b in eq_prop]
+    sup_c = _closure(class_pairs)
+    sup_p = _closure(prop_pairs)
+
+    def supers_c(c: str) -> set[str]:
+        return sup_c.get(c, set())
+
+    def supers_p(p: str) -> set[str]:
+        return sup_p.get(p, set())
+
+    # scm-dom1/scm-rng1 (a domain's superclasses), scm-dom2/scm-rng2 (a super-property's)
+    direct_dom: dict[str, set[str]] = defaultdict(set)
+    direct_rng: dict[str, set[str]] = defaultdict(set)
+    for p, c in pairs(RDFS + "domain"):
+        direct_dom[p].add(c)
+    for p, c in pairs(RDFS + "range"):
+        direct_rng[p].add(c)
+    props = set(direct_dom) | set(direct_rng) | set(sup_p)
+
+    def closed_classes(direct: dict[str, set[str]], p: str) -> frozenset[str]:
+        found: set[str] = set()
+        for q in {p} | supers_p(p):
+            for c in direct.get(q, ()):
+                found.add(c)
+                found |= supers_c(c)
+        return frozenset(found)
+
+    domains = {p: d for p in props if (d := closed_classes(direct_dom, p))}
+    ranges = {p: r for p in props if (r := closed_classes(direct_rng, p))}
+
+    inverses: dict[str, set[str]] = defaultdict(set)
+    for a, b in pairs(OWL + "inverseOf"):
+        inverses[a].add(b)
+        inverses[b].add(a)
+
+    chains = []
+    for quad in store.quads_for_pattern(None, ox.NamedNode(OWL + "propertyChainAxiom"), None, dg):
+        items = _read_list(store, quad.object) or []
+        chains.append((quad.subject.value, tuple(i.value for i in items)))  # type: ignore[attr-defined]
+
+    disjoint = pairs(OWL + "disjointWith")
+    disjoint_classes = frozenset((a, b) for a, b in disjoint) | frozenset(
+        (b, a) for a, b in disjoint
+    )
+    pdw = pairs(OWL + "propertyDisjointWith")
+    disjoint_props = frozenset(pdw) | frozenset((b, a) for a, b in pdw)
+
+    # the schema triples the closure holds beyond the asserted ones
+    inferred: set[tuple[str, str, str]] = set()
+    for c, sups in sup_c.items():
+        for d in sups:
+            if d not in (c, THING):  # C rdfs:subClassOf owl:Thing says nothing (is_junk)
+                inferred.add((c, RDFS + "subClassOf", d))
+    for p, sups in sup_p.items():
+        for q in sups:
+            if q != p:
+                inferred.add((p, RDFS + "subPropertyOf", q))
+    for c, sups in sup_c.items():  # scm-eqc2: mutual subclasses are equivalent
+        for d in sups:
+            if d != c and c in sup_c.get(d, ()):
+                inferred.add((c, OWL + "equivalentClass", d))
+    for p, sups in sup_p.items():  # scm-eqp2
+        for q in sups:
+            if q != p and p in sup_p.get(q, ()):
+                inferred.add((p, OWL + "equivalentProperty", q))
+    for p, cs in domains.items():
+        for c in cs:
+            inferred.add((p, RDFS + "domain", c))
+    for p, cs in ranges.items():
+        for c in cs:
+            inferred.add((p, RDFS + "range", c))
+
+    return Tbox(
+        superclasses={c: frozenset(s - {c}) for c, s in sup_c.items()},
+        superproperties={p: frozenset(s - {p}) for p, s in sup_p.items()},
+        domains=domains,
+        ranges=ranges,
+        inverses={p: frozenset(s) for p, s in inverses.items()},
+        symmetric=typed(OWL + "SymmetricProperty"),
+        transitive=typed(OWL + "TransitiveProperty"),
+        functional=typed(OWL + "FunctionalProperty"),
+        inverse_functional=typed(OWL + "InverseFunctionalProperty"),
+        asymmetric=typed(OWL + "AsymmetricProperty"),
+        irreflexive=typed(OWL + "IrreflexiveProperty"),
+        chains=tuple(sorted(chains)),
+        disjoint_classes=disjoint_classes,
+        disjoint_properties=disjoint_props,
+        inferred=frozenset(inferred),
+    )
+
+
+# --------------------------------------------------------------------------- rules
+
+
+def _values(variables: tuple[str, ...], rows: Iterable[tuple[str, ...]]) -> str:
+    body = " ".join("(" + " ".join(_iri(v) for v in row) + ")" for row in sorted(set(rows)))
+    return f"VALUES ({' '.join('?' + v for v in variables)}) {{ {body} }}"
+
+
+def _atom(s: str, p: str, o: str, graph: str | None) -> str:
+    triple = f"{s} {p} {o} ."
+    return f"GRAPH <{graph}> {{ {triple} }}" if graph else triple
+
+
+def _insert(head: str, where: str) -> str:
+    return f"INSERT {{ GRAPH <{NEW}> {{ {head} }} }} WHERE {{ {where} }}"
+
+
+def _single(
+    kind: str,
+    axioms: list[str],
+    values: str,
+    body: tuple[str, str, str],
+    head: str,
+    filters: str = "",
+) -> Rule:
+    """A rule with one body atom: iteration 1 reads the whole graph, later ones the delta."""
+    first = _insert(head, f"{values} {_atom(*body, None)} {filters}")
+    semi = _insert(head, f"{values} {_atom(*body, DELTA)} {filters}")
+    return Rule(kind, tuple(axioms), first, (semi,))
+
+
+def _join(
+    kind: str, axioms: list[str], head: str, atoms: list[tuple[str, str, str]], filters: str = ""
+) -> Rule:
+    """A rule with several body atoms: semi-naive variants put each atom in the delta."""
+    first = _insert(head, " ".join(_atom(*a, None) for a in atoms) + " " + filters)
+    semi = tuple(
+        _insert(
+            head,
+            " ".join(_atom(*a, DELTA if i == j else None) for j, a in enumerate(atoms))
+            + " "
+            + filters,
+        )
+        for i in range(len(atoms))
+    )
+    return Rule(kind, tuple(axioms), first, semi)
+
+
+def generate_rules(tbox: Tbox) -> tuple[Rule, ...]:
+    """The instance-level rules of the closed TBox, one SPARQL update each."""
+    rules: list[Rule] = []
+    not_lit = "FILTER(!isLiteral(?o))"
+
+    rows = [(c, d) for c, ds in tbox.superclasses.items() for d in ds if d != THING]
+    if rows:
+        rules.append(
+            _single(
+                "cax-sco",
+                [f"{_short(c)} rdfs:subClassOf {_short(d)}" for c, d in rows],
+                _values(("c", "d"), rows),
+                ("?x", "a", "?c"),
+                "?x a ?d .",
+            )
+        )
+    rows = [(p, q) for p, qs in tbox.superproperties.items() for q in qs]
+    if rows:
+        rules.append(
+            _single(
+                "prp-spo1",
+                [f"{_short(p)} rdfs:subPropertyOf {_short(q)}" for p, q in rows],
+                _values(("p", "q"), rows),
+                ("?s", "?p", "?o"),
+                "?s ?q ?o .",
+            )
+        )
+    rows = [(p, q) for p, qs in tbox.inverses.items() for q in qs]
+    if rows:
+        rules.append(
+            _single(
+                "prp-inv",
+                [f"{_short(p)} owl:inverseOf {_short(q)}" for p, q in rows],
+                _values(("p", "q"), rows),
+                ("?s", "?p", "?o"),
+                "?o ?q ?s .",
+                not_lit,
+            )
+        )
+    rows = [(p,) for p in tbox.symmetric]
+    if rows:
+        rules.append(
+            _single(
+                "prp-symp",
+                [f"{_short(p)} a owl:SymmetricProperty" for (p,) in rows],
+                _values(("p",), rows),
+                ("?s", "?p", "?o"),
+                "?o ?p ?s .",
+                not_lit,
+            )
+        )
+    rows = [(p, c) for p, cs in tbox.domains.items() for c in cs if c != THING]
+    if rows:
+        rules.append(
+            _single(
+                "prp-dom",
+                [f"{_short(p)} rdfs:domain {_short(c)}" for p, c in rows],
+                _values(("p", "c"), rows),
+                ("?s", "?p", "?o"),
+                "?s a ?c .",
+            )
+        )
+    rows = [(p, c) for p, cs in tbox.ranges.items() for c in cs if c != THING]
+    if rows:
+        rules.append(
+            _single(
+                "prp-rng",
+                [f"{_short(p)} rdfs:range {_short(c)}" for p, c in rows],
+                _values(("p", "c"), rows),
+                ("?s", "?p", "?o"),
+                "?o a ?c .",
+                not_lit,
+            )
+        )
+    for p in sorted(tbox.transitive):
+        rules.append(
+            _join(
+                "prp-trp",
+                [f"{_short(p)} a owl:TransitiveProperty"],
+                f"?x {_iri(p)} ?z .",
+                [("?x", _iri(p), "?y"), ("?y", _iri(p), "?z")],
+                "FILTER(!isLiteral(?y))",
+            )
+        )
+    for q, chain in tbox.chains:
+        variables = [f"?u{i}" for i in range(len(chain) + 1)]
+        atoms = [(variables[i], _iri(p), variables[i + 1]) for i, p in enumerate(chain)]
+        rules.append(
+            _join(
+                "prp-spo2",
+                [f"{_short(q)} owl:propertyChainAxiom ( {' '.join(map(_short, chain))} )"],
+                f"{variables[0]} {_iri(q)} {variables[-1]} .",
+                atoms,
+                f"FILTER(!isLiteral({variables[0]}))",
+            )
+        )
+    return tuple(rules)
+
+
+# --------------------------------------------------------------------------- running
+
+
+def _count(store: ox.Store, graph: str | None) -> int:
+    where = f"GRAPH <{graph}> {{ ?s ?p ?o }}" if graph else "?s ?p ?o"
+    result = store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ {where} }}")
+    return int(next(iter(result))["n"].value)
+
+
+def _add_schema_triples(store: ox.Store, tbox: Tbox) -> None:
+    import pyoxigraph as ox
+
+    quads = []
+    for s, p, o in tbox.inferred:
+        quads.append(ox.Quad(ox.NamedNode(s), ox.NamedNode(p), ox.NamedNode(o), ox.NamedNode(NEW)))
+    store.extend(quads)
+
+
+def _promote_new(store: ox.Store) -> int:
+    """Drop already-known triples from NEW, then add the rest to the closure; returns
+    how many were new.  NEW becomes the next iteration's DELTA."""
+    store.update(
+        f"DELETE {{ GRAPH <{NEW}> {{ ?s ?p ?o }} }} "
+        f"WHERE {{ GRAPH <{NEW}> {{ ?s ?p ?o }} ?s ?p ?o }}"
+    )
+    added = _count(store, NEW)
+    if added:
+        store.update(f"ADD <{NEW}> TO DEFAULT ; ADD <{NEW}> TO <{INFERRED}>")
+    store.update(f"MOVE SILENT <{NEW}> TO <{DELTA}>")
+    return added
+
+
+def materialize(
+    store: ox.Store,
+    *,
+    progress: Progress | None = None,
+    max_iterations: int = 1000,
+    check: bool = True,
+) -> Materialization:
+    """Compute the OWL 2 RL closure of the store's default graph in place.
+
+    The asserted triples must be in the default graph and the graphs ``INFERRED``,
+    ``DELTA`` and ``NEW`` empty.  Raises :class:`UnsupportedAxiomError` before touching
+    the store, and :class:`InconsistencyError` after materializing (the store then holds
+    the closure, for inspection).
+    """
+    say = progress or (lambda _m: None)
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+    for graph in (INFERRED, DELTA, NEW):
+        store.update(f"DROP SILENT GRAPH <{graph}>")
+    asserted = _count(store, None)
+
+    t0 = time.perf_counter()
+    check_supported(store)
+    tbox = read_tbox(store)
+    rules = generate_rules(tbox)
+    timings["compile"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    _add_schema_triples(store, tbox)
+    counts = [_promote_new(store)]
+    say(f"schema closure: {counts[0]} triples; {len(rules)} rules generated")
+    store.update(f"DROP SILENT GRAPH <{DELTA}>")  # iteration 1 reads the whole graph
+
+    for iteration in range(1, max_iterations + 1):
+        for rule in rules:
+            if iteration == 1:
+                store.update(rule.first)
+            else:
+                for text in rule.semi:
+                    store.update(text)
+        added = _promote_new(store)
+        counts.append(added)
+        say(f"iteration {iteration}: {added} new triples")
+        if not added:
+            break
+    else:  # pragma: no cover - the rules are monotone over a finite vocabulary
+        raise KzgraphError(f"no fixpoint after {max_iterations} iterations")
+    store.update(f"DROP SILENT GRAPH <{DELTA}>")
+    timings["fixpoint"] = time.perf_counter() - t0
+
+    same_as: tuple[SameAsReport, ...] = ()
+    if check:
+        t0 = time.perf_counter()
+        messages, nodes = inconsistencies(store, tbox)
+        same_as = functional_conflicts(store, tbox)
+        timings["check"] = time.perf_counter() - t0
+        if messages:
+            first = messages[0] + (f" (and {len(messages) - 1} more)" if len(messages) > 1 else "")
+            raise InconsistencyError(
+                f"the data is inconsistent under OWL 2 RL: {first}",
+                nodes=tuple(sorted(nodes)),
+                messages=tuple(messages),
+            )
+    return Materialization(
+        asserted=asserted,
+        inferred=_count(store, INFERRED),
+        iterations=tuple(counts),
+        rules=sum(1 + len(r.semi) for r in rules),
+        seconds=time.perf_counter() - started,
+        same_as=same_as,
+        timings=timings,
+    )
+
+
+def inconsistencies(store: ox.Store, tbox: Tbox) -> tuple[list[str], set[str]]:
+    """OWL RL consistency rules on the closure: (messages, nodes involved)."""
+    messages: list[str] = []
+    nodes: set[str] = set()
+    pairs = sorted((a, b) for a, b in tbox.disjoint_classes if a < b)
+    if pairs:
+        q = f"SELECT DISTINCT ?x ?a ?b WHERE {{ {_values(('a', 'b'), pairs)} ?x a ?a . ?x a ?b . }}"
+        for row in store.query(q):
+            x, a, b = row["x"].value, row["a"].value, row["b"].value
+            messages.append(f"Disjoint classes {a} and {b} have a common individual {x} (cax-dw)")
+            nodes.update((x, a, b))
+    pairs = sorted((a, b) for a, b in tbox.disjoint_properties if a < b)
+    if pairs:
+        q = (
+            f"SELECT DISTINCT ?x ?y ?a ?b WHERE {{ {_values(('a', 'b'), pairs)} "
+            "?x ?a ?y . ?x ?b ?y . }"
+        )
+        for row in store.query(q):
+            x, y, a, b = (row[v].value for v in ("x", "y", "a", "b"))
+            messages.append(f"Disjoint properties {a} and {b} both link {x} to {y} (prp-pdw)")
+            nodes.update((x, y))
+    for p in sorted(tbox.irreflexive):
+        for row in store.query(f"SELECT ?x WHERE {{ ?x {_iri(p)} ?x }}"):
+            messages.append(f"Irreflexive property {p} used on {row['x'].value} (prp-irp)")
+            nodes.add(row["x"].value)
+    for p in sorted(tbox.asymmetric):
+        for row in store.query(f"SELECT ?x ?y WHERE {{ ?x {_iri(p)} ?y . ?y {_iri(p)} ?x }}"):
+            messages.append(
+                f"Asymmetric property {p} used both ways between {row['x'].value} and "
+                f"{row['y'].value} (prp-asyp)"
+            )
+            nodes.update((row["x"].value, row["y"].value))
+    for row in store.query(f"SELECT ?x WHERE {{ ?x a {_iri(NOTHING)} }}"):
+        messages.append(f"{row['x'].value} is an instance of owl:Nothing (cls-nothing2)")
+        nodes.add(row["x"].value)
+    return sorted(messages), nodes
+
+
+def functional_conflicts(store: ox.Store, tbox: Tbox) -> tuple[SameAsReport, ...]:
+    """Where owlrl would infer owl:sameAs (prp-fp, prp-ifp): reported, not materialized."""
+    found: list[SameAsReport] = []
+    for p in sorted(tbox.functional):
+        q = (
+            f"SELECT ?x ?a ?b WHERE {{ ?x {_iri(p)} ?a . ?x {_iri(p)} ?b . "
+            "FILTER(!sameTerm(?a, ?b) && STR(?a) < STR(?b)) }"
+        )
+        for row in store.query(q):
+            found.append(SameAsReport(p, str(row["x"]), str(row["a"]), str(row["b"])))
+    for p in sorted(tbox.inverse_functional):
+        q = (
+            f"SELECT ?x ?a ?b WHERE {{ ?a {_iri(p)} ?x . ?b {_iri(p)} ?x . "
+            "FILTER(STR(?a) < STR(?b)) }"
+        )
+        for row in store.query(q):
+            found.append(SameAsReport(p, str(row["x"]), str(row["a"]), str(row["b"])))
+    return tuple(found)
+
+
+def load_store(paths: Iterable[object], store: ox.Store | None = None) -> ox.Store:
+    """A store with the Turtle/N-Triples files in its default graph.
+
+    A parse error becomes :class:`~kzgraph.errors.ParseError` with the file and line.
+    """
+    import pyoxigraph as ox
+
+    from kzgraph.errors import ParseError
+    from kzgraph.project import display_path
+
+    target = ox.Store() if store is None else store
+    for path in paths:
+        name = str(path)
+        fmt = ox.RdfFormat.N_TRIPLES if name.endswith(".nt") else ox.RdfFormat.TURTLE
+        try:
+            target.bulk_load(path=name, format=fmt)
+        except SyntaxError as exc:
+            line = getattr(exc, "lineno", None)
+            col = getattr(exc, "offset", None)
+            raise ParseError(
+                f"invalid Turtle: {exc.msg if hasattr(exc, 'msg') else exc}",
+                path=display_path(name),
+                line=line,
+                col=col,
+            ) from None
+    return target
