@@ -153,7 +153,7 @@ def test_validate_conforming(runner: CliRunner, fx_args: list[str]) -> None:
     result = invoke(runner, [*fx_args, "validate"])
     assert result.exit_code == 0
     assert result.stdout == ""
-    assert "3 data files conforms: 0 violations, 0 warnings" in result.stderr
+    assert "the data (3 files) conforms: 0 violations, 0 warnings" in result.stderr
 
 
 @pytest.mark.parametrize("fmt", ["text", "json", "turtle"])
@@ -188,7 +188,7 @@ def test_validate_given_paths(
     result = invoke(runner, [*fx_args, "validate", str(fixture_project.data_dir / "people.ttl")])
     # without events.ttl and paragraphs.ttl there is nothing to break: people alone conform
     assert result.exit_code == 0
-    assert "1 data files conforms" in result.stderr
+    assert "the data (1 files) conforms" in result.stderr
     missing = invoke(runner, [*fx_args, "validate", "no/such.ttl"])
     assert missing.exit_code == 2
     assert missing.stderr == "Error: no/such.ttl: no such file\n"

@@ -258,7 +258,7 @@ def validate(ctx: click.Context, paths: tuple[Path, ...], fmt: str) -> None:
         click.echo(render_validation(report, fmt), nl=False)
     verdict = "conforms" if report.conforms else "does not conform"
     err(
-        f"kzgraph: {len(data_files)} data files {verdict}: {report.violations} violations, "
+        f"kzgraph: the data ({len(data_files)} files) {verdict}: {report.violations} violations, "
         f"{report.warnings} warnings ({time.perf_counter() - started:.2f} s)"
     )
     ctx.exit(0 if report.conforms else 1)
