@@ -122,3 +122,7 @@ class NotAcceptableError(KzgraphError):
     def __init__(self, message: str, *, unknown_format: bool = False):
         super().__init__(message)
         self.unknown_format = unknown_format
+
+
+class QueryEvaluationError(KzgraphError):
+    """The engine refused a query while evaluating it, or the endpoint does not allow it."""

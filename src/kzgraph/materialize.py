@@ -19,7 +19,8 @@ inside a pyoxigraph store to a fixpoint:
    (``prp-spo2``).  A new axiom in the ontology is a new row or rule, not new code.
 4. **Run them semi-naively to a fixpoint**: iteration 1 matches the whole graph; each
    later iteration matches only where at least one body atom is in the previous
-   iteration's new triples (graph ``DELTA``).  New triples are counted per iteration.
+   iteration's new triples.  Each rule writes straight into the closure and into the
+   iteration's graph, skipping known triples.  New triples are counted per iteration.
 5. **Check consistency** (``cax-dw``, ``prp-pdw``, ``prp-irp``, ``prp-asyp``,
    ``cls-nothing2``): violations raise :class:`~kzgraph.errors.InconsistencyError`,
    as :func:`kzgraph.reason.reason` does.  ``owl:FunctionalProperty`` and
@@ -32,14 +33,15 @@ axiomatic and datatype triples, reflexive sameAs, ``owl:Thing`` types, literal
 subjects): ``tests/test_fast.py`` checks that on the bundled and on generated data.
 
 Store layout: the closure (asserted + inferred) is the default graph, so saved queries
-run unchanged; the inferred triples are also kept in the named graph ``INFERRED``.
+run unchanged; the triples first derived in iteration *i* are also kept in the named
+graph ``INFERRED/i``, so the inferred triples can be exported apart.
 """
 
 from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -56,10 +58,12 @@ TYPE = RDF + "type"
 THING = OWL + "Thing"
 NOTHING = OWL + "Nothing"
 
-#: named graphs used by the materializer (the closure itself is the default graph)
+#: the closure is the default graph; the triples first derived in iteration i are also in
+#: the named graph ``INFERRED/i`` (0: schema triples); ``NEW`` and ``DELTA`` are
+#: placeholders in the rule texts for the current and the previous iteration's graph
 INFERRED = "urn:kzgraph:graph:inferred"
-DELTA = "urn:kzgraph:graph:delta"
-NEW = "urn:kzgraph:graph:new"
+DELTA = "urn:kzgraph:rule:delta"
+NEW = "urn:kzgraph:rule:new"
 
 Progress = Callable[[str], None]
 
@@ -508,7 +512,14 @@ def _atom(s: str, p: str, o: str, graph: str | None) -> str:
 
 
 def _insert(head: str, where: str) -> str:
-    return f"INSERT {{ GRAPH <{NEW}> {{ {head} }} }} WHERE {{ {where} }}"
+    """Add the head to the closure and to this iteration's graph (``NEW``), unless known.
+
+    Writing straight into the default graph means a rule run later in the same
+    iteration already sees the triple (and does not derive it again)."""
+    return (
+        f"INSERT {{ {head} GRAPH <{NEW}> {{ {head} }} }} "
+        f"WHERE {{ {where} FILTER NOT EXISTS {{ {head} }} }}"
+    )
 
 
 def _single(
@@ -650,27 +661,45 @@ def _count(store: ox.Store, graph: str | None) -> int:
     return int(next(iter(result))["n"].value)
 
 
-def _add_schema_triples(store: ox.Store, tbox: Tbox) -> None:
+def iteration_graph(iteration: int) -> str:
+    """The named graph holding the triples first derived in ``iteration`` (0: schema)."""
+    return f"{INFERRED}/{iteration}"
+
+
+def inferred_graphs(store: ox.Store) -> list[ox.NamedNode]:
+    """The per-iteration graphs; together they are the inferred triples."""
+    return sorted(
+        (g for g in store.named_graphs() if g.value.startswith(INFERRED + "/")),
+        key=lambda g: int(g.value.rsplit("/", 1)[1]),
+    )
+
+
+def inferred_quads(store: ox.Store) -> Iterator[ox.Quad]:
+    for graph in inferred_graphs(store):
+        yield from store.quads_for_pattern(None, None, None, graph)
+
+
+def inferred_count(store: ox.Store) -> int:
+    return sum(_count(store, g.value) for g in inferred_graphs(store))
+
+
+def _add_schema_triples(store: ox.Store, tbox: Tbox) -> int:
     import pyoxigraph as ox
 
+    graph = ox.NamedNode(iteration_graph(0))
     quads = []
     for s, p, o in tbox.inferred:
-        quads.append(ox.Quad(ox.NamedNode(s), ox.NamedNode(p), ox.NamedNode(o), ox.NamedNode(NEW)))
+        triple = (ox.NamedNode(s), ox.NamedNode(p), ox.NamedNode(o))
+        if ox.Quad(*triple, ox.DefaultGraph()) not in store:
+            quads += [ox.Quad(*triple, ox.DefaultGraph()), ox.Quad(*triple, graph)]
     store.extend(quads)
+    return len(quads) // 2
 
 
-def _promote_new(store: ox.Store) -> int:
-    """Drop already-known triples from NEW, then add the rest to the closure; returns
-    how many were new.  NEW becomes the next iteration's DELTA."""
-    store.update(
-        f"DELETE {{ GRAPH <{NEW}> {{ ?s ?p ?o }} }} "
-        f"WHERE {{ GRAPH <{NEW}> {{ ?s ?p ?o }} ?s ?p ?o }}"
+def _bind(text: str, iteration: int) -> str:
+    return text.replace(f"<{NEW}>", f"<{iteration_graph(iteration)}>").replace(
+        f"<{DELTA}>", f"<{iteration_graph(iteration - 1)}>"
     )
-    added = _count(store, NEW)
-    if added:
-        store.update(f"ADD <{NEW}> TO DEFAULT ; ADD <{NEW}> TO <{INFERRED}>")
-    store.update(f"MOVE SILENT <{NEW}> TO <{DELTA}>")
-    return added
 
 
 def materialize(
@@ -682,16 +711,16 @@ def materialize(
 ) -> Materialization:
     """Compute the OWL 2 RL closure of the store's default graph in place.
 
-    The asserted triples must be in the default graph and the graphs ``INFERRED``,
-    ``DELTA`` and ``NEW`` empty.  Raises :class:`UnsupportedAxiomError` before touching
-    the store, and :class:`InconsistencyError` after materializing (the store then holds
-    the closure, for inspection).
+    The asserted triples must be in the default graph (any earlier inferred graphs are
+    dropped first).  Raises :class:`UnsupportedAxiomError` before touching the store,
+    and :class:`InconsistencyError` after materializing (the store then holds the
+    closure, for inspection).
     """
     say = progress or (lambda _m: None)
     started = time.perf_counter()
     timings: dict[str, float] = {}
-    for graph in (INFERRED, DELTA, NEW):
-        store.update(f"DROP SILENT GRAPH <{graph}>")
+    for graph in inferred_graphs(store):
+        store.remove_graph(graph)
     asserted = _count(store, None)
 
     t0 = time.perf_counter()
@@ -701,26 +730,19 @@ def materialize(
     timings["compile"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    _add_schema_triples(store, tbox)
-    counts = [_promote_new(store)]
+    counts = [_add_schema_triples(store, tbox)]
     say(f"schema closure: {counts[0]} triples; {len(rules)} rules generated")
-    store.update(f"DROP SILENT GRAPH <{DELTA}>")  # iteration 1 reads the whole graph
-
     for iteration in range(1, max_iterations + 1):
         for rule in rules:
-            if iteration == 1:
-                store.update(rule.first)
-            else:
-                for text in rule.semi:
-                    store.update(text)
-        added = _promote_new(store)
+            for text in (rule.first,) if iteration == 1 else rule.semi:
+                store.update(_bind(text, iteration))
+        added = _count(store, iteration_graph(iteration))
         counts.append(added)
         say(f"iteration {iteration}: {added} new triples")
         if not added:
             break
     else:  # pragma: no cover - the rules are monotone over a finite vocabulary
         raise KzgraphError(f"no fixpoint after {max_iterations} iterations")
-    store.update(f"DROP SILENT GRAPH <{DELTA}>")
     timings["fixpoint"] = time.perf_counter() - t0
 
     same_as: tuple[SameAsReport, ...] = ()
@@ -730,7 +752,9 @@ def materialize(
         same_as = functional_conflicts(store, tbox)
         timings["check"] = time.perf_counter() - t0
         if messages:
-            first = messages[0] + (f" (and {len(messages) - 1} more)" if len(messages) > 1 else "")
+            first = messages[0] + (
+                f" (and {len(messages) - 1} more)" if len(messages) > 1 else ""
+            )
             raise InconsistencyError(
                 f"the data is inconsistent under OWL 2 RL: {first}",
                 nodes=tuple(sorted(nodes)),
@@ -738,7 +762,7 @@ def materialize(
             )
     return Materialization(
         asserted=asserted,
-        inferred=_count(store, INFERRED),
+        inferred=sum(counts),
         iterations=tuple(counts),
         rules=sum(1 + len(r.semi) for r in rules),
         seconds=time.perf_counter() - started,
