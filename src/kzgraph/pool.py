@@ -1,0 +1,394 @@
+"""Killable query workers: SPARQL with a time limit, a result limit and a memory cap.
+
+pyoxigraph evaluates a query in Rust without returning to Python, so a runaway query
+(a cartesian product, a huge property path) cannot be interrupted from a thread.  Each
+worker here is a separate process holding its own in-memory pyoxigraph store loaded
+from the cache entry's N-Triples files; :class:`QueryPool` hands a query to an idle
+worker and waits for the answer with a deadline.  Past the deadline the worker is
+killed (SIGKILL) and a fresh one is started in the background, while the other
+workers keep answering.  Workers run with an address-space limit, so a query that
+builds an enormous string or result dies alone instead of taking the machine down.
+
+Workers serialize their answer (SPARQL JSON/XML/CSV/TSV or RDF) themselves, so the
+web process only moves bytes; for ``html`` they return the :class:`QueryResult`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from kzgraph.errors import (
+    KzgraphError,
+    QueryEvaluationError,
+    QueryFailedError,
+    QuerySyntaxError,
+    QueryTimeoutError,
+)
+from kzgraph.query import QueryResult
+from kzgraph.sparql_text import tokens
+
+#: address-space cap of a worker process (bytes); generous for this graph, small for the machine
+DEFAULT_MEMORY_LIMIT = 2 * 1024**3
+_START_TIMEOUT = 120.0
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a worker sends back for one query."""
+
+    kind: str  # "select", "ask" or "graph"
+    format: str  # the format actually produced (see kzgraph.formats)
+    body: bytes  # the serialized answer (empty for "html")
+    result: QueryResult | None  # the rows/triples, for "html" only
+    count: int  # rows or triples returned
+    truncated: bool  # the result had more than the limit; ``count`` were kept
+    seconds: float
+
+
+def forbidden_feature(text: str) -> str | None:
+    """A reason to refuse ``text`` before running it, or None.
+
+    SERVICE would make the server send HTTP requests wherever a client asks (pyoxigraph
+    has a built-in HTTP client), so federated queries are refused.
+    """
+    previous = None
+    for tok in tokens(text):
+        if (
+            tok.kind == "word"
+            and tok.text.upper() == "SERVICE"
+            and not (previous is not None and previous.kind == "punct" and previous.text == ":")
+        ):
+            return "SERVICE (federated query) is disabled on this endpoint"
+        previous = tok
+    return None
+
+
+# --------------------------------------------------------------------------- worker side
+
+
+def _execute(engine: Any, text: str, fmt: str, limit: int, prefixes: dict[str, str]) -> Answer:
+    import pyoxigraph as ox
+
+    from kzgraph.formats import GRAPH_FORMATS, RDF_NAMES, RESULT_FORMATS, results_xml
+    from kzgraph.query import _syntax_error
+    from kzgraph.render import render_rdf, to_csv, to_json, to_tsv
+    from kzgraph.terms import from_oxigraph
+
+    started = time.perf_counter()
+    try:
+        raw = engine.store.query(text, prefixes=prefixes)
+    except SyntaxError as exc:
+        raise _syntax_error(exc, None) from None
+    truncated = False
+    if isinstance(raw, ox.QueryBoolean):
+        result = QueryResult("ask", boolean=bool(raw))
+        count = 1
+    elif isinstance(raw, ox.QuerySolutions):
+        variables = tuple(v.value for v in raw.variables)
+        rows = [
+            tuple(from_oxigraph(solution[v]) for v in variables)
+            for solution in itertools.islice(raw, limit + 1)
+        ]
+        truncated = len(rows) > limit
+        rows = rows[:limit]
+        result = QueryResult("select", variables, tuple(rows))
+        count = len(rows)
+    else:
+        triples = [
+            (from_oxigraph(t.subject), from_oxigraph(t.predicate), from_oxigraph(t.object))
+            for t in itertools.islice(raw, limit + 1)
+        ]
+        truncated = len(triples) > limit
+        result = QueryResult("graph", triples=tuple(triples[:limit]))  # type: ignore[arg-type]
+        count = min(len(triples), limit)
+    kind = result.kind
+    # the web process guessed the form from the text; trust the engine's answer
+    if kind == "graph" and fmt not in GRAPH_FORMATS:
+        fmt = "turtle"
+    elif kind != "graph" and fmt not in RESULT_FORMATS:
+        fmt = "json"
+    body = b""
+    if fmt == "html":
+        pass
+    elif kind == "graph":
+        body = render_rdf({None: result.triples}, RDF_NAMES[fmt], prefixes)
+    elif kind == "ask":
+        answer = bool(result.boolean)
+        if fmt == "json":
+            body = (f'{{"head": {{}}, "boolean": {"true" if answer else "false"}}}\n').encode()
+        elif fmt == "xml":
+            body = results_xml((), (), boolean=answer).encode()
+        else:
+            body = ("true" if answer else "false").encode() + b"\r\n"
+    else:
+        render = {"json": to_json, "csv": to_csv, "tsv": to_tsv}.get(fmt)
+        text_out = render(result) if render else results_xml(result.variables, result.rows)
+        body = text_out.encode("utf-8")
+    return Answer(
+        kind=kind,
+        format=fmt,
+        body=body,
+        result=result if fmt == "html" else None,
+        count=count,
+        truncated=truncated,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _worker_main(conn: Connection, files: Sequence[str], memory_limit: int | None) -> None:
+    """Loop of one worker process: receive (text, format, limit), send an Answer or an error."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when workers stop
+    if memory_limit:
+        import resource
+
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
+    from kzgraph.namespaces import PREFIXES
+    from kzgraph.query import OxigraphEngine
+
+    try:
+        engine = OxigraphEngine([Path(f) for f in files])
+    except Exception as exc:  # reported to the parent, which fails to start
+        conn.send(("error", "QueryFailedError", f"cannot load the graph: {exc}"))
+        return
+    conn.send(("ready", len(engine)))
+    prefixes = dict(PREFIXES)
+    while True:
+        try:
+            text, fmt, limit = conn.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            reply: tuple[Any, ...] = ("ok", _execute(engine, text, fmt, limit, prefixes))
+        except KzgraphError as exc:
+            reply = ("error", type(exc).__name__, exc.message)
+        except MemoryError:
+            reply = ("error", "QueryFailedError", "the query needed more memory than allowed")
+        except Exception as exc:  # an evaluation error of the engine: the query's fault
+            reply = ("error", "EvaluationError", " ".join(f"{exc}".split()) or type(exc).__name__)
+        try:
+            conn.send(reply)
+        except (OSError, ValueError):
+            return
+
+
+# --------------------------------------------------------------------------- parent side
+
+
+class _Worker:
+    def __init__(self, process: subprocess.Popen[bytes], conn: Connection, triples: int) -> None:
+        self.process = process
+        self.conn = conn
+        self.triples = triples
+
+    def kill(self) -> None:
+        with contextlib.suppress(Exception):
+            self.process.kill()
+        with contextlib.suppress(Exception):
+            self.conn.close()
+        with contextlib.suppress(Exception):
+            self.process.wait(timeout=5)
+
+
+def _spawn_worker(files: Sequence[str], memory_limit: int | None) -> _Worker:
+    """Start ``python -m kzgraph.pool`` on one end of a socket pair and wait until it is ready.
+
+    A plain subprocess rather than ``multiprocessing``: spawn/forkserver would re-import
+    the parent's ``__main__`` (a test runner, the console script), and fork is unsafe in a
+    process that runs an event loop and threads.
+    """
+    parent, child = socket.socketpair()
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "kzgraph.pool", str(child.fileno()), str(memory_limit or 0)]
+            + list(files),
+            pass_fds=(child.fileno(),),
+            stdin=subprocess.DEVNULL,
+            close_fds=True,
+        )
+    finally:
+        child.close()
+    conn = Connection(parent.detach())
+    worker = _Worker(process, conn, 0)
+    if not conn.poll(_START_TIMEOUT):
+        worker.kill()
+        raise QueryFailedError("a query worker did not start in time")
+    try:
+        message = conn.recv()
+    except (EOFError, OSError):
+        worker.kill()
+        raise QueryFailedError("a query worker died while loading the graph") from None
+    if message[0] != "ready":
+        worker.kill()
+        raise QueryFailedError(message[2])
+    worker.triples = int(message[1])
+    return worker
+
+
+class QueryPool:
+    """A fixed number of worker processes answering SPARQL with a deadline.
+
+    Use ``await pool.start()`` before the first query and ``await pool.close()`` at
+    the end (both from the event loop that runs the queries).
+    """
+
+    def __init__(
+        self,
+        files: Sequence[Path],
+        *,
+        size: int = 2,
+        timeout: float = 10.0,
+        max_results: int = 10_000,
+        memory_limit: int | None = DEFAULT_MEMORY_LIMIT,
+    ) -> None:
+        self.files = [str(f) for f in files]
+        self.size = max(1, size)
+        self.timeout = timeout
+        self.max_results = max_results
+        self.memory_limit = memory_limit
+        self.killed = 0  # workers stopped for running past the limit (for tests and logs)
+        self._idle: asyncio.Queue[_Worker] | None = None
+        self._all: set[_Worker] = set()
+        self._closed = False
+        self._respawns: set[asyncio.Task[None]] = set()
+
+    # -- life cycle
+
+    def _spawn(self) -> _Worker:
+        return _spawn_worker(self.files, self.memory_limit)
+
+    async def start(self) -> None:
+        self._idle = asyncio.Queue()
+        workers = await asyncio.gather(*(asyncio.to_thread(self._spawn) for _ in range(self.size)))
+        for worker in workers:
+            self._all.add(worker)
+            self._idle.put_nowait(worker)
+
+    async def close(self) -> None:
+        self._closed = True
+        for task in list(self._respawns):
+            task.cancel()
+        for worker in list(self._all):
+            worker.kill()
+        self._all.clear()
+
+    @property
+    def pids(self) -> list[int]:
+        return sorted(w.process.pid for w in self._all)
+
+    def _replace(self, worker: _Worker) -> None:
+        """Kill ``worker`` and start a replacement in the background."""
+        worker.kill()
+        self._all.discard(worker)
+        self._respawn()
+
+    def _respawn(self) -> None:
+        if self._closed:
+            return
+
+        async def respawn() -> None:
+            try:
+                fresh = await asyncio.to_thread(self._spawn)
+            except KzgraphError:
+                await asyncio.sleep(1.0)  # try again later rather than shrinking the pool
+                self._respawn()
+                return
+            if self._closed:
+                fresh.kill()
+                return
+            self._all.add(fresh)
+            assert self._idle is not None
+            self._idle.put_nowait(fresh)
+
+        task = asyncio.get_running_loop().create_task(respawn())
+        self._respawns.add(task)
+        task.add_done_callback(self._respawns.discard)
+
+    # -- queries
+
+    async def _wait_readable(self, conn: Connection, timeout: float) -> None:
+        loop = asyncio.get_running_loop()
+        ready: asyncio.Future[None] = loop.create_future()
+        fd = conn.fileno()
+
+        def wake() -> None:
+            if not ready.done():
+                ready.set_result(None)
+
+        loop.add_reader(fd, wake)
+        try:
+            await asyncio.wait_for(ready, timeout)
+        finally:
+            loop.remove_reader(fd)
+
+    async def run(self, text: str, fmt: str) -> Answer:
+        """Run ``text`` and return the answer serialized as ``fmt``.
+
+        Raises QuerySyntaxError (bad query), QueryTimeoutError (past the limit, or no
+        worker free in time) or QueryFailedError (the worker died, e.g. out of memory).
+        """
+        if self._idle is None:
+            raise QueryFailedError("the query pool is not started")
+        reason = forbidden_feature(text)
+        if reason:
+            raise QueryEvaluationError(reason)
+        try:
+            worker = await asyncio.wait_for(self._idle.get(), self.timeout)
+        except asyncio.TimeoutError:
+            raise QueryTimeoutError(
+                f"the server is busy: no query worker became free within {self.timeout:g} s"
+            ) from None
+        # the time limit counts from here: a queued query still gets its full budget
+        deadline = time.monotonic() + self.timeout
+        try:
+            worker.conn.send((text, fmt, self.max_results))
+            await self._wait_readable(worker.conn, max(0.0, deadline - time.monotonic()))
+            reply = worker.conn.recv()
+        except asyncio.TimeoutError:
+            self.killed += 1
+            self._replace(worker)
+            raise QueryTimeoutError(
+                f"the query ran longer than the limit of {self.timeout:g} s and was stopped"
+            ) from None
+        except (EOFError, OSError, ValueError):
+            self._replace(worker)
+            raise QueryFailedError(
+                "the query stopped its worker (most likely it needed more memory than allowed)"
+            ) from None
+        except BaseException:  # cancelled mid-query: the worker's answer would be stale
+            self._replace(worker)
+            raise
+        self._idle.put_nowait(worker)
+        if reply[0] == "ok":
+            return reply[1]  # type: ignore[no-any-return]
+        _, kind, message = reply
+        if kind == "QuerySyntaxError":
+            raise QuerySyntaxError(message)
+        if kind == "EvaluationError":
+            raise QueryEvaluationError(f"query evaluation failed: {message}")
+        raise QueryFailedError(message)
+
+
+def _main(argv: list[str]) -> None:
+    fd, memory_limit, *files = argv
+    conn = Connection(int(fd))
+    _worker_main(conn, files, int(memory_limit) or None)
+
+
+if __name__ == "__main__":
+    # run from the imported module, so pickled answers name kzgraph.pool.Answer
+    from kzgraph.pool import _main as _module_main
+
+    _module_main(sys.argv[1:])

@@ -1,0 +1,723 @@
+"""``kzgraph serve``: a read-only SPARQL 1.1 endpoint with linked-data pages (the second face).
+
+An ASGI app (Starlette, run by uvicorn).  It maps HTTP onto the library and owns no
+logic of its own: queries run in killable worker processes (:mod:`kzgraph.pool`),
+formats are chosen by :mod:`kzgraph.formats`, resource pages come from
+:func:`kzgraph.describe.describe`, pages from :mod:`kzgraph.html`, the dataset
+description from :mod:`kzgraph.void`.
+
+Routes
+  /                        home: the dataset, the saved questions (forms, result tables), an editor
+  /sparql                  SPARQL 1.1 Protocol: GET, POST form, POST application/sparql-query
+  /query/<name>            a saved query's result (CSV, JSON, TSV, XML; HTML redirects home)
+  /resource/<kind>/<slug>  every https://w3id.org/kzgraph/resource/... IRI (HTML or RDF)
+  /ontology                the ontology (HTML or RDF); ontology IRIs map to /ontology#Name
+  /.well-known/void        VoID + DCAT description (Turtle by default)
+  /dump.nt                 the served graph as N-Triples
+Everything is read-only: SPARQL Update is refused (403), write methods get 405.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import re
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from kzgraph import formats
+from kzgraph import html as pages
+from kzgraph.describe import describe
+from kzgraph.errors import (
+    KzgraphError,
+    NotAcceptableError,
+    ParameterError,
+    QueryEvaluationError,
+    QueryFailedError,
+    QuerySyntaxError,
+    QueryTimeoutError,
+    UnknownQueryError,
+)
+from kzgraph.namespaces import KINDS, PREFIXES, RESOURCE_BASE
+from kzgraph.pool import QueryPool
+from kzgraph.query import (
+    OxigraphEngine,
+    SavedQuery,
+    bind,
+    find_query,
+    load_catalog,
+    resolve_params,
+)
+from kzgraph.render import iris_in, render_rdf
+from kzgraph.sparql_text import query_form
+from kzgraph.terms import IRI, Literal
+from kzgraph.void import dataset_stats, void_triples
+
+log = logging.getLogger("kzgraph.serve")
+CONFIG_ENV = "KZGRAPH_SERVE_CONFIG"
+STATIC = Path(__file__).resolve().parent / "static"
+RDF_ONLY = ("turtle", "jsonld", "nt", "xmlrdf")
+RESOURCE_FORMATS = ("html", *RDF_ONLY)
+KZ = "https://w3id.org/kzgraph/ontology#"
+EXAMPLE_QUERY = """SELECT ?event ?label ?date WHERE {
+  ?event a kz:Event ;
+         rdfs:label ?label .
+  OPTIONAL { ?event kz:date ?date }
+}
+ORDER BY ?date ?label
+LIMIT 25
+"""
+
+
+@dataclass(frozen=True)
+class ServeConfig:
+    """Everything a server process needs (JSON-serializable, for uvicorn's worker processes)."""
+
+    graph_files: tuple[str, ...]  # N-Triples of the served graph (asserted [+ inferred])
+    ontology_files: tuple[str, ...]  # Turtle of the TBox, for /ontology
+    queries_dir: str
+    host: str = "127.0.0.1"
+    port: int = 8000
+    timeout: float = 10.0  # seconds per query
+    max_results: int = 10_000  # rows (SELECT) or triples (CONSTRUCT/DESCRIBE)
+    max_body: int = 1_048_576  # bytes of a request body
+    asserted: bool = False  # True: asserted triples only, no inferences
+    workers: int = 1  # HTTP worker processes (uvicorn)
+    query_workers: int = 2  # query processes per HTTP worker
+    cache_size: int = 1024  # responses kept in each HTTP worker's LRU cache (0: none)
+    memory_limit: int = 2 * 1024**3  # address-space cap of a query process (bytes)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> ServeConfig:
+        data = json.loads(text)
+        data["graph_files"] = tuple(data["graph_files"])
+        data["ontology_files"] = tuple(data["ontology_files"])
+        return cls(**data)
+
+
+class HttpError(Exception):
+    def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = dict(headers or {})
+
+
+class ResponseCache:
+    """A small LRU of finished responses (the data is read-only, so they never go stale)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[Any, ...], tuple[bytes, str, dict[str, str]]] = OrderedDict()
+
+    def get(self, key: tuple[Any, ...]) -> Response | None:
+        if self.size <= 0:
+            return None
+        item = self._items.get(key)
+        if item is None:
+            return None
+        self._items.move_to_end(key)
+        body, media, headers = item
+        return Response(body, headers={**headers, "content-type": media})
+
+    def put(self, key: tuple[Any, ...], body: bytes, media: str, headers: dict[str, str]) -> None:
+        if self.size <= 0 or len(body) > 4 * 1024 * 1024:
+            return
+        self._items[key] = (body, media, headers)
+        self._items.move_to_end(key)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
+
+
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())
+
+
+# --------------------------------------------------------------------------- the site
+
+
+class Site:
+    """The state one HTTP worker serves from: engines, catalog, pool, cache."""
+
+    def __init__(self, config: ServeConfig) -> None:
+        self.config = config
+        self.engine = OxigraphEngine([Path(f) for f in config.graph_files])
+        self.ontology = OxigraphEngine(turtle=[Path(f) for f in config.ontology_files])
+        self.catalog: dict[str, SavedQuery] = load_catalog(Path(config.queries_dir))
+        self.stats = dataset_stats(self.engine)
+        self.pool = QueryPool(
+            [Path(f) for f in config.graph_files],
+            size=config.query_workers,
+            timeout=config.timeout,
+            max_results=config.max_results,
+            memory_limit=config.memory_limit,
+        )
+        self.cache = ResponseCache(config.cache_size)
+        self.locators = self._locators()
+        self.works = self._works()
+        self.ontology_terms = pages.ontology_terms(self.ontology)
+
+    def _locators(self) -> dict[str, str]:
+        """Locator ("P14") -> paragraph IRI, to link the [P#] of each fact."""
+        return {
+            o.value: s.value
+            for s, _p, o in self.engine.triples(None, IRI(KZ + "locator"), None)
+            if isinstance(s, IRI) and isinstance(o, Literal)
+        }
+
+    def _works(self) -> dict[str, str]:
+        """Display label of each cited work -> its IRI (describe gives citations as labels)."""
+        works = {
+            s.value
+            for _s0, _p, s in self.engine.triples(None, IRI(KZ + "citation"), None)
+            if isinstance(s, IRI)
+        }
+        return {label: iri for iri, label in self.engine.labels(works).items()}
+
+    def exists(self, iri: str) -> bool:
+        node = IRI(iri)
+        return any(True for _ in self.engine.triples(node, None, None)) or any(
+            True for _ in self.engine.triples(None, None, node)
+        )
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > limit:
+        raise HttpError(413, f"request body larger than the limit of {limit} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise HttpError(413, f"request body larger than the limit of {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _text(status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
+    return Response(
+        _one_line(message) + "\n",
+        status_code=status,
+        media_type="text/plain; charset=utf-8",
+        headers=dict(headers or {}),
+    )
+
+
+def _error_response(request: Request, status: int, message: str, headers: Any = None) -> Response:
+    if status >= 500:
+        log.warning(
+            "kzgraph serve: %s %s %s: %s",
+            status,
+            request.method,
+            request.url.path,
+            _one_line(message),
+        )
+    accept = request.headers.get("accept", "")
+    if "text/html" in accept and request.url.path != "/sparql":
+        return Response(
+            pages.error_page(status, message),
+            status_code=status,
+            media_type="text/html; charset=utf-8",
+            headers=dict(headers or {}),
+        )
+    return _text(status, message, headers)
+
+
+def _status_of(error: KzgraphError) -> int:
+    if isinstance(error, NotAcceptableError):
+        return 400 if error.unknown_format else 406
+    if isinstance(error, UnknownQueryError):
+        return 404
+    if isinstance(error, (QueryTimeoutError, QueryFailedError)):
+        return 503
+    if isinstance(error, (QuerySyntaxError, QueryEvaluationError, ParameterError)):
+        return 400
+    return 400
+
+
+def _message(error: KzgraphError) -> str:
+    text = error.message
+    if error.hint:
+        text += f" ({error.hint})"
+    return text
+
+
+def _accept(request: Request) -> str | None:
+    return request.headers.get("accept")
+
+
+def _rdf(triples: Sequence[Any], fmt: str) -> bytes:
+    return render_rdf({None: triples}, formats.RDF_NAMES[fmt], PREFIXES)
+
+
+# --------------------------------------------------------------------------- app
+
+
+def create_app(config: ServeConfig) -> Starlette:
+    """The ASGI app serving ``config`` (the query pool starts with the app's lifespan)."""
+    site = Site(config)
+
+    async def run_answer(text: str, fmt: str):  # type: ignore[no-untyped-def]
+        return await site.pool.run(text, fmt)
+
+    # ---- /sparql
+
+    async def sparql(request: Request) -> Response:
+        params = dict(request.query_params)
+        text: str | None = params.get("query")
+        if request.method == "POST":
+            ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            body = await read_body(request, config.max_body)
+            if ctype == "application/sparql-update":
+                raise HttpError(403, "this endpoint is read-only: SPARQL Update is not accepted")
+            if ctype == "application/x-www-form-urlencoded":
+                try:
+                    form = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+                except UnicodeDecodeError:
+                    raise HttpError(400, "the form body is not UTF-8") from None
+                if "update" in form:
+                    raise HttpError(
+                        403, "this endpoint is read-only: SPARQL Update is not accepted"
+                    )
+                params.update(form)
+                text = form.get("query")
+            elif ctype == "application/sparql-query":
+                try:
+                    text = body.decode("utf-8")
+                except UnicodeDecodeError:
+                    raise HttpError(400, "the query is not UTF-8 text") from None
+            else:
+                raise HttpError(
+                    415,
+                    f"unsupported Content-Type {ctype or '(none)'!r}: POST "
+                    "application/x-www-form-urlencoded or application/sparql-query",
+                )
+        if "update" in params:
+            raise HttpError(403, "this endpoint is read-only: SPARQL Update is not accepted")
+        if params.get("default-graph-uri") or params.get("named-graph-uri"):
+            raise HttpError(
+                400,
+                "default-graph-uri and named-graph-uri are not supported: the dataset "
+                "is one default graph",
+            )
+        fmt_param = params.get("format") or params.get("output")
+        if not text or not text.strip():
+            if fmt_param in (None, "html") and "text/html" in (_accept(request) or ""):
+                return Response(
+                    pages.sparql_page(EXAMPLE_QUERY), media_type="text/html; charset=utf-8"
+                )
+            raise HttpError(400, "missing the 'query' parameter (a SPARQL query)")
+        form_kind = query_form(text)
+        available = (
+            formats.GRAPH_FORMATS
+            if form_kind in ("CONSTRUCT", "DESCRIBE")
+            else (formats.RESULT_FORMATS)
+        )
+        fmt = formats.negotiate(available, _accept(request), fmt_param, "this query")
+        return await answer(
+            text,
+            fmt,
+            key=("sparql", text, fmt),
+            html=lambda a: pages.sparql_page(
+                text,
+                a.result,
+                site.engine.labels(_iris(a)),
+                truncated=a.truncated,
+                seconds=a.seconds,
+            ),
+            html_error=lambda e: pages.sparql_page(text, error=e),
+        )
+
+    def _iris(answer: Any) -> set[str]:
+        result = answer.result
+        if result is None:
+            return set()
+        if result.kind == "graph":
+            return {t.value for tr in result.triples for t in tr if isinstance(t, IRI)}
+        return iris_in(result)
+
+    async def answer(
+        text: str, fmt: str, *, key: tuple[Any, ...], html: Any, html_error: Any
+    ) -> Response:
+        cached = site.cache.get(key)
+        if cached is not None:
+            return cached
+        headers = {"vary": "Accept"}
+        try:
+            result = await run_answer(text, fmt)
+        except KzgraphError as error:
+            if fmt == "html" and not isinstance(error, NotAcceptableError):
+                status = _status_of(error)
+                if status >= 500:
+                    log.warning("kzgraph serve: %s query: %s", status, _one_line(error.message))
+                return Response(
+                    html_error(_message(error)),
+                    status_code=status,
+                    media_type="text/html; charset=utf-8",
+                    headers=headers,
+                )
+            raise
+        if result.truncated:
+            headers["x-result-truncated"] = "true"
+            headers["x-result-limit"] = str(config.max_results)
+        if result.format == "html":
+            body = html(result).encode("utf-8")
+        else:
+            body = result.body
+        media = formats.content_type(result.format)
+        site.cache.put(key, body, media, headers)
+        return Response(body, headers={**headers, "content-type": media})
+
+    # ---- saved queries
+
+    def _saved(name: str, request: Request) -> tuple[SavedQuery, str, dict[str, str]]:
+        query = find_query(site.catalog, name)
+        given = {
+            k: v for k, v in request.query_params.items() if query.param(k) is not None and v != ""
+        }
+        values = resolve_params(query, given.items())
+        return query, bind(query.text, values), given
+
+    async def saved_query(request: Request) -> Response:
+        name = request.path_params["name"]
+        query, text, given = _saved(name, request)
+        kind = query_form(query.text)
+        available = (
+            formats.GRAPH_FORMATS if kind in ("CONSTRUCT", "DESCRIBE") else (formats.RESULT_FORMATS)
+        )
+        fmt = formats.negotiate(available, _accept(request), request.query_params.get("format"))
+        if fmt == "html":
+            target = "/?" + urlencode([("run", query.name), *given.items()]) + f"#q-{query.name}"
+            return RedirectResponse(target, status_code=303)
+        return await answer(text, fmt, key=("sparql", text, fmt), html=None, html_error=None)
+
+    # ---- home
+
+    async def home(request: Request) -> Response:
+        name = request.query_params.get("run")
+        run = None
+        if name and name in site.catalog:
+            query = site.catalog[name]
+            values = {k: v for k, v in request.query_params.items() if query.param(k)}
+            try:
+                _q, text, _given = _saved(name, request)
+                result = await run_answer(text, "html")
+                labels = site.engine.labels(_iris(result))
+                run = pages.CannedRun(name, values, result.result, labels, result.truncated)
+            except KzgraphError as error:
+                run = pages.CannedRun(name, values, error=_message(error))
+        stats = {
+            "triples": site.stats.triples,
+            "resources": site.stats.entities,
+            "classes in use": len(site.stats.classes),
+            "saved questions": len(site.catalog),
+        }
+        body = pages.home_page(site.catalog, stats, run, EXAMPLE_QUERY)
+        status = 400 if run is not None and run.error else 200
+        return Response(body, status_code=status, media_type="text/html; charset=utf-8")
+
+    # ---- resources
+
+    async def resource(request: Request) -> Response:
+        kind = request.path_params["kind"]
+        slug = request.path_params["slug"]
+        if kind not in KINDS or slug in (".", "..") or not _SLUG.fullmatch(slug):
+            raise HttpError(404, f"no resource at {request.url.path}")
+        iri = f"{RESOURCE_BASE}{kind}/{slug}"
+        fmt = formats.negotiate(
+            RESOURCE_FORMATS, _accept(request), request.query_params.get("format")
+        )
+        lang = pages.pick_language(
+            request.query_params.get("lang"), request.headers.get("accept-language")
+        )
+        key = ("resource", iri, fmt, lang if fmt == "html" else "")
+        headers = {"vary": "Accept, Accept-Language"}
+        cached = site.cache.get(key)
+        if cached is not None:
+            return cached
+        if not site.exists(iri):
+            raise HttpError(404, f"no resource {iri} in this graph")
+        path = f"/resource/{kind}/{slug}"
+        if fmt == "html":
+            body = resource_html(iri, path, lang).encode("utf-8")
+            headers["content-language"] = lang
+        else:
+            node = IRI(iri)
+            triples = list(site.engine.triples(node, None, None))
+            triples += list(site.engine.triples(None, None, node))
+            body = _rdf(triples, fmt)
+            headers["link"] = f'<{iri}>; rel="canonical"'
+        media = formats.content_type(fmt)
+        site.cache.put(key, body, media, headers)
+        return Response(body, headers={**headers, "content-type": media})
+
+    def resource_html(iri: str, path: str, lang: str) -> str:
+        desc = describe(site.engine, iri)
+        type_iris = sorted(
+            o.value
+            for _s, _p, o in site.engine.triples(IRI(iri), IRI(pages.RDF_TYPE), None)
+            if isinstance(o, IRI) and o.value.startswith(KZ)
+        )
+        iris = {iri, *type_iris}
+        for fact in (*desc.facts, *desc.incoming):
+            iris.add(fact.property)
+            if isinstance(fact.value, IRI):
+                iris.add(fact.value.value)
+        labels = pages.localized_labels(site.engine, iris, lang)
+        return pages.resource_page(
+            desc, type_iris, labels, site.locators, site.works, path=path, lang=lang
+        )
+
+    # ---- ontology, VoID, dump, static
+
+    async def ontology(request: Request) -> Response:
+        fmt = formats.negotiate(
+            RESOURCE_FORMATS, _accept(request), request.query_params.get("format")
+        )
+        key = ("ontology", fmt)
+        cached = site.cache.get(key)
+        if cached is not None:
+            return cached
+        headers = {"vary": "Accept"}
+        if fmt == "html":
+            header = site.ontology.labels([KZ.rstrip("#")])
+            desc = [
+                o.value
+                for _s, _p, o in site.ontology.triples(
+                    IRI(KZ.rstrip("#")), IRI("http://purl.org/dc/terms/description"), None
+                )
+            ]
+            labels = site.ontology.labels(
+                {i for t in site.ontology_terms for i in (*t.parents, *t.domain, *t.range)}
+            )
+            body = pages.ontology_page(
+                header[KZ.rstrip("#")], desc[0] if desc else "", site.ontology_terms, labels
+            ).encode("utf-8")
+        elif fmt == "turtle" and len(config.ontology_files) == 1:
+            body = Path(config.ontology_files[0]).read_bytes()
+        else:
+            body = _rdf(list(site.ontology.triples(None, None, None)), fmt)
+        media = formats.content_type(fmt)
+        site.cache.put(key, body, media, headers)
+        return Response(body, headers={**headers, "content-type": media})
+
+    async def void(request: Request) -> Response:
+        fmt = formats.negotiate(RDF_ONLY, _accept(request), request.query_params.get("format"))
+        base = str(request.base_url).rstrip("/")
+        key = ("void", fmt, base)
+        cached = site.cache.get(key)
+        if cached is not None:
+            return cached
+        triples = void_triples(
+            site.stats, sparql_endpoint=f"{base}/sparql", data_dump=f"{base}/dump.nt"
+        )
+        body = _rdf(triples, fmt)
+        media = formats.content_type(fmt)
+        headers = {"vary": "Accept"}
+        site.cache.put(key, body, media, headers)
+        return Response(body, headers={**headers, "content-type": media})
+
+    async def dump(request: Request) -> Response:
+        body = b"".join(Path(f).read_bytes() for f in config.graph_files)
+        return Response(body, media_type=formats.content_type("nt"))
+
+    async def stylesheet(request: Request) -> Response:
+        return Response(
+            (STATIC / "kzgraph.css").read_bytes(),
+            media_type="text/css; charset=utf-8",
+            headers={"cache-control": "max-age=3600"},
+        )
+
+    async def update(request: Request) -> Response:
+        raise HttpError(403, "this endpoint is read-only: SPARQL Update is not accepted")
+
+    async def store(request: Request) -> Response:
+        if request.method not in ("GET", "HEAD"):
+            raise HttpError(
+                405,
+                f"this endpoint is read-only: {request.method} is not allowed",
+                {"allow": "GET, HEAD"},
+            )
+        return await dump(request)
+
+    # ---- errors
+
+    async def on_http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HttpError)
+        return _error_response(request, exc.status, exc.message, exc.headers)
+
+    async def on_kzgraph_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, KzgraphError)
+        return _error_response(request, _status_of(exc), _message(exc))
+
+    async def on_starlette_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        if exc.status_code == 405:
+            allowed = (exc.headers or {}).get("Allow", "GET, HEAD")
+            return _error_response(
+                request,
+                405,
+                f"this endpoint is read-only: {request.method} is not allowed (allowed: {allowed})",
+                {"allow": allowed},
+            )
+        if exc.status_code == 404:
+            return _error_response(request, 404, f"nothing at {request.url.path}")
+        return _error_response(request, exc.status_code, str(exc.detail))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await site.pool.start()
+        try:
+            yield
+        finally:
+            await site.pool.close()
+
+    read = ["GET", "HEAD"]
+    routes = [
+        Route("/", home, methods=read),
+        Route("/sparql", sparql, methods=["GET", "HEAD", "POST"]),
+        Route("/query/{name}", saved_query, methods=read),
+        Route("/resource/{kind}/{slug}", resource, methods=read),
+        Route("/ontology", ontology, methods=read),
+        Route("/.well-known/void", void, methods=read),
+        Route("/dump.nt", dump, methods=read),
+        Route("/store", store, methods=["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"]),
+        Route("/update", update, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
+        Route("/static/kzgraph.css", stylesheet, methods=read),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=[
+            Middleware(
+                CORSMiddleware,
+                allow_origins=["*"],
+                allow_methods=["GET", "POST", "OPTIONS"],
+                allow_headers=["Accept", "Content-Type", "Accept-Language"],
+                expose_headers=["Content-Type", "Vary", "X-Result-Truncated", "X-Result-Limit"],
+                max_age=86400,
+            ),
+            Middleware(NoTraceback),
+        ],
+        exception_handlers={
+            HttpError: on_http_error,
+            KzgraphError: on_kzgraph_error,
+            HTTPException: on_starlette_error,
+        },
+        lifespan=lifespan,
+    )
+    app.state.site = site
+    return app
+
+
+_SLUG = re.compile(r"[^/\x00-\x20<>\"{}|^`\\]+")
+
+
+class NoTraceback:
+    """Outermost guard: an unexpected error becomes a 500 and one log line, never a traceback."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Any) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:  # noqa: BLE001 - the last line of defence
+            log.error(
+                "kzgraph serve: 500 %s %s: %s: %s",
+                scope.get("method"),
+                scope.get("path"),
+                type(exc).__name__,
+                _one_line(exc),
+            )
+            if not started:
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 500,
+                        "headers": [(b"content-type", b"text/plain; charset=utf-8")],
+                    }
+                )
+                await send(
+                    {
+                        "type": "http.response.body",
+                        "body": b"internal error (logged by the server)\n",
+                    }
+                )
+
+
+def app_from_env() -> Starlette:
+    """uvicorn factory for worker processes: the config comes in ``$KZGRAPH_SERVE_CONFIG``."""
+    return create_app(ServeConfig.from_json(os.environ[CONFIG_ENV]))
+
+
+def config_for(entry: Any, project: Any, **options: Any) -> ServeConfig:
+    """A ServeConfig for a cache entry and a project (``options``: any ServeConfig field)."""
+    files = (
+        [entry.asserted_path]
+        if options.get("asserted")
+        else [entry.asserted_path, entry.inferred_path]
+    )
+    return ServeConfig(
+        graph_files=tuple(str(f) for f in files),
+        ontology_files=tuple(str(f) for f in project.ontology_files()),
+        queries_dir=str(project.queries_dir),
+        **options,
+    )
+
+
+def run(config: ServeConfig) -> None:
+    """Serve until interrupted (blocking)."""
+    import uvicorn
+
+    try:
+        import httptools  # noqa: F401
+
+        http = "httptools"
+    except ImportError:  # pragma: no cover - the pure-Python parser also works
+        http = "h11"
+    common = dict(
+        host=config.host,
+        port=config.port,
+        http=http,
+        access_log=False,
+        log_level="warning",
+        timeout_graceful_shutdown=5,
+        server_header=False,
+    )
+    if config.workers > 1:
+        os.environ[CONFIG_ENV] = config.to_json()
+        uvicorn.run("kzgraph.serve:app_from_env", factory=True, workers=config.workers, **common)
+    else:
+        uvicorn.run(create_app(config), **common)
