@@ -7,7 +7,7 @@ who host the data under their own domain.
 
 from __future__ import annotations
 
-from rdflib import Namespace
+from typing import Any
 
 #: The persistent-URL base every kzgraph IRI starts with.
 BASE = "https://w3id.org/kzgraph/"
@@ -33,9 +33,6 @@ KINDS = (
     "conflict",
 )
 
-KZ = Namespace(ONTOLOGY)
-KZR = Namespace(RESOURCE_BASE)
-
 #: Prefixes every kzgraph graph is serialized with (and data files declare).
 PREFIXES: dict[str, str] = {
     "kz": ONTOLOGY,
@@ -58,3 +55,12 @@ PREFIXES: dict[str, str] = {
     "wd": "http://www.wikidata.org/entity/",
     "xsd": "http://www.w3.org/2001/XMLSchema#",
 }
+
+
+def __getattr__(name: str) -> Any:
+    """``KZ`` and ``KZR`` as rdflib namespaces, imported lazily so the CLI starts fast."""
+    if name in ("KZ", "KZR"):
+        from rdflib import Namespace
+
+        return Namespace(ONTOLOGY if name == "KZ" else RESOURCE_BASE)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
