@@ -234,7 +234,7 @@ def test_the_fingerprint_test_can_fail() -> None:
     import hashlib
 
     prints = set(FINGERPRINTS.read_text(encoding="ascii").split())
-    run = "when the kazakh soviet socialist republic declared its independence"
+    run = "when the kazakh soviet socialist republic declared its"
     assert hashlib.sha1(run.encode()).hexdigest()[:12] in prints
 
 
