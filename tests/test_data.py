@@ -38,7 +38,7 @@ FILE_OF_KIND = {
     "conflict": "conflicts.ttl",
 }
 
-#: The Wikidata ids confirmed in ../shared/reference/wikidata-ids.md, and the entity each belongs to.
+#: The Wikidata ids confirmed in ../shared/reference/wikidata-ids.md, with their entities.
 CONFIRMED_WIKIDATA = {
     "state/kazakhstan": "Q232",
     "state/turkey": "Q43",
@@ -108,14 +108,18 @@ def test_data_file_parses(path: Path) -> None:
 @pytest.mark.parametrize("path", DATA_FILES, ids=lambda p: p.name)
 def test_data_file_starts_with_a_comment_and_sorted_prefixes(path: Path) -> None:
     lines = path.read_text(encoding="utf-8").splitlines()
-    assert lines[0].startswith("# ") and len(lines[0]) > 10, "first line must say what the file holds"
+    assert lines[0].startswith("# ") and len(lines[0]) > 10, (
+        "first line must say what the file holds"
+    )
     prefixes = [line for line in lines if line.startswith("@prefix")]
     names = [re.match(r"@prefix\s+([\w-]*):", line).group(1) for line in prefixes]  # type: ignore[union-attr]
     assert names == sorted(names), f"{path.name}: @prefix lines are not sorted"
     for line in prefixes:
         name, iri = re.match(r"@prefix\s+([\w-]*):\s*<([^>]*)>", line).groups()  # type: ignore[union-attr]
         if name in PREFIXES:
-            assert iri == PREFIXES[name], f"{path.name}: prefix {name}: is <{iri}>, not <{PREFIXES[name]}>"
+            assert iri == PREFIXES[name], (
+                f"{path.name}: prefix {name}: is <{iri}>, not <{PREFIXES[name]}>"
+            )
 
 
 @pytest.mark.parametrize("path", DATA_FILES, ids=lambda p: p.name)
@@ -145,14 +149,18 @@ def test_every_subject_is_a_resource_defined_in_the_file_of_its_kind() -> None:
             kind = iri[len(RESOURCE_BASE) :].split("/", 1)[0]
             if FILE_OF_KIND.get(kind) != path.name:
                 misplaced.append(f"{path.name}: {iri}")
-    assert not misplaced, "resources defined outside the file of their kind:\n" + "\n".join(misplaced)
+    assert not misplaced, "resources defined outside the file of their kind:\n" + "\n".join(
+        misplaced
+    )
 
 
 def test_slugs_are_readable_kebab_case() -> None:
     bad = [
         str(s)
         for s in set(data_graph().subjects())
-        if not re.fullmatch(r"[a-z]+/([a-z0-9]+(-[a-z0-9]+)*|P[0-9]+)", str(s)[len(RESOURCE_BASE) :])
+        if not re.fullmatch(
+            r"[a-z]+/([a-z0-9]+(-[a-z0-9]+)*|P[0-9]+)", str(s)[len(RESOURCE_BASE) :]
+        )
     ]
     assert not bad, f"slugs must be kebab-case: {bad}"
 
