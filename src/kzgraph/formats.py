@@ -106,6 +106,8 @@ def _quality(ranges: Sequence[MediaRange], fmt: str) -> tuple[float, int]:
     for media in (main, *extra):
         for r in ranges:
             spec = r.matches(media)
+            if media != main and spec < 3:
+                continue  # aliases (application/json for JSON-LD...) only match exactly
             if spec:
                 # the most specific range decides (RFC 9110 12.5.1)
                 if spec > best[1] or (spec == best[1] and r.q > best[0]):

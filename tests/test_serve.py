@@ -1,0 +1,763 @@
+"""``kzgraph serve``: the SPARQL endpoint, linked-data pages and VoID, over a real socket.
+
+A session-scoped server (uvicorn in a subprocess on a free 127.0.0.1 port) serves a
+copy of the fixture project plus one extra file (translations and a label full of
+HTML metacharacters).  Protocol, timeout and conneg tests go through that socket;
+a few fast unit tests use the library directly.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pyoxigraph as ox
+import pytest
+
+from kzgraph.errors import NotAcceptableError
+from kzgraph.formats import negotiate, parse_accept
+from kzgraph.html import esc, local_href, pick_language
+from kzgraph.project import Project
+from kzgraph.serve import ServeConfig, config_for
+
+FIXTURES = Path(__file__).parent / "fixtures"
+R = "https://w3id.org/kzgraph/resource/"
+KZ = "https://w3id.org/kzgraph/ontology#"
+TIMEOUT = 2.0  # the server's per-query limit in these tests
+MAX_RESULTS = 40
+MAX_BODY = 4096
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n2 ?o }"
+EXTRA = """# Serve-test additions: a resource whose label is full of HTML metacharacters.
+@prefix kz: <https://w3id.org/kzgraph/ontology#> .
+@prefix paragraph: <https://w3id.org/kzgraph/resource/paragraph/> .
+@prefix person: <https://w3id.org/kzgraph/resource/person/> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+
+person:mallory a kz:Person ;
+    rdfs:label "<script>alert('x')</script> & \\"Mallory\\""@en ;
+    kz:statedIn paragraph:p14 .
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def serve_project(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    root = tmp_path_factory.mktemp("serve") / "project"
+    shutil.copytree(FIXTURES, root)
+    (root / "data" / "serve.ttl").write_text(EXTRA, encoding="utf-8")
+    return Project(root / "data", root / "ontology", root / "queries")
+
+
+@pytest.fixture(scope="session")
+def serve_config(serve_project: Project) -> ServeConfig:
+    from kzgraph.store import build
+
+    entry = build(serve_project).entry
+    return config_for(
+        entry,
+        serve_project,
+        timeout=TIMEOUT,
+        max_results=MAX_RESULTS,
+        max_body=MAX_BODY,
+        query_workers=2,
+    )
+
+
+class Server:
+    def __init__(self, config: ServeConfig) -> None:
+        self.port = free_port()
+        self.config = ServeConfig.from_json(config.to_json())
+        data = json.loads(config.to_json())
+        data["port"] = self.port
+        self.log = tempfile.NamedTemporaryFile(prefix="kzgraph-serve-", suffix=".log", delete=False)
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "import sys; from kzgraph.serve import ServeConfig, run; "
+                "run(ServeConfig.from_json(sys.argv[1]))",
+                json.dumps(data),
+            ],
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ},
+        )
+        self.base = f"http://127.0.0.1:{self.port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited: {self.stderr()}")
+            try:
+                if httpx.get(self.base + "/sparql?query=ASK{}", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise RuntimeError(f"server did not start: {self.stderr()}")
+
+    def stderr(self) -> str:
+        return Path(self.log.name).read_text(encoding="utf-8", errors="replace")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        os.unlink(self.log.name)
+
+
+@pytest.fixture(scope="session")
+def server(serve_config: ServeConfig) -> Iterator[Server]:
+    srv = Server(serve_config)
+    yield srv
+    log = srv.stderr()
+    srv.stop()
+    assert "Traceback" not in log, log
+
+
+@pytest.fixture(scope="session")
+def client(server: Server) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.base, timeout=30) as c:
+        yield c
+
+
+def count_query() -> str:
+    return "SELECT (COUNT(*) AS ?n) WHERE { ?s a kz:Person }"
+
+
+def json_count(response: httpx.Response) -> int:
+    return int(response.json()["results"]["bindings"][0]["n"]["value"])
+
+
+# --------------------------------------------------------------------------- protocol
+
+
+def test_get_query_returns_sparql_json(client: httpx.Client) -> None:
+    r = client.get("/sparql", params={"query": count_query()})
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("application/sparql-results+json")
+    assert "Accept" in r.headers["vary"]
+    assert json_count(r) == 4  # nazarbayev, ozal, ozal-namesake, mallory
+
+
+def test_post_form_and_direct_post_give_the_same_answer(client: httpx.Client) -> None:
+    form = client.post("/sparql", data={"query": count_query()})
+    direct = client.post(
+        "/sparql",
+        content=count_query().encode(),
+        headers={"content-type": "application/sparql-query"},
+    )
+    assert form.status_code == direct.status_code == 200
+    assert json_count(form) == json_count(direct) == 4
+
+
+def test_post_with_unknown_content_type_is_415(client: httpx.Client) -> None:
+    r = client.post("/sparql", content=b"{}", headers={"content-type": "application/json"})
+    assert r.status_code == 415
+    assert "application/sparql-query" in r.text
+
+
+XML_RESULTS = "application/sparql-results+xml"
+FORM = "application/x-www-form-urlencoded"
+LABELS = "SELECT ?s ?l WHERE { ?s a kz:State ; rdfs:label ?l } ORDER BY ?l"
+
+
+@pytest.mark.parametrize(
+    ("accept", "ctype", "marker"),
+    [
+        ("application/sparql-results+json", "application/sparql-results+json", '"bindings"'),
+        ("application/json", "application/sparql-results+json", '"bindings"'),
+        ("application/sparql-results+xml", "application/sparql-results+xml", "<sparql xmlns"),
+        ("application/xml", "application/sparql-results+xml", "<literal xml:lang"),
+        ("text/csv", "text/csv", "s,l\r\n"),
+        ("text/tab-separated-values", "text/tab-separated-values", '?s\t?l\n<https://w3id'),
+        ("text/html", "text/html", "<table class=\"results\">"),
+        ("*/*", "application/sparql-results+json", '"vars"'),
+        ("text/csv;q=0.5, application/sparql-results+xml;q=0.9", XML_RESULTS, "<uri>"),
+        ("text/*", "text/csv", "Kazakhstan"),
+    ],
+)  # fmt: skip
+def test_select_conneg_by_accept(
+    client: httpx.Client, accept: str, ctype: str, marker: str
+) -> None:
+    r = client.get("/sparql", params={"query": LABELS}, headers={"accept": accept})
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].split(";")[0] == ctype
+    assert marker in r.text
+    assert "Turkey" in r.text
+
+
+@pytest.mark.parametrize(
+    ("fmt", "ctype"),
+    [
+        ("json", "application/sparql-results+json"),
+        ("xml", "application/sparql-results+xml"),
+        ("csv", "text/csv"),
+        ("tsv", "text/tab-separated-values"),
+        ("text/csv", "text/csv"),
+    ],
+)
+def test_format_parameter_overrides_accept(client: httpx.Client, fmt: str, ctype: str) -> None:
+    r = client.get(
+        "/sparql", params={"query": LABELS, "format": fmt}, headers={"accept": "text/html"}
+    )
+    assert r.status_code == 200
+    assert r.headers["content-type"].split(";")[0] == ctype
+    assert "Kazakhstan" in r.text
+
+
+def test_csv_and_xml_results_are_correct(client: httpx.Client) -> None:
+    csv_text = client.get("/sparql", params={"query": LABELS, "format": "csv"}).text
+    assert csv_text.splitlines() == [
+        "s,l",
+        f"{R}state/kazakhstan,Kazakhstan",
+        f"{R}state/turkey,Turkey",
+    ]
+    xml = client.get("/sparql", params={"query": LABELS, "format": "xml"}).text
+    import xml.etree.ElementTree as ET
+
+    ns = {"r": "http://www.w3.org/2005/sparql-results#"}
+    root = ET.fromstring(xml)
+    assert [v.get("name") for v in root.findall("r:head/r:variable", ns)] == ["s", "l"]
+    uris = [u.text for u in root.findall("r:results/r:result/r:binding/r:uri", ns)]
+    assert uris == [f"{R}state/kazakhstan", f"{R}state/turkey"]
+
+
+def test_ask_in_json_and_xml(client: httpx.Client) -> None:
+    q = "ASK { state:kazakhstan a kz:Agent }"  # true only by reasoning (State subClassOf Agent)
+    assert client.get("/sparql", params={"query": q}).json() == {"head": {}, "boolean": True}
+    xml = client.get("/sparql", params={"query": q, "format": "xml"}).text
+    assert "<boolean>true</boolean>" in xml
+
+
+GRAPH = "CONSTRUCT { ?p kz:citizenOf ?s } WHERE { ?p kz:citizenOf ?s }"
+
+
+@pytest.mark.parametrize(
+    ("accept", "fmt", "ctype", "oxformat"),
+    [
+        ("text/turtle", "ttl", "text/turtle", ox.RdfFormat.TURTLE),
+        ("application/ld+json", "jsonld", "application/ld+json", ox.RdfFormat.JSON_LD),
+        ("application/n-triples", "nt", "application/n-triples", ox.RdfFormat.N_TRIPLES),
+        ("application/rdf+xml", "rdfxml", "application/rdf+xml", ox.RdfFormat.RDF_XML),
+    ],
+)
+def test_construct_conneg(
+    client: httpx.Client, accept: str, fmt: str, ctype: str, oxformat: ox.RdfFormat
+) -> None:
+    for response in (
+        client.get("/sparql", params={"query": GRAPH}, headers={"accept": accept}),
+        client.get("/sparql", params={"query": GRAPH, "format": fmt}),
+    ):
+        assert response.status_code == 200
+        assert response.headers["content-type"].split(";")[0] == ctype
+        triples = list(ox.parse(response.content, format=oxformat))
+        assert len(triples) == 2
+        assert {t.subject.value for t in triples} == {f"{R}person/nazarbayev", f"{R}person/ozal"}
+
+
+def test_construct_defaults_to_turtle_and_describe_works(client: httpx.Client) -> None:
+    r = client.get("/sparql", params={"query": "DESCRIBE person:ozal"})
+    assert r.headers["content-type"].startswith("text/turtle")
+    assert "Turgut Özal" in r.text
+
+
+def test_reasoned_graph_is_served_by_default(client: httpx.Client) -> None:
+    # kz:heldTenure is only the inverse of the asserted kz:holder
+    q = "ASK { person:nazarbayev kz:heldTenure tenure:nazarbayev-president }"
+    assert client.get("/sparql", params={"query": q}).json()["boolean"] is True
+
+
+def test_cors_headers_and_preflight(client: httpx.Client) -> None:
+    r = client.get(
+        "/sparql", params={"query": count_query()}, headers={"origin": "http://example.org"}
+    )
+    assert r.headers["access-control-allow-origin"] == "*"
+    pre = client.options(
+        "/sparql",
+        headers={
+            "origin": "http://example.org",
+            "access-control-request-method": "POST",
+            "access-control-request-headers": "content-type",
+        },
+    )
+    assert pre.status_code == 200
+    assert "POST" in pre.headers["access-control-allow-methods"]
+    assert pre.headers["access-control-allow-origin"] == "*"
+
+
+# --------------------------------------------------------------------------- refusals
+
+
+def test_update_is_refused(client: httpx.Client) -> None:
+    update = "INSERT DATA { <urn:a> <urn:b> <urn:c> }"
+    by_form = client.post("/sparql", data={"update": update})
+    by_type = client.post(
+        "/sparql", content=update, headers={"content-type": "application/sparql-update"}
+    )
+    by_get = client.get("/sparql", params={"update": update})
+    for r in (by_form, by_type, by_get):
+        assert r.status_code == 403
+        assert "read-only" in r.text
+    assert client.post("/update", data={"update": update}).status_code == 403
+    # and nothing changed
+    assert (
+        client.get("/sparql", params={"query": "ASK { <urn:a> ?p ?o }"}).json()["boolean"] is False
+    )
+
+
+@pytest.mark.parametrize(("method", "path"), [
+    ("PUT", "/sparql"), ("DELETE", "/sparql"), ("PATCH", "/sparql"),
+    ("PUT", "/store"), ("POST", "/store"), ("DELETE", "/store"),
+    ("PUT", "/resource/person/ozal"), ("DELETE", "/resource/person/ozal"), ("POST", "/"),
+])  # fmt: skip
+def test_write_methods_are_405(client: httpx.Client, method: str, path: str) -> None:
+    r = client.request(method, path, content=b"<urn:a> <urn:b> <urn:c> .")
+    assert r.status_code == 405
+    assert "read-only" in r.text
+    assert "GET" in r.headers["allow"]
+
+
+def test_oversized_body_is_413(client: httpx.Client) -> None:
+    big = "SELECT * WHERE { ?s ?p ?o } #" + "x" * MAX_BODY
+    r = client.post("/sparql", content=big, headers={"content-type": "application/sparql-query"})
+    assert r.status_code == 413
+    assert str(MAX_BODY) in r.text
+    r = client.post("/sparql", data={"query": big})
+    assert r.status_code == 413
+
+
+def test_chunked_oversized_body_is_413(client: httpx.Client) -> None:
+    def chunks() -> Iterator[bytes]:
+        for _ in range(10):
+            yield b"#" + b"y" * 1000 + b"\n"
+
+    r = client.post(
+        "/sparql", content=chunks(), headers={"content-type": "application/sparql-query"}
+    )
+    assert r.status_code == 413
+
+
+def test_malformed_sparql_is_400_with_the_parser_message(client: httpx.Client) -> None:
+    r = client.get("/sparql", params={"query": "SELECT ?s WHERE { ?s ?p "})
+    assert r.status_code == 400
+    assert "syntax error" in r.text
+    assert "1:" in r.text  # line:column from the parser
+    r = client.post("/sparql", data={"query": "SELECT ?s WHERE { ?s ?p ", "format": "html"})
+    assert r.status_code == 400
+    assert "syntax error" in r.text and "<textarea" in r.text
+
+
+def test_unknown_format_and_unacceptable_types(client: httpx.Client) -> None:
+    r = client.get("/sparql", params={"query": count_query(), "format": "yaml"})
+    assert r.status_code == 400
+    assert "unknown format 'yaml'" in r.text and "csv" in r.text
+    r = client.get("/sparql", params={"query": count_query()}, headers={"accept": "image/png"})
+    assert r.status_code == 406
+    assert "application/sparql-results+json" in r.text
+    r = client.get("/sparql", params={"query": GRAPH}, headers={"accept": "text/csv"})
+    assert r.status_code == 406
+    assert "text/turtle" in r.text
+
+
+def test_missing_query_is_400_and_browsers_get_the_editor(client: httpx.Client) -> None:
+    r = client.get("/sparql")
+    assert r.status_code == 400
+    assert "query" in r.text
+    page = client.get("/sparql", headers={"accept": "text/html"})
+    assert page.status_code == 200
+    assert '<form class="editor" method="post" action="/sparql">' in page.text
+
+
+def test_service_is_refused(client: httpx.Client) -> None:
+    q = "SELECT * WHERE { SERVICE <http://127.0.0.1:1/sparql> { ?s ?p ?o } }"
+    r = client.get("/sparql", params={"query": q})
+    assert r.status_code == 400
+    assert "SERVICE" in r.text
+
+
+def test_results_are_cut_at_the_limit(client: httpx.Client) -> None:
+    r = client.get("/sparql", params={"query": "SELECT * WHERE { ?s ?p ?o }", "format": "csv"})
+    assert r.status_code == 200
+    assert len(r.text.splitlines()) == MAX_RESULTS + 1
+    assert r.headers["x-result-truncated"] == "true"
+    assert r.headers["x-result-limit"] == str(MAX_RESULTS)
+
+
+@pytest.mark.parametrize(
+    "request_kwargs",
+    [
+        {"content": b"\xff\xfe\x00", "headers": {"content-type": "application/sparql-query"}},
+        {"content": b"query=%ff%fe", "headers": {"content-type": FORM}},
+        {"data": {"query": "SELECT * WHERE { ?s ?p ?o }"}, "headers": {"accept": "a/b;q=zz, ,;;"}},
+        {"data": {"query": "SELECT (1/0 AS ?x) (xsd:date('nope') AS ?y) WHERE {}"}},
+        {"data": {"query": "SELECT * WHERE { ?s ?p ?o }", "default-graph-uri": "urn:g"}},
+        {"data": {"query": "INSERT DATA { <urn:a> <urn:b> <urn:c> }"}},
+        {"data": {"query": "\x00"}},
+    ],
+)  # fmt: skip
+def test_odd_input_never_gives_a_500(client: httpx.Client, request_kwargs: dict) -> None:
+    r = client.post("/sparql", **request_kwargs)
+    assert 200 <= r.status_code < 500, r.text
+    assert "Traceback" not in r.text
+
+
+# --------------------------------------------------------------------------- limits
+
+
+def test_runaway_query_is_stopped_while_others_are_served(
+    client: httpx.Client, server: Server
+) -> None:
+    outcome: dict[str, object] = {}
+
+    def runaway() -> None:
+        started = time.monotonic()
+        r = httpx.get(server.base + "/sparql", params={"query": RUNAWAY}, timeout=60)
+        outcome["status"], outcome["text"] = r.status_code, r.text
+        outcome["seconds"] = time.monotonic() - started
+
+    thread = threading.Thread(target=runaway)
+    thread.start()
+    time.sleep(0.3)  # the runaway is now holding one worker
+    started = time.monotonic()
+    r = client.get("/sparql", params={"query": count_query() + " # concurrent"})
+    quick = time.monotonic() - started
+    assert r.status_code == 200 and json_count(r) == 4
+    assert quick < 1.0, f"a normal query waited {quick:.2f} s behind the runaway"
+    thread.join(timeout=30)
+    assert outcome["status"] == 503
+    assert "time limit" in str(outcome["text"]) or "limit of" in str(outcome["text"])
+    assert TIMEOUT - 0.1 <= float(outcome["seconds"]) < TIMEOUT + 3  # type: ignore[arg-type]
+    # the killed worker is replaced: two queries in parallel still both answer
+    time.sleep(1.5)
+    results: list[int] = []
+
+    def one(i: int) -> None:
+        q = f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s a kz:Person }} # parallel {i}"
+        results.append(httpx.get(server.base + "/sparql", params={"query": q}).status_code)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [200, 200, 200, 200]
+    assert "503" in server.stderr()  # logged, in one line
+    assert "Traceback" not in server.stderr()
+
+
+# --------------------------------------------------------------------------- resources
+
+
+def test_resource_page_html(client: httpx.Client) -> None:
+    r = client.get("/resource/person/nazarbayev", headers={"accept": "text/html"})
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/html")
+    assert "Accept" in r.headers["vary"]
+    page = r.text
+    assert "<h1>Nursultan Nazarbayev</h1>" in page
+    assert '<a href="/ontology#Person"' in page  # type, linked to the ontology page
+    # a fact with a linked value and its source paragraph and cited work
+    assert '<a href="/resource/state/kazakhstan"' in page and ">Kazakhstan</a>" in page
+    assert '<a href="/resource/paragraph/p1"' in page and "[P1]" in page
+    assert "Asylbekov et al., 2010" in page
+    assert '<a href="/resource/work/asylbekov-2010"' in page
+    # incoming links, with the n-ary tenure's own details and sources
+    assert "Incoming links" in page
+    assert '<a href="/resource/tenure/nazarbayev-president"' in page
+    assert "President of Kazakhstan" in page
+    assert 'rel="alternate" type="text/turtle"' in page
+
+
+def test_resource_page_in_requested_language(client: httpx.Client) -> None:
+    ru = client.get("/resource/state/kazakhstan?lang=ru", headers={"accept": "text/html"})
+    assert "<h1>Казахстан</h1>" in ru.text and '<html lang="ru">' in ru.text
+    kk = client.get("/resource/state/kazakhstan?lang=kk-Cyrl", headers={"accept": "text/html"})
+    assert "<h1>Қазақстан</h1>" in kk.text
+    tr = client.get(
+        "/resource/state/kazakhstan",
+        headers={"accept": "text/html", "accept-language": "tr-TR,tr;q=0.9,en;q=0.5"},
+    )
+    assert "<h1>Kazakistan</h1>" in tr.text
+    assert tr.headers["content-language"] == "tr"
+    assert "Accept-Language" in tr.headers["vary"]
+    # a language without a label falls back to English
+    turkey = client.get("/resource/state/turkey?lang=ru", headers={"accept": "text/html"})
+    assert "<h1>Turkey</h1>" in turkey.text
+    # links between resources use the localized labels too
+    person = client.get("/resource/person/nazarbayev?lang=ru", headers={"accept": "text/html"})
+    assert ">Казахстан</a>" in person.text
+
+
+@pytest.mark.parametrize(
+    ("accept", "ctype", "oxformat"),
+    [
+        ("text/turtle", "text/turtle", ox.RdfFormat.TURTLE),
+        ("application/ld+json", "application/ld+json", ox.RdfFormat.JSON_LD),
+        ("application/n-triples", "application/n-triples", ox.RdfFormat.N_TRIPLES),
+        ("application/rdf+xml", "application/rdf+xml", ox.RdfFormat.RDF_XML),
+    ],
+)
+def test_resource_rdf_by_accept(
+    client: httpx.Client, accept: str, ctype: str, oxformat: ox.RdfFormat
+) -> None:
+    r = client.get("/resource/person/ozal", headers={"accept": accept})
+    assert r.status_code == 200
+    assert r.headers["content-type"].split(";")[0] == ctype
+    assert "Accept" in r.headers["vary"]
+    triples = [q.triple for q in ox.parse(r.content, format=oxformat)]
+    ozal = ox.NamedNode(f"{R}person/ozal")
+    assert (
+        ox.Triple(ozal, ox.NamedNode(f"{KZ}citizenOf"), ox.NamedNode(f"{R}state/turkey")) in triples
+    )
+    # incoming links are included
+    assert any(t.object == ozal for t in triples)
+
+
+def test_resource_406_and_404(client: httpx.Client) -> None:
+    r = client.get("/resource/person/ozal", headers={"accept": "image/png"})
+    assert r.status_code == 406
+    assert "text/turtle" in r.text
+    assert client.get("/resource/person/nobody").status_code == 404
+    assert client.get("/resource/spaceship/ozal").status_code == 404
+    assert client.get("/resource/person").status_code == 404
+    html404 = client.get("/resource/person/nobody", headers={"accept": "text/html"})
+    assert "<h1>Error 404</h1>" in html404.text
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/resource/../../../../etc/passwd",
+        "/resource/person/../../pyproject.toml",
+        "/resource/%2e%2e/%2e%2e/etc/passwd",
+        "/resource/person/%2e%2e",
+        "/resource/person/%2e%2e%2f%2e%2e%2fpyproject.toml",
+        "/static/../serve.py",
+        "/static/%2e%2e/serve.py",
+        "/static/..%2fserve.py",
+        "/ontology/../pyproject.toml",
+    ],
+)
+def test_path_traversal_reaches_nothing(server: Server, path: str) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    conn.request("GET", path)  # sent as is, not normalized
+    response = conn.getresponse()
+    body = response.read().decode("utf-8", "replace")
+    conn.close()
+    assert response.status == 404, (path, body)
+    assert "[build-system]" not in body and "root:" not in body and "import" not in body
+
+
+def test_ontology_by_conneg(client: httpx.Client) -> None:
+    page = client.get("/ontology", headers={"accept": "text/html"})
+    assert page.status_code == 200
+    assert '<dt id="Person">' in page.text and "kz:Agent" in page.text
+    assert '<a href="/ontology#Agent"' in page.text  # Person subClassOf Agent, linked
+    ttl = client.get("/ontology", headers={"accept": "text/turtle"})
+    assert ttl.headers["content-type"].startswith("text/turtle")
+    triples = [q.triple for q in ox.parse(ttl.content, format=ox.RdfFormat.TURTLE)]
+    assert (
+        ox.Triple(
+            ox.NamedNode(f"{KZ}Person"),
+            ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#subClassOf"),
+            ox.NamedNode(f"{KZ}Agent"),
+        )
+        in triples
+    )
+    jsonld = client.get("/ontology?format=jsonld")
+    assert jsonld.headers["content-type"].startswith("application/ld+json")
+
+
+# --------------------------------------------------------------------------- pages
+
+
+def test_home_page_lists_the_saved_questions(client: httpx.Client) -> None:
+    r = client.get("/")
+    assert r.status_code == 200
+    page = r.text
+    for title in ("Visits in a period", "Agents", "Labels in one language", "Tenures of a person"):
+        assert f"<h3>{title}</h3>" in page
+    assert '<input type="date" name="from" value="1991-01-01"' in page
+    assert '<textarea name="query"' in page and 'action="/sparql"' in page
+
+
+def test_home_page_runs_a_question_into_a_table(client: httpx.Client) -> None:
+    r = client.get("/", params={"run": "timeline", "from": "1992-01-01", "to": "1992-12-31"})
+    assert r.status_code == 200
+    page = r.text
+    assert '<table class="results">' in page
+    assert '<a href="/resource/event/visit-1992"' in page
+    assert ">Nazarbayev visits Turkey</a>" in page
+    assert "visit-1993" not in page.split('<table class="results">')[1].split("</table>")[0]
+    assert '<input type="date" name="from" value="1992-01-01"' in page  # the form keeps values
+    assert "/query/timeline?format=csv&amp;from=1992-01-01&amp;to=1992-12-31" in page
+
+
+def test_home_page_bad_parameter_is_a_message(client: httpx.Client) -> None:
+    r = client.get("/", params={"run": "timeline", "from": "not-a-date"})
+    assert r.status_code == 400
+    assert "expects date" in r.text and '<p class="error">' in r.text
+
+
+def test_saved_query_as_csv_and_json(client: httpx.Client) -> None:
+    csv_text = client.get(
+        "/query/timeline", params={"format": "csv", "from": "1992-01-01", "to": "1992-12-31"}
+    ).text
+    assert csv_text.splitlines() == [
+        "date,visit,visitor,host",
+        f"1992-09-24,{R}event/visit-1992,{R}person/nazarbayev,{R}state/turkey",
+    ]
+    doc = client.get("/query/tenures", params={"person": "person:nazarbayev"}).json()
+    assert doc["results"]["bindings"][0]["tenure"]["value"] == f"{R}tenure/nazarbayev-president"
+    browser = client.get("/query/timeline", headers={"accept": "text/html"}, follow_redirects=False)
+    assert browser.status_code == 303
+    assert browser.headers["location"].startswith("/?run=timeline")
+    assert client.get("/query/no-such-query").status_code == 404
+    bad = client.get("/query/timeline", params={"from": "1992-13-45", "format": "csv"})
+    assert bad.status_code == 400 and "from" in bad.text
+
+
+def test_html_escapes_data_and_queries(client: httpx.Client) -> None:
+    page = client.get("/resource/person/mallory", headers={"accept": "text/html"}).text
+    assert "<script>" not in page
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; &quot;Mallory&quot;" in page
+    q = 'SELECT ?x WHERE { BIND("<img src=x onerror=alert(1)>" AS ?x) } # </textarea><script>'
+    result = client.post("/sparql", data={"query": q}, headers={"accept": "text/html"}).text
+    assert "<img" not in result and "<script>" not in result
+    assert "&lt;img src=x onerror=alert(1)&gt;" in result
+
+
+def test_void_description(client: httpx.Client, server: Server) -> None:
+    r = client.get("/.well-known/void")
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/turtle")
+    store = ox.Store()
+    store.load(r.content, format=ox.RdfFormat.TURTLE)
+
+    def value(prop: str) -> str:
+        rows = list(
+            store.query(
+                "PREFIX void: <http://rdfs.org/ns/void#> "
+                "PREFIX dcat: <http://www.w3.org/ns/dcat#> "
+                f"PREFIX dcterms: <http://purl.org/dc/terms/> "
+                f"SELECT ?v WHERE {{ <https://w3id.org/kzgraph/dataset> {prop} ?v }}"
+            )
+        )
+        assert rows, prop
+        return str(rows[0]["v"].value)
+
+    triples = json_count(
+        client.get("/sparql", params={"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"})
+    )
+    assert int(value("void:triples")) == triples
+    assert int(value("void:entities")) > 10
+    assert int(value("void:classes")) >= 5
+    assert value("dcterms:license") == "https://creativecommons.org/licenses/by/4.0/"
+    assert "Kazakhstan" in value("dcterms:title")
+    assert value("void:sparqlEndpoint") == f"{server.base}/sparql"
+    assert value("dcat:version")
+    assert value("dcterms:creator")
+    vocabularies = {
+        row["v"].value
+        for row in store.query("SELECT ?v WHERE { ?d <http://rdfs.org/ns/void#vocabulary> ?v }")
+    }
+    assert KZ in vocabularies and "http://www.w3.org/2000/01/rdf-schema#" in vocabularies
+    example = value("void:exampleResource")
+    assert example.startswith(R)
+    dump_url = value("void:dataDump")
+    dump = client.get(dump_url.replace(server.base, ""))
+    assert dump.status_code == 200
+    assert len(list(ox.parse(dump.content, format=ox.RdfFormat.N_TRIPLES))) == triples
+    jsonld = client.get("/.well-known/void", headers={"accept": "application/ld+json"})
+    assert jsonld.headers["content-type"].startswith("application/ld+json")
+
+
+# --------------------------------------------------------------------------- unit
+
+
+def test_negotiate_rules() -> None:
+    results = ("json", "xml", "csv", "tsv", "html")
+    assert negotiate(results, None) == "json"
+    assert (
+        negotiate(results, "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
+        == "html"
+    )
+    assert negotiate(results, "text/csv;q=0.2, text/*;q=0.9") == "tsv"  # text/csv capped at 0.2
+    assert negotiate(results, "application/json", "csv") == "csv"
+    with pytest.raises(NotAcceptableError) as info:
+        negotiate(results, "image/*")
+    assert not info.value.unknown_format
+    with pytest.raises(NotAcceptableError) as info:
+        negotiate(results, None, "yaml")
+    assert info.value.unknown_format
+    assert [r.q for r in parse_accept("a/b;q=0.3, c/d;q=x, e/f")] == [0.3, 0.0, 1.0]
+
+
+def test_language_and_links() -> None:
+    assert pick_language("ru", "tr") == "ru"
+    assert pick_language(None, "de, kk;q=0.8, tr;q=0.5") == "kk-Cyrl"
+    assert pick_language("xx", None) == "en"
+    assert local_href(f"{R}state/turkey") == "/resource/state/turkey"
+    assert local_href(f"{KZ}Visit") == "/ontology#Visit"
+    assert local_href("urn:x") is None
+    assert esc("<a href='x'>&") == "&lt;a href=&#x27;x&#x27;&gt;&amp;"
+
+
+def test_asserted_only_server_has_no_inferences(serve_config: ServeConfig) -> None:
+    files = tuple(f for f in serve_config.graph_files if f.endswith("asserted.nt"))
+    data = {**json.loads(serve_config.to_json()), "graph_files": files, "asserted": True}
+    srv = Server(ServeConfig.from_json(json.dumps(data)))
+    try:
+        q = "ASK { person:nazarbayev kz:heldTenure tenure:nazarbayev-president }"
+        assert httpx.get(srv.base + "/sparql", params={"query": q}).json()["boolean"] is False
+        q = "ASK { tenure:nazarbayev-president kz:holder person:nazarbayev }"
+        assert httpx.get(srv.base + "/sparql", params={"query": q}).json()["boolean"] is True
+    finally:
+        srv.stop()
+
+
+# --------------------------------------------------------------------------- browser
+
+
+def test_home_page_in_headless_chromium(server: Server, tmp_path: Path) -> None:
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("chromium is not installed (apt-get install -y chromium)")
+    url = f"{server.base}/?run=timeline#q-timeline"
+    common = [
+        chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ]  # fmt: skip
+    dom = subprocess.run(
+        [*common, "--dump-dom", url], capture_output=True, text=True, timeout=120
+    ).stdout
+    assert '<table class="results">' in dom
+    assert "Nazarbayev visits Turkey" in dom
+    shot = tmp_path / "home.png"
+    subprocess.run(
+        [*common, "--window-size=1200,1600", f"--screenshot={shot}", url],
+        capture_output=True,
+        timeout=120,
+    )
+    assert shot.is_file() and shot.stat().st_size > 10_000
+    if os.environ.get("KZGRAPH_KEEP_SCREENSHOT"):
+        shutil.copy(shot, os.environ["KZGRAPH_KEEP_SCREENSHOT"])
