@@ -701,3 +701,88 @@ def stats(ctx: click.Context, fmt: str) -> None:
     rows = [[labels[r[0].value], r[0].value, r[1].value] for r in props.rows]  # type: ignore[union-attr]
     click.echo("Properties used")
     click.echo(to_table(["property", "iri", "triples"], rows), nl=False)
+
+
+# --------------------------------------------------------------------------- serve
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--timeout",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(min=0.1),
+    help="Seconds a query may run before it is stopped (503).",
+)
+@click.option(
+    "--max-results",
+    default=10_000,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Rows or triples per answer; longer results are cut (X-Result-Truncated).",
+)
+@click.option(
+    "--max-body",
+    default=1_048_576,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Largest request body in bytes (413 beyond).",
+)
+@click.option("--asserted", is_flag=True, help="Serve asserted triples only (no inferences).")
+@click.option(
+    "--workers", default=2, show_default=True, type=click.IntRange(min=1),
+    help="HTTP worker processes.",
+)  # fmt: skip
+@click.option(
+    "--query-workers", default=2, show_default=True, type=click.IntRange(min=1),
+    help="Query processes per HTTP worker (queries running at once).",
+)  # fmt: skip
+@click.option(
+    "--cache-size", default=1024, show_default=True, type=click.IntRange(min=0),
+    help="Responses kept per HTTP worker (LRU; 0 turns the cache off).",
+)  # fmt: skip
+@click.pass_context
+def serve(
+    ctx: click.Context,
+    host: str,
+    port: int,
+    timeout: float,
+    max_results: int,
+    max_body: int,
+    asserted: bool,
+    workers: int,
+    query_workers: int,
+    cache_size: int,
+) -> None:
+    """Serve a read-only SPARQL endpoint and linked-data pages over HTTP.
+
+    \b
+    Examples:
+      kzgraph serve
+      kzgraph serve --port 8080 --timeout 5 --max-results 5000
+      curl -H 'Accept: text/csv' 'http://127.0.0.1:8000/sparql?query=ASK{?s?p?o}'
+    """
+    try:
+        from kzgraph.serve import config_for, run
+    except ImportError as error:
+        fail(f"kzgraph serve needs the 'serve' extra: pip install 'kzgraph[serve]' ({error})")
+    project = project_of(ctx)
+    entry = _entry(project)
+    config = config_for(
+        entry,
+        project,
+        host=host,
+        port=port,
+        timeout=timeout,
+        max_results=max_results,
+        max_body=max_body,
+        asserted=asserted,
+        workers=workers,
+        query_workers=query_workers,
+        cache_size=cache_size,
+    )
+    graph = "asserted" if asserted else "reasoned"
+    err(f"kzgraph: serving the {graph} graph on http://{host}:{port}/ (Ctrl-C stops)")
+    run(config)
