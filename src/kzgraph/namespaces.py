@@ -49,6 +49,7 @@ PREFIXES: dict[str, str] = {
     "schema": "https://schema.org/",
     "sem": "http://semanticweb.cs.vu.nl/2009/11/sem/",
     "sh": "http://www.w3.org/ns/shacl#",
+    "kzsh": "https://w3id.org/kzgraph/shapes#",
     "skos": "http://www.w3.org/2004/02/skos/core#",
     "time": "http://www.w3.org/2006/time#",
     "void": "http://rdfs.org/ns/void#",
