@@ -1,0 +1,711 @@
+"""The saved-query catalog (queries/*.rq) and the data checks (queries/checks/*.rq).
+
+Whole-repository tests: every header is valid, every query returns its golden rows
+(tests/golden/<query>.csv, written from the article), rdflib and pyoxigraph agree row
+for row, the queries that rely on OWL RL reasoning return fewer rows without it, no
+check of severity error finds anything in data/, and a string parameter cannot inject
+SPARQL.
+
+Engines:
+- ``ox``: pyoxigraph over the cached, materialised graph exported as N-Triples
+  (``kzgraph.store.build``), as the CLI uses it;
+- ``rd``: rdflib over the closure computed in memory (``load_graph`` + ``reason``),
+  i.e. not through the export, so the export is checked too;
+- ``ox_asserted`` / ``rd_asserted``: the asserted triples only (ontology + data).
+Parameters are always bound the library's way (``run_saved``: a VALUES block).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+from collections import Counter
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pytest
+import yaml
+
+from kzgraph import store
+from kzgraph.load import load_graph
+from kzgraph.namespaces import PREFIXES
+from kzgraph.project import Project
+from kzgraph.query import (
+    PARAM_TYPES,
+    Engine,
+    OxigraphEngine,
+    RdflibEngine,
+    SavedQuery,
+    load_catalog,
+    load_checks,
+    open_engine,
+    parse_saved_query,
+    run_saved,
+)
+from kzgraph.reason import reason
+from kzgraph.sparql_text import dollar_variables, tokens
+from kzgraph.terms import IRI, Literal, Term
+
+HERE = Path(__file__).parent
+ROOT = HERE.parent
+QUERIES = ROOT / "queries"
+GOLDEN = HERE / "golden"
+
+CATALOG = load_catalog(QUERIES)
+CHECKS = {q.name: q for q in load_checks(QUERIES)}
+QUERY_FILES = sorted(QUERIES.glob("*.rq"))
+CHECK_FILES = sorted((QUERIES / "checks").glob("*.rq"))
+INJECTION = '"} ; DROP ALL ; #'
+RESOURCE = "https://w3id.org/kzgraph/resource/"
+
+# --------------------------------------------------------------------------- fixtures
+
+
+@dataclass(frozen=True)
+class Engines:
+    ox: Engine
+    rd: Engine
+    ox_asserted: Engine
+    rd_asserted: Engine
+    nt_files: tuple[Path, ...]
+
+
+@pytest.fixture(scope="session")
+def engines(tmp_path_factory: pytest.TempPathFactory) -> Engines:
+    project = Project.locate(data=ROOT / "data", ontology=ROOT / "ontology", queries=QUERIES)
+    cache = tmp_path_factory.mktemp("kzgraph-cache")
+    saved = os.environ.get("KZGRAPH_CACHE")
+    os.environ["KZGRAPH_CACHE"] = str(cache)
+    try:
+        entry = store.build(project).entry
+    finally:
+        if saved is None:
+            del os.environ["KZGRAPH_CACHE"]
+        else:
+            os.environ["KZGRAPH_CACHE"] = saved
+    loaded = load_graph(project.ontology_files() + project.data_files())
+    closure = reason(loaded.graph)
+    return Engines(
+        ox=open_engine(entry, "oxigraph"),
+        rd=RdflibEngine(graph=closure.asserted + closure.inferred),
+        ox_asserted=open_engine(entry, "oxigraph", asserted_only=True),
+        rd_asserted=RdflibEngine(graph=loaded.graph),
+        nt_files=(entry.asserted_path, entry.inferred_path),
+    )
+
+
+# --------------------------------------------------------------------------- helpers
+
+_SHORT = sorted(((ns, p) for p, ns in PREFIXES.items()), key=lambda item: -len(item[0]))
+
+
+def short(term: Term | None) -> str:
+    """A golden-file cell: prefixed name for an IRI, lexical form for a literal, '' if unbound."""
+    if term is None:
+        return ""
+    if isinstance(term, IRI):
+        for namespace, prefix in _SHORT:
+            if term.value.startswith(namespace):
+                return f"{prefix}:{term.value[len(namespace) :]}"
+    return term.value
+
+
+def n3(term: Term | None) -> str:
+    return "UNBOUND" if term is None else term.n3()
+
+
+def header_of(path: Path) -> dict:
+    lines = [
+        line[3:] for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("#+ ")
+    ]
+    return yaml.safe_load("\n".join(lines))
+
+
+def concat_columns(query: SavedQuery) -> set[str]:
+    """Columns made with GROUP_CONCAT, whose inner order is not defined."""
+    return set(re.findall(r"GROUP_CONCAT\([^)]*\)\s+AS\s+\?(\w+)", query.text, flags=re.I))
+
+
+def normalise(query: SavedQuery, result) -> list[tuple[Term | None, ...]]:
+    """Result rows, with the items of GROUP_CONCAT cells sorted."""
+    cols = concat_columns(query)
+    out = []
+    for row in result.rows:
+        out.append(
+            tuple(
+                replace(t, value=" ".join(sorted(t.value.split(" "))))
+                if isinstance(t, Literal) and name in cols
+                else t
+                for name, t in zip(result.variables, row, strict=True)
+            )
+        )
+    return out
+
+
+def multiset(query: SavedQuery, result) -> Counter:
+    """Rows as a multiset of tuples of N-Triples term strings."""
+    return Counter(tuple(n3(t) for t in row) for row in normalise(query, result))
+
+
+def run(engine: Engine, query: SavedQuery, params: tuple[tuple[str, str], ...] = ()):
+    result = run_saved(engine, query, params)
+    assert result.kind == "select"
+    return result
+
+
+@dataclass(frozen=True)
+class Golden:
+    columns: tuple[str, ...]
+    rows: Counter
+    subset: bool
+    count: int | None
+    unordered: frozenset[str]
+
+
+def read_golden(name: str) -> Golden:
+    path = GOLDEN / f"{name}.csv"
+    directives: dict[str, str] = {}
+    body = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("#"):
+            m = re.match(r"#\s*(mode|count|unordered):\s*(.+)", line)
+            if m:
+                directives[m.group(1)] = m.group(2).strip()
+        elif line.strip():
+            body.append(line)
+    reader = csv.reader(body)
+    columns = tuple(next(reader))
+    unordered = frozenset(directives.get("unordered", "").split())
+    rows = Counter(
+        tuple(_cell(c, v, unordered) for c, v in zip(columns, row, strict=True)) for row in reader
+    )
+    return Golden(
+        columns=columns,
+        rows=rows,
+        subset=directives.get("mode") == "subset",
+        count=int(directives["count"]) if "count" in directives else None,
+        unordered=unordered,
+    )
+
+
+def _cell(column: str, value: str, unordered: frozenset[str]) -> str:
+    return " ".join(sorted(value.split(" "))) if column in unordered else value
+
+
+def project_rows(result, columns, unordered) -> Counter:
+    missing = [c for c in columns if c not in result.variables]
+    assert not missing, f"golden columns not in the result: {missing}"
+    idx = [result.variables.index(c) for c in columns]
+    return Counter(
+        tuple(_cell(columns[k], short(row[i]), unordered) for k, i in enumerate(idx))
+        for row in result.rows
+    )
+
+
+def param_sets(query: SavedQuery) -> list[tuple[tuple[str, str], ...]]:
+    """The defaults, then each parameter's example (the others at their defaults)."""
+    sets: list[tuple[tuple[str, str], ...]] = [()]
+    sets += [((p.name, p.example),) for p in query.params if p.example is not None]
+    return sets
+
+
+def column(result, name: str) -> list[str]:
+    i = result.variables.index(name)
+    return [short(row[i]) for row in result.rows]
+
+
+INFERENCE_QUERIES = sorted(n for n, q in CATALOG.items() if header_of(q.path).get("inference"))
+STRING_PARAMS = sorted(
+    (name, p.name) for name, q in CATALOG.items() for p in q.params if p.type == "string"
+)
+
+# --------------------------------------------------------------------------- headers
+
+
+def test_catalog_has_at_least_thirty_kebab_case_questions() -> None:
+    assert len(CATALOG) >= 30
+    for name in CATALOG:
+        assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", name), name
+
+
+@pytest.mark.parametrize("path", QUERY_FILES + CHECK_FILES, ids=lambda p: p.stem)
+def test_header_is_valid(path: Path) -> None:
+    is_check = path.parent.name == "checks"
+    parse_saved_query(path, check=is_check)  # the library's own validation
+    meta = header_of(path)
+    assert isinstance(meta, dict)
+    assert isinstance(meta.get("title"), str) and meta["title"].strip()
+    assert isinstance(meta.get("description"), str) and meta["description"].strip()
+    params = meta.get("params") or {}
+    text = path.read_text(encoding="utf-8")
+    assert set(params) == dollar_variables(text)
+    body_vars = {t.text[1:] for t in tokens(text) if t.kind == "var" and t.text.startswith("?")}
+    for name, spec in params.items():
+        assert spec.get("type") in PARAM_TYPES, name
+        assert spec.get("default") is not None or spec.get("example") is not None, name
+        assert spec.get("description"), name
+        # $x and ?x are the same variable: a ?x in the body would capture the parameter
+        assert name not in body_vars, f"?{name} collides with parameter ${name}"
+    words = [t.text.upper() for t in tokens(text) if t.kind == "word"]
+    assert "PREFIX" in words and "ORDER" in words, "full PREFIX block and ORDER BY required"
+    assert "PREFIX kz: <https://w3id.org/kzgraph/ontology#>" in text
+    if is_check:
+        assert meta.get("severity") in ("error", "warning")
+        assert isinstance(meta.get("fix"), str) and meta["fix"].strip()
+
+
+@pytest.mark.parametrize("name", sorted(CHECKS))
+def test_check_selects_entity_property_value(engines: Engines, name: str) -> None:
+    assert run(engines.ox, CHECKS[name]).variables == ("entity", "property", "value")
+
+
+def test_every_query_has_a_golden_file() -> None:
+    assert sorted(p.stem for p in GOLDEN.glob("*.csv")) == sorted(CATALOG)
+
+
+# --------------------------------------------------------------------------- golden rows
+
+
+@pytest.mark.parametrize("name", sorted(CATALOG))
+def test_golden_rows(engines: Engines, name: str) -> None:
+    golden = read_golden(name)
+    result = run(engines.ox, CATALOG[name])
+    got = project_rows(result, golden.columns, golden.unordered)
+    if golden.count is not None:
+        assert len(result.rows) == golden.count
+    if golden.subset:
+        assert not golden.rows - got, f"golden rows missing: {golden.rows - got}"
+    else:
+        assert got == golden.rows, (
+            f"missing: {sorted(golden.rows - got)}\nunexpected: {sorted(got - golden.rows)}"
+        )
+
+
+def test_timeline_is_in_date_order(engines: Engines) -> None:
+    result = run(engines.ox, CATALOG["timeline"])
+    earliest = column(result, "earliest")
+    assert earliest == sorted(earliest)
+    assert earliest[0] == "1940-01-01"  # the 1940-1950 migration [P22]
+    items = column(result, "item")
+    # the talks of 14 March 1991 come before the agreement signed the next day [P14]
+    assert items.index("event:talks-1991-03-14") < items.index(
+        "document:cooperation-agreement-1991"
+    )
+
+
+# Answers the article gives, for parameters other than the defaults.
+ANSWERS = [
+    # (query, params, column, expected values (exact set), why)
+    (
+        "office-holder-on",
+        (("office", "office:prime-minister-of-turkey"), ("date", "1992-04-29")),
+        "holder",
+        {"person:suleyman-demirel"},
+        "P15: Prime Minister Demirel in Almaty",
+    ),
+    (
+        "office-holder-on",
+        (("date", "1993-04-15"),),
+        "holder",
+        {"person:turgut-ozal"},
+        "P9: President Ozal's visit in April 1993",
+    ),
+    (
+        "office-holder-on",
+        (("date", "2000-10-20"),),
+        "holder",
+        {"person:ahmet-necdet-sezer"},
+        "P20: the tenth President Sezer on 20 October 2000",
+    ),
+    (
+        "office-holder-on",
+        (("date", "2018-06-01"),),
+        "holder",
+        {"person:recep-tayyip-erdogan"},
+        "P28: President Erdogan in 2018",
+    ),
+    (
+        "office-holder-on",
+        (("date", "1999-06-01"),),
+        "holder",
+        set(),
+        "no tenure is attested between June 1998 and October 2000",
+    ),
+    (
+        "office-holder-on",
+        (("office", "office:president-of-kazakhstan"), ("date", "2009-10-03")),
+        "holder",
+        {"person:nursultan-nazarbayev"},
+        "P21: Nazarbayev at the IX summit",
+    ),
+    (
+        "offices-of-person",
+        (("person", "person:ahmet-necdet-sezer"),),
+        "ordinal",
+        {"10"},
+        "P20: the tenth President of Turkey",
+    ),
+    (
+        "documents-signed-by",
+        (("person", "person:turgut-ozal"),),
+        "document",
+        {"document:cooperation-agreement-1991"},
+        "P10, P14",
+    ),
+    (
+        "documents-signed-by",
+        (("person", "person:tansu-ciller"),),
+        "document",
+        {"document:friendship-treaty-1994"},
+        "P18",
+    ),
+    (
+        "documents-by-type",
+        (("type", "kz:Protocol"),),
+        "document",
+        {"document:political-consultations-protocol-1994", "document:foreign-ministries-protocol"},
+        "P17, P19",
+    ),
+    (
+        "documents-by-type",
+        (("type", "TREATY"),),
+        "document",
+        {"document:friendship-treaty-1994"},
+        "label, case-insensitive",
+    ),
+    (
+        "documents-by-type",
+        (("type", "antlaşma"),),
+        "document",
+        {"document:friendship-treaty-1994"},
+        "Turkish label",
+    ),
+    (
+        "documents-by-type",
+        (("type", "https://w3id.org/kzgraph/ontology#JointStatement"),),
+        "document",
+        {"document:joint-statement-1992"},
+        "full IRI; P15",
+    ),
+    (
+        "documents-in-year",
+        (("year", "1994"),),
+        "document",
+        {"document:political-consultations-protocol-1994", "document:friendship-treaty-1994"},
+        "P17",
+    ),
+    (
+        "parties-of-documents",
+        (("state", "state:kazakh-ssr"),),
+        "document",
+        {"document:cooperation-agreement-1991", "document:foreign-ministries-protocol"},
+        "P14, P19",
+    ),
+    (
+        "visits",
+        (("direction", "kazakhstan-to-turkey"),),
+        "visit",
+        {
+            "event:nazarbayev-visit-1991-09",
+            "event:nazarbayev-visit-1992-10",
+            "event:nazarbayev-visit-1994-10",
+            "event:nazarbayev-visit-2003-05",
+            "event:nazarbayev-visit-2018",
+        },
+        "P4, P16, P17, P21, P28",
+    ),
+    ("visits", (("direction", "nowhere"),), "visit", set(), "unknown direction"),
+    (
+        "visits-in-year",
+        (("year", "1992"),),
+        "visit",
+        {"event:demirel-visit-1992-04-29", "event:nazarbayev-visit-1992-10"},
+        "P4, P15",
+    ),
+    (
+        "meetings-between",
+        (("person1", "person:ahmet-necdet-sezer"), ("person2", "person:nursultan-nazarbayev")),
+        "event",
+        {"event:sezer-nazarbayev-meeting-new-york", "event:sezer-nazarbayev-meeting-antalya"},
+        "P20: New York and Antalya",
+    ),
+    (
+        "institutions-in",
+        (("place", "place:istanbul"),),
+        "institution",
+        {"institution:istanbul-university", "institution:kazakh-cultural-centre-istanbul"},
+        "P24, P25: the centre is in Zeytinburnu, a district of Istanbul",
+    ),
+    (
+        "economic-figures",
+        (("measure", "trade turnover"),),
+        "figure",
+        {"figure:trade-turnover-2007", "figure:trade-turnover-target-2010"},
+        "P21",
+    ),
+    (
+        "economic-figures",
+        (("measure", "kz:JointVentureCount"),),
+        "figure",
+        {"figure:joint-ventures"},
+        "P20",
+    ),
+    (
+        "search",
+        (("text", "zatunburyn"),),
+        "entity",
+        {"place:zeytinburnu", "conflict:zeytinburnu-spelling"},
+        "P25's spelling",
+    ),
+    ("search", (("text", "Chiller"),), "entity", {"person:tansu-ciller"}, "P18's spelling"),
+    (
+        "timeline",
+        (("from", "1991-03-01"), ("to", "1991-03-31")),
+        "item",
+        {
+            "event:ozal-visit-1991-03",
+            "event:talks-1991-03-14",
+            "document:cooperation-agreement-1991",
+            "event:ussr-dissolution-1991",
+        },
+        "P14, P15: March 1991; the USSR's dissolution is dated only to 1991 [P1]: it overlaps",
+    ),
+    (
+        "cities-visited",
+        (("lang", "ru"),),
+        "cityName",
+        {"Алматы", "Анкара", "Туркестан"},
+        "Russian names",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "query,params,col,expected,why", ANSWERS, ids=[f"{a[0]}-{i}" for i, a in enumerate(ANSWERS)]
+)
+def test_answers_with_parameters(engines, query, params, col, expected, why) -> None:
+    for engine in (engines.ox, engines.rd):
+        assert set(column(run(engine, CATALOG[query], params), col)) == expected, why
+
+
+def test_events_in_a_district_are_events_in_its_state(engines: Engines) -> None:
+    # the Kazakh Cultural Center was founded in Zeytinburnu, Istanbul [P25]
+    result = run(engines.ox, CATALOG["events-in-place"], (("place", "state:turkey"),))
+    assert "event:kazakh-cultural-centre-founding-1997-03" in column(result, "event")
+
+
+def test_labels_fall_back_to_english(engines: Engines) -> None:
+    result = run(engines.ox, CATALOG["labels"], (("lang", "kk-Cyrl"),))
+    names = dict(
+        zip(
+            column(result, "entity"),
+            zip(column(result, "name"), column(result, "language"), strict=True),
+            strict=True,
+        )
+    )
+    assert names["state:kazakhstan"] == ("Қазақстан", "kk-cyrl")
+    assert names["person:a-kara"] == ("A. Kara", "en")  # no Kazakh name: English
+    english = run(engines.ox, CATALOG["labels"], (("lang", "en"),))
+    assert set(column(english, "language")) == {"en"}
+
+
+def test_visit_direction_queries_agree(engines: Engines) -> None:
+    for direction in ("kazakhstan-to-turkey", "turkey-to-kazakhstan"):
+        by_param = run(engines.ox, CATALOG["visits"], (("direction", direction),))
+        fixed = run(engines.ox, CATALOG[f"visits-{direction}"])
+        assert Counter(by_param.rows) == Counter(fixed.rows)
+
+
+# --------------------------------------------------------------------------- engines
+
+
+@pytest.mark.parametrize(
+    "name,params",
+    [(n, s) for n in sorted(CATALOG) for s in param_sets(CATALOG[n])],
+    ids=lambda v: v if isinstance(v, str) else ",".join(f"{a}={b}" for a, b in v) or "defaults",
+)
+def test_rdflib_and_oxigraph_agree(engines: Engines, name: str, params) -> None:
+    query = CATALOG[name]
+    a = run(engines.ox, query, params)
+    b = run(engines.rd, query, params)
+    assert a.variables == b.variables
+    assert multiset(query, a) == multiset(query, b)
+
+
+@pytest.mark.parametrize("name", sorted(CATALOG))
+def test_order_is_total_and_engine_independent(engines: Engines, name: str) -> None:
+    query = CATALOG[name]
+    a = normalise(query, run(engines.ox, query))
+    b = normalise(query, run(engines.rd, query))
+    assert [tuple(map(n3, r)) for r in a] == [tuple(map(n3, r)) for r in b]
+
+
+@pytest.mark.parametrize("name", sorted(CHECKS))
+def test_checks_agree_across_engines(engines: Engines, name: str) -> None:
+    query = CHECKS[name]
+    assert multiset(query, run(engines.ox, query)) == multiset(query, run(engines.rd, query))
+
+
+# --------------------------------------------------------------------------- reasoning
+
+
+def test_at_least_six_queries_rely_on_inference() -> None:
+    assert len(INFERENCE_QUERIES) >= 6, INFERENCE_QUERIES
+
+
+@pytest.mark.parametrize("name", INFERENCE_QUERIES)
+def test_inference_queries_need_the_reasoner(engines: Engines, name: str) -> None:
+    query = CATALOG[name]
+    inferred = len(run(engines.ox, query).rows)
+    assert inferred > 0
+    assert len(run(engines.ox_asserted, query).rows) < inferred
+    assert len(run(engines.rd_asserted, query).rows) < inferred
+
+
+# --------------------------------------------------------------------------- ranks
+
+
+def test_deprecated_claims_are_left_out_by_default(engines: Engines) -> None:
+    """Mark one reading deprecated in a private store: default queries drop it, 'all' keeps it."""
+    engine = OxigraphEngine(engines.nt_files)
+    engine.store.update(
+        "DELETE WHERE { <https://w3id.org/kzgraph/resource/event/nazarbayev-visit-1992-10> "
+        "<https://w3id.org/kzgraph/ontology#rank> ?rank } ; "
+        "INSERT DATA { <https://w3id.org/kzgraph/resource/event/nazarbayev-visit-1992-10> "
+        "<https://w3id.org/kzgraph/ontology#rank> "
+        "<https://w3id.org/kzgraph/ontology#DeprecatedRank> }"
+    )
+    visit = "event:nazarbayev-visit-1992-10"
+    for name, col in (("timeline", "item"), ("visits", "visit"), ("firsts", "item")):
+        assert visit not in column(run(engine, CATALOG[name]), col), name
+        assert visit in column(run(engine, CATALOG[name], (("readings", "all"),)), col), name
+    for name, col in (
+        ("events-in-year", "event"),
+        ("visits-kazakhstan-to-turkey", "visit"),
+        ("cities-visited", "visit"),
+        ("events-per-year", "year"),
+    ):
+        rows = column(run(engine, CATALOG[name]), col)
+        if name == "events-per-year":
+            counts = dict(zip(rows, column(run(engine, CATALOG[name]), "events"), strict=True))
+            assert counts["1992"] == str(
+                int(
+                    dict(
+                        zip(
+                            column(run(engines.ox, CATALOG[name]), "year"),
+                            column(run(engines.ox, CATALOG[name]), "events"),
+                            strict=True,
+                        )
+                    )["1992"]
+                )
+                - 1
+            )
+        else:
+            assert visit not in rows, name
+    # the conflicts query shows every reading, deprecated ones included, with their rank
+    conflicts = run(engine, CATALOG["conflicts"])
+    ranks = dict(zip(column(conflicts, "claim"), column(conflicts, "rankLabel"), strict=True))
+    assert ranks[visit] == "deprecated"
+
+
+@pytest.mark.parametrize(
+    "name", sorted(n for n, q in CATALOG.items() if q.param("readings") is not None)
+)
+def test_all_readings_include_the_best(engines: Engines, name: str) -> None:
+    query = CATALOG[name]
+    best = Counter(run(engines.ox, query).rows)
+    every = Counter(run(engines.ox, query, (("readings", "all"),)).rows)
+    assert not best - every
+
+
+# --------------------------------------------------------------------------- checks
+
+
+@pytest.mark.parametrize("name", sorted(n for n, q in CHECKS.items() if q.severity == "error"))
+def test_error_checks_find_nothing(engines: Engines, name: str) -> None:
+    for engine in (engines.ox, engines.rd):
+        rows = run(engine, CHECKS[name]).rows
+        assert not rows, [tuple(short(t) for t in r) for r in rows]
+
+
+BROKEN = """
+@prefix kz: <https://w3id.org/kzgraph/ontology#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+@prefix event: <https://w3id.org/kzgraph/resource/event/> .
+@prefix place: <https://w3id.org/kzgraph/resource/place/> .
+@prefix person: <https://w3id.org/kzgraph/resource/person/> .
+@prefix document: <https://w3id.org/kzgraph/resource/document/> .
+@prefix conflict: <https://w3id.org/kzgraph/resource/conflict/> .
+@prefix tenure: <https://w3id.org/kzgraph/resource/tenure/> .
+@prefix paragraph: <https://w3id.org/kzgraph/resource/paragraph/> .
+event:unsourced a kz:Event ; rdfs:label "unsourced"@en ; kz:place place:nowhere .
+event:ancient a kz:Event ; rdfs:label "ancient"@en ; kz:statedIn paragraph:P1 ;
+    kz:date "1850"^^xsd:gYear ; kz:earliestDate "1850-01-01"^^xsd:date ;
+    kz:latestDate "1850-12-31"^^xsd:date .
+event:backwards a kz:Event ; rdfs:label "backwards"@en ; kz:statedIn paragraph:P1 ;
+    kz:date "1994"^^xsd:gYear ; kz:earliestDate "1995-01-01"^^xsd:date ;
+    kz:latestDate "1994-12-31"^^xsd:date .
+event:unbounded a kz:Event ; rdfs:label "unbounded"@en ; kz:statedIn paragraph:P1 ;
+    kz:date "1993"^^xsd:gYear .
+event:misbounded a kz:Event ; rdfs:label "misbounded"@en ; kz:statedIn paragraph:P1 ;
+    kz:date "1992-10"^^xsd:gYearMonth ; kz:earliestDate "1993-01-01"^^xsd:date ;
+    kz:latestDate "1993-12-31"^^xsd:date .
+person:nameless a kz:Person ; kz:statedIn paragraph:P1 .
+document:partyless a kz:Document ; rdfs:label "partyless"@en ; kz:statedIn paragraph:P1 .
+document:partyless-signature a kz:Signature ; rdfs:label "signature"@en ;
+    kz:statedIn paragraph:P1 .
+conflict:silent a kz:Conflict ; rdfs:label "silent"@en ; kz:statedIn paragraph:P1 ;
+    kz:involves event:unbounded .
+tenure:unattested a kz:Tenure ; rdfs:label "unattested"@en ; kz:statedIn paragraph:P1 .
+paragraph:P1 a kz:Paragraph ; rdfs:label "[P1]"@en ; kz:locator "P1" .
+"""
+
+BROKEN_HITS = {
+    "facts-without-locator": "event/unsourced",
+    "dates-out-of-range": "event/ancient",
+    "persons-without-label": "person/nameless",
+    "documents-without-party": "document/partyless",
+    "dangling-references": "event/unsourced",
+    "conflicts-without-note": "conflict/silent",
+    "conflicting-claims-without-note": "event/unbounded",
+    "earliest-after-latest": "event/backwards",
+    "tenure-without-attested-bounds": "tenure/unattested",
+    "dated-without-bounds": "event/unbounded",
+    "bounds-disagree-with-date": "event/misbounded",
+    "signatures-incomplete": "document/partyless-signature",
+}
+
+
+@pytest.fixture(scope="module")
+def broken(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    folder = tmp_path_factory.mktemp("broken")
+    (folder / "broken.ttl").write_text(BROKEN, encoding="utf-8")
+    loaded = load_graph([ROOT / "ontology" / "kzgraph.ttl", folder / "broken.ttl"])
+    closure = reason(loaded.graph)
+    return RdflibEngine(graph=closure.asserted + closure.inferred)
+
+
+def test_every_error_check_is_exercised() -> None:
+    assert set(BROKEN_HITS) == {n for n, q in CHECKS.items() if q.severity == "error"}
+
+
+@pytest.mark.parametrize("name", sorted(BROKEN_HITS))
+def test_error_checks_catch_broken_data(broken: Engine, name: str) -> None:
+    entities = {row[0].value for row in run(broken, CHECKS[name]).rows}
+    assert RESOURCE + BROKEN_HITS[name] in entities
+
+
+# --------------------------------------------------------------------------- injection
+
+
+@pytest.mark.parametrize("name,param", STRING_PARAMS, ids=[f"{n}-{p}" for n, p in STRING_PARAMS])
+def test_injection_matches_nothing(engines: Engines, name: str, param: str) -> None:
+    query = CATALOG[name]
+    before = len(engines.ox)
+    for engine in (engines.ox, engines.rd):
+        assert run(engine, query, ((param, INJECTION),)).rows == ()
+    assert len(engines.ox) == before  # nothing was dropped
+    assert len(run(engines.ox, CATALOG["overview-classes"]).rows) > 0
