@@ -1,0 +1,353 @@
+"""The fast path (materialize, shacl_fast, fast) gives the reference path's answers.
+
+Reference: owlrl (kzgraph.reason) and pyshacl (kzgraph.validate).  Compared on:
+- tiny input/expected graph pairs per OWL RL rule kind (``rdflib.compare.isomorphic``);
+- the bundled data (ontology + data/*.ttl) and generated data (benchmarks/generate.py,
+  5k triples: owlrl takes ~7 s there): the closure (minus ``reason.is_junk``), the
+  SHACL results (focus, path, component, shape, value, severity, message), the rows of
+  every saved query;
+- refusal of unsupported axioms and shapes, inconsistency and sameAs reporting.
+Literals are compared after Oxigraph's canonicalization ("314.0"^^xsd:decimal is
+stored as "314"), applied to both sides.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from rdflib import Graph
+from rdflib.compare import isomorphic
+
+from kzgraph.errors import InconsistencyError
+from kzgraph.fast import StoreEngine, build_fast, choose_engine
+from kzgraph.load import load_graph
+from kzgraph.materialize import (
+    UnsupportedAxiomError,
+    generate_rules,
+    inferred_quads,
+    load_store,
+    materialize,
+    read_tbox,
+)
+from kzgraph.query import OxigraphEngine, load_catalog, run_saved, sort_key
+from kzgraph.reason import reason
+from kzgraph.shacl_fast import (
+    UnsupportedShapeError,
+    compile_shapes,
+    raw_results,
+    reference_results,
+)
+
+REPO = Path(__file__).parent.parent
+ONTOLOGY = REPO / "ontology" / "kzgraph.ttl"
+SHAPES = REPO / "ontology" / "shapes.ttl"
+VIOLATIONS = Path(__file__).parent / "fixtures" / "scale" / "violations.ttl"
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from generate import generate  # noqa: E402
+
+HEAD = """@prefix ex: <http://example.org/> .
+@prefix owl: <http://www.w3.org/2002/07/owl#> .
+@prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+"""
+
+
+def _store_of(text: str) -> ox.Store:
+    store = ox.Store()
+    store.load((HEAD + text).encode(), format=ox.RdfFormat.TURTLE)
+    return store
+
+
+def _inferred_graph(store: ox.Store) -> Graph:
+    data = "".join(f"{q.subject} {q.predicate} {q.object} .\n" for q in inferred_quads(store))
+    return Graph().parse(data=data, format="nt")
+
+
+def _canonical(triples: str) -> set[tuple[str, str, str]]:
+    """N-Triples text -> set of (s, p, o) strings in Oxigraph's canonical form."""
+    store = ox.Store()
+    store.load(triples.encode(), format=ox.RdfFormat.N_TRIPLES)
+    return {(str(q.subject), str(q.predicate), str(q.object)) for q in store}
+
+
+# --------------------------------------------------------------------------- rule kinds
+
+RULE_CASES = {
+    "cax-sco": (
+        "ex:A rdfs:subClassOf ex:B . ex:B rdfs:subClassOf ex:C . ex:x a ex:A .",
+        "ex:x a ex:B , ex:C . ex:A rdfs:subClassOf ex:C .",
+    ),
+    "cax-eqc": (
+        "ex:A owl:equivalentClass ex:B . ex:x a ex:A . ex:y a ex:B .",
+        "ex:x a ex:B . ex:y a ex:A . ex:A rdfs:subClassOf ex:B . ex:B rdfs:subClassOf ex:A ."
+        " ex:B owl:equivalentClass ex:A .",
+    ),
+    "prp-spo1": (
+        "ex:p rdfs:subPropertyOf ex:q . ex:q rdfs:subPropertyOf ex:r . ex:x ex:p ex:y .",
+        "ex:x ex:q ex:y . ex:x ex:r ex:y . ex:p rdfs:subPropertyOf ex:r .",
+    ),
+    "prp-eqp": (
+        "ex:p owl:equivalentProperty ex:q . ex:x ex:p ex:y .",
+        "ex:x ex:q ex:y . ex:p rdfs:subPropertyOf ex:q . ex:q rdfs:subPropertyOf ex:p ."
+        " ex:q owl:equivalentProperty ex:p .",
+    ),
+    "prp-inv": (
+        'ex:p owl:inverseOf ex:q . ex:x ex:p ex:y . ex:y ex:q ex:z . ex:x ex:p "lit" .',
+        "ex:y ex:q ex:x . ex:z ex:p ex:y .",
+    ),
+    "prp-symp": (
+        "ex:p a owl:SymmetricProperty . ex:x ex:p ex:y .",
+        "ex:y ex:p ex:x .",
+    ),
+    "prp-trp": (
+        "ex:p a owl:TransitiveProperty . ex:a ex:p ex:b . ex:b ex:p ex:c . ex:c ex:p ex:d .",
+        "ex:a ex:p ex:c , ex:d . ex:b ex:p ex:d .",
+    ),
+    "prp-spo2": (
+        "ex:q owl:propertyChainAxiom ( ex:p1 ex:p2 ) . ex:a ex:p1 ex:b . ex:b ex:p2 ex:c .",
+        "ex:a ex:q ex:c .",
+    ),
+    "prp-dom": (
+        "ex:p rdfs:domain ex:D . ex:D rdfs:subClassOf ex:E . ex:x ex:p ex:y .",
+        "ex:x a ex:D , ex:E . ex:p rdfs:domain ex:E .",
+    ),
+    "prp-rng": (
+        'ex:p rdfs:range ex:R . ex:q rdfs:subPropertyOf ex:p . ex:x ex:q ex:y . ex:x ex:p "l" .',
+        "ex:y a ex:R . ex:x ex:p ex:y . ex:q rdfs:range ex:R .",
+    ),
+    "scm-cls": (
+        "ex:A a owl:Class . ex:p rdfs:domain ex:A .",
+        "ex:p rdfs:domain owl:Thing .",
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(RULE_CASES))
+def test_rule_kind_gives_exactly_the_expected_triples(kind: str) -> None:
+    given, expected = RULE_CASES[kind]
+    store = _store_of(given)
+    materialize(store)
+    got = _inferred_graph(store)
+    want = Graph().parse(data=HEAD + expected, format="turtle")
+    assert isomorphic(got, want), got.serialize(format="nt")
+    # and owlrl (minus its junk) agrees
+    closure = reason(Graph().parse(data=HEAD + given, format="turtle"))
+    assert isomorphic(closure.inferred, want), closure.inferred.serialize(format="nt")
+
+
+def test_a_new_axiom_becomes_a_new_rule_without_code() -> None:
+    store = _store_of("ex:A rdfs:subClassOf ex:B .")
+    before = sum(len(r.axioms) for r in generate_rules(read_tbox(store)))
+    store.load((HEAD + "ex:p owl:inverseOf ex:q .").encode(), format=ox.RdfFormat.TURTLE)
+    rules = generate_rules(read_tbox(store))
+    assert sum(len(r.axioms) for r in rules) == before + 2
+    assert any(
+        "ex:p> owl:inverseOf" in a or "ex:p owl:inverseOf" in a or "inverseOf" in a
+        for r in rules
+        for a in r.axioms
+    )
+
+
+def test_iterations_are_counted_until_nothing_is_new() -> None:
+    store = _store_of(
+        "ex:p a owl:TransitiveProperty . ex:a ex:p ex:b . ex:b ex:p ex:c . ex:c ex:p ex:d ."
+        " ex:d ex:p ex:e ."
+    )
+    result = materialize(store)
+    assert result.iterations[-1] == 0
+    assert sum(result.iterations) == result.inferred == 6
+
+
+@pytest.mark.parametrize(
+    ("axiom", "named"),
+    [
+        (
+            "ex:A rdfs:subClassOf [ a owl:Restriction ; owl:onProperty ex:p ;"
+            " owl:someValuesFrom ex:B ] .",
+            "owl:someValuesFrom",
+        ),
+        ("ex:p rdfs:range [ owl:unionOf ( ex:A ex:B ) ] .", "owl:unionOf"),
+        ("ex:A owl:equivalentClass [ owl:onProperty ex:p ; owl:hasValue ex:v ] .", "owl:hasValue"),
+        ("ex:x owl:sameAs ex:y .", "owl:sameAs"),
+        ("ex:A owl:hasKey ( ex:p ) .", "owl:hasKey"),
+    ],
+)
+def test_unsupported_axioms_are_refused_by_name(axiom: str, named: str) -> None:
+    store = _store_of(axiom + " ex:x a ex:A .")
+    with pytest.raises(UnsupportedAxiomError) as caught:
+        materialize(store)
+    assert named in str(caught.value)
+    assert len(store) == len(_store_of(axiom + " ex:x a ex:A ."))  # untouched
+
+
+def test_disjoint_classes_are_reported_like_owlrl() -> None:
+    text = (REPO / "ontology" / "kzgraph.ttl").read_text(encoding="utf-8")
+    bad = """
+    <https://w3id.org/kzgraph/resource/person/x> a <https://w3id.org/kzgraph/ontology#Person> ,
+        <https://w3id.org/kzgraph/ontology#SovereignState> .
+    """
+    store = ox.Store()
+    store.load((text + bad).encode(), format=ox.RdfFormat.TURTLE)
+    with pytest.raises(InconsistencyError) as fast:
+        materialize(store)
+    assert "https://w3id.org/kzgraph/resource/person/x" in fast.value.nodes
+    assert "Polity" in str(fast.value) and "Person" in str(fast.value)
+    with pytest.raises(InconsistencyError) as ref:
+        reason(Graph().parse(data=text + bad, format="turtle"))
+    assert "https://w3id.org/kzgraph/resource/person/x" in str(ref.value.messages)
+
+
+def test_functional_property_conflicts_are_reported_not_materialized() -> None:
+    store = _store_of("ex:holder a owl:FunctionalProperty . ex:t ex:holder ex:a , ex:b .")
+    result = materialize(store)
+    assert [(r.prop, r.node, r.first, r.second) for r in result.same_as] == [
+        (
+            "http://example.org/holder",
+            "<http://example.org/t>",
+            "<http://example.org/a>",
+            "<http://example.org/b>",
+        )
+    ]
+    assert not any("sameAs" in str(q.predicate) for q in store)
+
+
+# --------------------------------------------------------------------------- whole graphs
+
+
+def _closures(files: list[Path]) -> tuple[set, set, ox.Store, Graph]:
+    store = load_store(files)
+    materialize(store)
+    fast = {(str(q.subject), str(q.predicate), str(q.object)) for q in inferred_quads(store)}
+    loaded = load_graph(files)
+    closure = reason(loaded.graph)
+    ref = _canonical(closure.inferred.serialize(format="nt"))
+    return fast, ref, store, loaded.graph + closure.inferred
+
+
+@pytest.fixture(scope="module")
+def bundled() -> tuple[set, set, ox.Store, Graph]:
+    data = sorted((REPO / "data").glob("*.ttl"))
+    if not data:
+        pytest.skip("no bundled data yet")
+    return _closures([ONTOLOGY, *data])
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return generate(5000, seed=7, out=tmp_path_factory.mktemp("gen") / "data")
+
+
+@pytest.fixture(scope="module")
+def generated_closures(generated: Path) -> tuple[set, set, ox.Store, Graph]:
+    return _closures([ONTOLOGY, *sorted(generated.glob("*.ttl"))])
+
+
+def test_closure_equals_owlrl_on_the_bundled_data(bundled) -> None:  # type: ignore[no-untyped-def]
+    fast, ref, _store, _graph = bundled
+    assert fast == ref, (sorted(ref - fast)[:5], sorted(fast - ref)[:5])
+    assert len(fast) > 1000
+
+
+def test_closure_equals_owlrl_on_generated_data(generated_closures) -> None:  # type: ignore[no-untyped-def]
+    fast, ref, _store, _graph = generated_closures
+    assert fast == ref, (sorted(ref - fast)[:5], sorted(fast - ref)[:5])
+    assert len(fast) > 5000
+
+
+def _keyed(results) -> Counter:  # type: ignore[no-untyped-def]
+    return Counter(
+        (r.focus, r.path, r.component, r.source_shape, r.value, r.severity, r.messages)
+        for r in results
+    )
+
+
+def _shacl_pair(store: ox.Store, reference_graph: Graph) -> tuple[Counter, Counter]:
+    shapes = load_graph([SHAPES]).graph
+    return _keyed(raw_results(store, shapes)), _keyed(reference_results(reference_graph, shapes))
+
+
+def test_shacl_verdicts_and_messages_equal_pyshacl_on_the_bundled_data(bundled) -> None:  # type: ignore[no-untyped-def]
+    _fast, _ref, store, graph = bundled
+    mine, theirs = _shacl_pair(store, graph)
+    assert mine == theirs
+
+
+def test_generated_data_conforms_and_both_validators_agree(generated_closures) -> None:  # type: ignore[no-untyped-def]
+    _fast, _ref, store, graph = generated_closures
+    mine, theirs = _shacl_pair(store, graph)
+    assert mine == theirs == Counter()
+
+
+def test_shacl_verdicts_equal_pyshacl_on_many_kinds_of_violation(generated: Path) -> None:
+    files = [ONTOLOGY, *sorted(generated.glob("*.ttl")), VIOLATIONS]
+    store = load_store(files)
+    materialize(store)
+    graph = Graph().parse(
+        data=store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph()),
+        format="nt",
+    )
+    mine, theirs = _shacl_pair(store, graph)
+    assert mine == theirs
+    components = {key[2].rsplit("#", 1)[1] for key in mine}
+    assert len(mine) >= 40 and len(components) >= 15, components
+    assert all(key[6] for key in mine)  # every result carries the shape's sh:message
+
+
+def test_unsupported_shapes_are_refused() -> None:
+    shapes = Graph().parse(
+        data="""@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <http://example.org/> .
+        ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:closed true .""",
+        format="turtle",
+    )
+    with pytest.raises(UnsupportedShapeError, match="sh:closed"):
+        compile_shapes(shapes)
+
+
+def _rows(engine, query) -> list:  # type: ignore[no-untyped-def]
+    given = [(p.name, p.example) for p in query.params if p.default is None and p.example]
+    result = run_saved(engine, query, given)
+    return sorted(result.rows, key=lambda row: [sort_key(t) for t in row])
+
+
+def test_every_saved_query_returns_the_same_rows_on_both_closures(bundled, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    _fast, _ref, store, graph = bundled
+    nt = tmp_path / "reference.nt"
+    graph.serialize(nt, format="nt", encoding="utf-8")
+    reference = OxigraphEngine([nt])
+    fast = StoreEngine(store)
+    catalog = load_catalog(REPO / "queries")
+    if not catalog:
+        pytest.skip("no saved queries yet")
+    nonempty = 0
+    for name, query in sorted(catalog.items()):
+        want = _rows(reference, query)
+        assert _rows(fast, query) == want, name
+        nonempty += bool(want)
+    assert nonempty >= len(catalog) // 2
+
+
+def test_generator_is_deterministic_and_near_the_requested_size(tmp_path: Path) -> None:
+    a = generate(3000, seed=3, out=tmp_path / "a")
+    b = generate(3000, seed=3, out=tmp_path / "b")
+    c = generate(3000, seed=4, out=tmp_path / "c")
+    files = sorted(p.name for p in a.glob("*.ttl"))
+    assert files == sorted(p.name for p in b.glob("*.ttl"))
+    assert all((a / f).read_bytes() == (b / f).read_bytes() for f in files)
+    assert any((a / f).read_bytes() != (c / f).read_bytes() for f in files)
+    triples = len(load_store(sorted(a.glob("*.ttl"))))
+    assert 3000 <= triples <= 3300
+
+
+def test_build_fast_and_engine_choice(generated: Path) -> None:
+    files = [ONTOLOGY, *sorted(generated.glob("*.ttl"))]
+    built = build_fast(files, [SHAPES])
+    assert built.report.conforms and built.shacl_engine == "sparql"
+    assert set(built.seconds) == {"parse", "reason", "validate"}
+    assert choose_engine(files) == "reference"
+    assert choose_engine(files, "fast") == "fast"
