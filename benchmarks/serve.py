@@ -110,7 +110,11 @@ def main() -> None:
         "--only", choices=["kzgraph", "oxigraph", "all"], default="all", help="which servers"
     )
     parser.add_argument("--cache-size", type=int, default=None, help="only this cache size")
-    parser.add_argument("--resource", default="state/kazakhstan", help="resource page to load")
+    parser.add_argument(
+        "--resource",
+        action="append",
+        help="resource page(s) to load (default: a typical event and the largest page)",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed (apt-get install -y wrk)")
@@ -146,6 +150,7 @@ def main() -> None:
             flush=True,
         )
 
+    resources = args.resource or ["event/nazarbayev-visit-1994-10", "state/kazakhstan"]
     kz = [sys.executable, "-m", "kzgraph", "serve"]
     caches = [args.cache_size] if args.cache_size is not None else [1024, 0]
     if args.only in ("kzgraph", "all"):
@@ -163,10 +168,10 @@ def main() -> None:
                 label = f"kzgraph serve ({args.workers} workers, cache {cache or 'off'})"
                 for c in CONNECTIONS:
                     row(label, "/sparql", c, wrk(url, c, args.duration, accept))
-                if cache:
-                    page = f"{base}/resource/{args.resource}"
+                for resource in resources if cache else []:
+                    page = f"{base}/resource/{resource}"
                     for c in CONNECTIONS[1:]:
-                        row(label, f"/resource/{args.resource} (HTML)", c,
+                        row(label, f"/resource/{resource} (HTML)", c,
                             wrk(page, c, args.duration, "text/html"))  # fmt: skip
             finally:
                 stop(process)

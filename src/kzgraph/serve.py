@@ -19,6 +19,7 @@ Everything is read-only: SPARQL Update is refused (403), write methods get 405.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -44,6 +45,7 @@ from kzgraph import formats
 from kzgraph import html as pages
 from kzgraph.describe import describe
 from kzgraph.errors import (
+    InputError,
     KzgraphError,
     NotAcceptableError,
     ParameterError,
@@ -113,6 +115,10 @@ class ServeConfig:
         return cls(**data)
 
 
+class ServeError(InputError):
+    """The server cannot start (e.g. the port is taken)."""
+
+
 class HttpError(Exception):
     def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None):
         super().__init__(message)
@@ -171,6 +177,7 @@ class Site:
             memory_limit=config.memory_limit,
         )
         self.cache = ResponseCache(config.cache_size)
+        self._building: dict[tuple[Any, ...], asyncio.Future[bytes]] = {}
         self.locators = self._locators()
         self.works = self._works()
         self.ontology_terms = pages.ontology_terms(self.ontology)
@@ -191,6 +198,25 @@ class Site:
             if isinstance(s, IRI)
         }
         return {label: iri for iri, label in self.engine.labels(works).items()}
+
+    async def once(self, key: tuple[Any, ...], make: Any) -> bytes:
+        """Build the bytes for ``key`` once even when several requests ask at the same time."""
+        pending = self._building.get(key)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        self._building[key] = future
+        try:
+            text = await make()
+            body = text.encode("utf-8") if isinstance(text, str) else text
+            future.set_result(body)
+            return body
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved: no "never retrieved" warning when nobody waits
+            raise
+        finally:
+            del self._building[key]
 
     def exists(self, iri: str) -> bool:
         node = IRI(iri)
@@ -328,6 +354,11 @@ def create_app(config: ServeConfig) -> Starlette:
                     pages.sparql_page(EXAMPLE_QUERY), media_type="text/html; charset=utf-8"
                 )
             raise HttpError(400, "missing the 'query' parameter (a SPARQL query)")
+        # the same text asked the same way gets the same bytes: look that up before lexing
+        raw_key = ("sparql-request", text, _accept(request), fmt_param)
+        cached = site.cache.get(raw_key)
+        if cached is not None:
+            return cached
         form_kind = query_form(text)
         available = (
             formats.GRAPH_FORMATS
@@ -339,6 +370,7 @@ def create_app(config: ServeConfig) -> Starlette:
             text,
             fmt,
             key=("sparql", text, fmt),
+            also=raw_key,
             html=lambda a: pages.sparql_page(
                 text,
                 a.result,
@@ -358,8 +390,15 @@ def create_app(config: ServeConfig) -> Starlette:
         return iris_in(result)
 
     async def answer(
-        text: str, fmt: str, *, key: tuple[Any, ...], html: Any, html_error: Any
+        text: str,
+        fmt: str,
+        *,
+        key: tuple[Any, ...],
+        html: Any,
+        html_error: Any,
+        also: tuple[Any, ...] | None = None,
     ) -> Response:
+        """Run ``text`` for format ``fmt`` (or reuse the cached bytes under ``key``)."""
         cached = site.cache.get(key)
         if cached is not None:
             return cached
@@ -387,6 +426,8 @@ def create_app(config: ServeConfig) -> Starlette:
             body = result.body
         media = formats.content_type(result.format)
         site.cache.put(key, body, media, headers)
+        if also is not None:
+            site.cache.put(also, body, media, headers)
         return Response(body, headers={**headers, "content-type": media})
 
     # ---- saved queries
@@ -460,7 +501,10 @@ def create_app(config: ServeConfig) -> Starlette:
             raise HttpError(404, f"no resource {iri} in this graph")
         path = f"/resource/{kind}/{slug}"
         if fmt == "html":
-            body = resource_html(iri, path, lang).encode("utf-8")
+            # describe() walks the graph in Python: off the event loop, so cached pages and
+            # other requests keep flowing while a big page is built; concurrent requests for
+            # the same page wait for the one build
+            body = await site.once(key, lambda: asyncio.to_thread(resource_html, iri, path, lang))
             headers["content-language"] = lang
         else:
             node = IRI(iri)
@@ -716,8 +760,27 @@ def run(config: ServeConfig) -> None:
         timeout_graceful_shutdown=5,
         server_header=False,
     )
-    if config.workers > 1:
-        os.environ[CONFIG_ENV] = config.to_json()
-        uvicorn.run("kzgraph.serve:app_from_env", factory=True, workers=config.workers, **common)
-    else:
+    if config.workers <= 1:
         uvicorn.run(create_app(config), **common)
+        return
+    # Several HTTP processes share one listening socket.  It is made here with an explicit
+    # IPPROTO_TCP: uvicorn's own (protocol 0) makes asyncio skip TCP_NODELAY on accepted
+    # connections, and every keep-alive response then waits ~40 ms for a delayed ACK.
+    import socket
+
+    from uvicorn.supervisors import Multiprocess
+
+    os.environ[CONFIG_ENV] = config.to_json()
+    uv_config = uvicorn.Config(
+        "kzgraph.serve:app_from_env", factory=True, workers=config.workers, **common
+    )
+    family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((config.host, config.port))
+    except OSError as exc:
+        sock.close()
+        raise ServeError(f"cannot listen on {config.host}:{config.port}: {exc.strerror}") from None
+    sock.set_inheritable(True)
+    Multiprocess(uv_config, sockets=[sock]).run()
