@@ -351,3 +351,39 @@ def test_build_fast_and_engine_choice(generated: Path) -> None:
     assert set(built.seconds) == {"parse", "reason", "validate"}
     assert choose_engine(files) == "reference"
     assert choose_engine(files, "fast") == "fast"
+
+
+def test_fast_cache_entry_is_reopened_and_answers_like_the_reference(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from kzgraph import store
+    from kzgraph.cli import cli
+    from kzgraph.project import Project
+    from kzgraph.query import open_engine
+
+    if not sorted((REPO / "data").glob("*.ttl")):
+        pytest.skip("no bundled data yet")
+    project = Project(REPO / "data", REPO / "ontology", REPO / "queries")
+    monkeypatch.setenv("KZGRAPH_CACHE", str(tmp_path / "fast"))
+    fast = store.build(project, engine="fast")
+    assert fast.entry.meta["engine"] == "fast" and (fast.entry.path / "store").is_dir()
+    monkeypatch.setenv("KZGRAPH_CACHE", str(tmp_path / "reference"))
+    ref = store.build(project, engine="reference")
+    assert fast.entry.meta["validation"] == ref.entry.meta["validation"]
+    assert fast.entry.inferred_count == ref.entry.inferred_count
+    fast_engine = open_engine(fast.entry)
+    assert isinstance(fast_engine, StoreEngine)
+    ref_engine = open_engine(ref.entry)
+    for name in ("timeline", "events-in-place", "documents-signed-by"):
+        query = load_catalog(REPO / "queries")[name]
+        assert _rows(fast_engine, query) == _rows(ref_engine, query), name
+    # the CLI: --engine on build, and a second build finds the entry
+    monkeypatch.setenv("KZGRAPH_CACHE", str(tmp_path / "cli"))
+    args = ["--data", str(project.data_dir), "--ontology", str(project.ontology_dir)]
+    first = CliRunner().invoke(cli, [*args, "build", "--engine", "fast"])
+    assert first.exit_code in (0, 1), first.output
+    assert "fast path" in first.stderr
+    again = CliRunner().invoke(cli, [*args, "build"])
+    assert "cache up to date" in again.stderr

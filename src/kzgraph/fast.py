@@ -64,6 +64,7 @@ def build_fast(
     sources: dict[str, tuple[str, ...]] | None = None,
     progress: Progress | None = None,
     fallback: bool = True,
+    after_parse: Callable[[ox.Store], None] | None = None,
 ) -> FastBuild:
     """Load ``graph_files`` (ontology + data) into ``store`` (new, in memory, by
     default), materialize, validate.  Raises ParseError, UnsupportedAxiomError,
@@ -79,6 +80,8 @@ def build_fast(
     say(f"parsing {len(files)} files with Oxigraph")
     target = load_store(files, store)
     seconds["parse"] = time.perf_counter() - t0
+    if after_parse is not None:  # e.g. write the asserted triples out before reasoning
+        after_parse(target)
 
     t0 = time.perf_counter()
     say(f"reasoning (OWL 2 RL rules from the ontology) over {len(target)} triples")
@@ -99,6 +102,26 @@ def build_fast(
         engine = "pyshacl"
     seconds["validate"] = time.perf_counter() - t0
     return FastBuild(target, mat, report, seconds, engine)
+
+
+def file_sources(files: Iterable[Path]) -> dict[str, tuple[str, ...]]:
+    """Subject IRI -> the files (in order) with triples about it, as ``load_graph``
+    records them, read with Oxigraph's parser."""
+    import pyoxigraph as ox
+
+    from kzgraph.project import display_path
+
+    found: dict[str, list[str]] = {}
+    for path in files:
+        label = display_path(path)
+        subjects = {
+            t.subject.value
+            for t in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE)
+            if isinstance(t.subject, ox.NamedNode)
+        }
+        for subject in subjects:
+            found.setdefault(subject, []).append(label)
+    return {k: tuple(v) for k, v in found.items()}
 
 
 def _pyshacl_on_store(store: ox.Store, shapes, sources):  # type: ignore[no-untyped-def]
