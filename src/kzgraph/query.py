@@ -479,7 +479,17 @@ ENGINES = {"oxigraph": OxigraphEngine, "rdflib": RdflibEngine}
 
 
 def open_engine(entry: Any, engine: str = "oxigraph", *, asserted_only: bool = False) -> Engine:
-    """An engine over a cache entry (``kzgraph.store.CacheEntry``)."""
+    """An engine over a cache entry (``kzgraph.store.CacheEntry``).
+
+    A fast-path entry holds an on-disk Oxigraph store of the closure (``store/``): it
+    is opened read-only instead of reloading the N-Triples."""
+    stored = entry.path / "store"
+    if engine == "oxigraph" and not asserted_only and stored.is_dir():
+        import pyoxigraph as ox
+
+        from kzgraph.fast import StoreEngine
+
+        return StoreEngine(ox.Store.read_only(str(stored)))
     files = [entry.asserted_path] if asserted_only else [entry.asserted_path, entry.inferred_path]
     return ENGINES[engine](files)
 

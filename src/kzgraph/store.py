@@ -41,6 +41,7 @@ ASSERTED = "asserted.nt"
 INFERRED = "inferred.nt"
 SOURCES = "sources.json"
 META = "meta.json"
+STORE = "store"  # fast-path entries only: an on-disk Oxigraph store of the closure
 KEEP_ENTRIES = 8
 
 Progress = Callable[[str], None]
@@ -175,9 +176,17 @@ def _prune(root: Path, keep: str) -> None:
 
 
 def build(
-    project: Project, *, force: bool = False, progress: Progress | None = None
+    project: Project,
+    *,
+    force: bool = False,
+    progress: Progress | None = None,
+    engine: str | None = None,
 ) -> BuildResult:
-    """Make sure an up-to-date entry exists (building it if needed) and return it."""
+    """Make sure an up-to-date entry exists (building it if needed) and return it.
+
+    ``engine``: ``"reference"`` (rdflib + owlrl + pyshacl), ``"fast"`` (Oxigraph,
+    :mod:`kzgraph.fast`) or None to choose by input size (:func:`kzgraph.fast.choose_engine`).
+    """
     started = time.perf_counter()
     say = progress or (lambda _msg: None)
     inputs = project.graph_inputs()
@@ -192,7 +201,13 @@ def build(
         existing = _read_entry(key, final)
         if existing is not None and not force:
             return BuildResult(existing, False, None, time.perf_counter() - started)
-        entry, report = _build_entry(project, key, root, say)
+        from kzgraph.fast import choose_engine
+
+        inputs_ = project.ontology_files() + project.data_files()
+        if choose_engine(inputs_, engine) == "fast":
+            entry, report = _build_entry_fast(project, key, root, say)
+        else:
+            entry, report = _build_entry(project, key, root, say)
         _prune(root, key)
     return BuildResult(entry, True, report, time.perf_counter() - started)
 
@@ -259,22 +274,109 @@ def _build_entry(
             },
         }
         _write_file(tmp / META, json.dumps(meta, indent=2, sort_keys=True).encode())
-        final = root / key
-        if final.exists():  # --force: move the old entry aside, then swap in the new one
-            trash = Path(tempfile.mkdtemp(prefix=f".old-{key}-", dir=root))
-            os.replace(final, trash / "entry")
-            os.replace(tmp, final)
-            shutil.rmtree(trash, ignore_errors=True)
-        else:
-            os.replace(tmp, final)
-        dir_fd = os.open(root, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        final = _install(tmp, root, key)
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         raise CacheError(f"cannot write cache: {exc.strerror or exc}", path=root) from None
+    return CacheEntry(key=key, path=final, meta=meta), report
+
+
+def _install(tmp: Path, root: Path, key: str) -> Path:
+    """Rename the finished ``tmp`` directory to the entry ``root/key`` atomically."""
+    final = root / key
+    if final.exists():  # --force: move the old entry aside, then swap in the new one
+        trash = Path(tempfile.mkdtemp(prefix=f".old-{key}-", dir=root))
+        os.replace(final, trash / "entry")
+        os.replace(tmp, final)
+        shutil.rmtree(trash, ignore_errors=True)
+    else:
+        os.replace(tmp, final)
+    dir_fd = os.open(root, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+    return final
+
+
+def _build_entry_fast(
+    project: Project, key: str, root: Path, say: Progress
+) -> tuple[CacheEntry, ValidationReport]:
+    """The fast path (:mod:`kzgraph.fast`): the same entry files (N-Triples unsorted),
+    plus ``store/``, an on-disk Oxigraph store of the closure that queries open
+    read-only instead of reloading the N-Triples."""
+    import pyoxigraph as ox
+
+    from kzgraph.fast import build_fast, file_sources
+    from kzgraph.materialize import inferred_graphs
+
+    files = project.ontology_files() + project.data_files()
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=root))
+    except OSError as exc:
+        raise CacheError(f"cannot write cache: {exc.strerror}", path=root) from None
+    try:
+        t0 = time.perf_counter()
+        sources = file_sources(files)
+        source_seconds = time.perf_counter() - t0
+
+        def write_asserted(store: ox.Store) -> None:
+            store.dump(
+                output=str(tmp / ASSERTED),
+                format=ox.RdfFormat.N_TRIPLES,
+                from_graph=ox.DefaultGraph(),
+            )
+
+        built = build_fast(
+            files,
+            project.shapes_files(),
+            sources=sources,
+            progress=say,
+            after_parse=write_asserted,
+        )
+        t0 = time.perf_counter()
+        say("writing cache (N-Triples and an on-disk Oxigraph store)")
+        with open(tmp / INFERRED, "wb") as handle:
+            for graph in inferred_graphs(built.store):
+                built.store.dump(output=handle, format=ox.RdfFormat.N_TRIPLES, from_graph=graph)
+        _write_file(tmp / SOURCES, json.dumps(sources, sort_keys=True, ensure_ascii=False).encode())
+        disk = ox.Store(str(tmp / STORE))
+        disk.bulk_extend(built.store.quads_for_pattern(None, None, None, ox.DefaultGraph()))
+        disk.flush()
+        del disk
+        mat, report = built.materialization, built.report
+        seconds = {**built.seconds, "sources": source_seconds, "write": time.perf_counter() - t0}
+        meta = {
+            "key": key,
+            "engine": "fast",
+            "shacl_engine": built.shacl_engine,
+            "versions": _versions(),
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "inputs": [str(p) for p in project.graph_inputs()],
+            "data_dir": str(project.data_dir),
+            "counts": {
+                "asserted": mat.asserted,
+                "inferred": mat.inferred,
+                "dropped_inferred": 0,
+                "shapes": len(project.shapes_files()),
+                "iterations": list(mat.iterations),
+                "same_as_reported": len(mat.same_as),
+            },
+            "seconds": {k: round(v, 3) for k, v in seconds.items()},
+            "validation": {
+                "conforms": report.conforms,
+                "violations": report.violations,
+                "warnings": report.warnings,
+            },
+        }
+        _write_file(tmp / META, json.dumps(meta, indent=2, sort_keys=True).encode())
+        final = _install(tmp, root, key)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise CacheError(f"cannot write cache: {exc.strerror or exc}", path=root) from None
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     return CacheEntry(key=key, path=final, meta=meta), report
 
 
