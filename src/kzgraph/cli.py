@@ -801,3 +801,110 @@ def serve(
     graph = "asserted" if asserted else "reasoned"
     err(f"kzgraph: serving the {graph} graph on http://{host}:{port}/ (Ctrl-C stops)")
     run(config)
+
+
+# --------------------------------------------------------------------------- plot
+
+
+@cli.group(context_settings=CONTEXT)
+def plot() -> None:
+    """Draw the graph: a timeline, a network, the figures over time.
+
+    The pictures are drawn from the saved queries (timeline, network-edges,
+    figures-over-time and queries/plots/*.rq).  The format follows the extension of
+    -o: .svg, .png or .html (a self-contained page with tooltips and links); without
+    -o the SVG goes to stdout.  Output is deterministic: the same graph gives the
+    same bytes.
+
+    \b
+    Examples:
+      kzgraph plot timeline -o timeline.png
+      kzgraph plot timeline --from 1991-01-01 --to 1995-12-31 -o early.html
+      kzgraph plot network --focus document:friendship-treaty-1994 -o treaty.svg
+      kzgraph plot figures > figures.svg
+    """
+
+
+def _write_picture(ctx: click.Context, draw: Any, output: Path | None) -> None:
+    """Check the extension first, draw, then write the file (or SVG to stdout)."""
+    from kzgraph.plot import format_of, render
+
+    fmt = format_of(output) if output is not None else "svg"
+    engine = _engine(project_of(ctx))
+    content = render(draw(engine), fmt)
+    if output is None:
+        sys.stdout.buffer.write(content)
+        sys.stdout.flush()
+        return
+    write_atomically(output, content)
+    err(f"kzgraph: wrote {display_path(output)} ({len(content)} bytes)")
+
+
+_OUTPUT = click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File to write; .svg, .png or .html (default: SVG on stdout).",
+)
+
+
+@plot.command("timeline")
+@_OUTPUT
+@click.option("--from", "start", metavar="DATE", help="First day, e.g. 1991-01-01.")
+@click.option("--to", "end", metavar="DATE", help="Last day, e.g. 2000-12-31.")
+@click.pass_context
+def plot_timeline(
+    ctx: click.Context, output: Path | None, start: str | None, end: str | None
+) -> None:
+    """Draw every dated event and document on one time axis, in lanes by kind.
+
+    Month- or year-precision dates are drawn as spans, conflicting claims in red
+    with dashed links; years before 1991 are squeezed behind an axis break.  An
+    empty period is exit code 1 and writes nothing.
+
+    \b
+    Examples:
+      kzgraph plot timeline -o docs/img/timeline.png
+      kzgraph plot timeline --from 1991-01-01 --to 1994-12-31 -o early.svg
+    """
+    from kzgraph.plot import timeline_figure
+
+    _write_picture(ctx, lambda engine: timeline_figure(engine, start, end), output)
+
+
+@plot.command("network")
+@_OUTPUT
+@click.option("--focus", metavar="TERM", help="IRI, prefixed name or label of the centre.")
+@click.option(
+    "--depth", default=1, show_default=True, type=click.IntRange(1, 6), help="Steps from --focus."
+)
+@click.pass_context
+def plot_network(ctx: click.Context, output: Path | None, focus: str | None, depth: int) -> None:
+    """Draw persons, states, documents, institutions, events and places with their relations.
+
+    \b
+    Examples:
+      kzgraph plot network -o docs/img/network.png
+      kzgraph plot network --focus "Süleyman Demirel" --depth 2 -o demirel.html
+    """
+    from kzgraph.plot import network_figure
+
+    _write_picture(ctx, lambda engine: network_figure(engine, focus, depth), output)
+
+
+@plot.command("figures")
+@_OUTPUT
+@click.pass_context
+def plot_figures(ctx: click.Context, output: Path | None) -> None:
+    """Draw trade, investment, company counts and diaspora populations over time.
+
+    Targets are hollow stars beside the actual values; lower and upper bounds are
+    arrows; each label gives the paragraph [P#] and, for populations, the cited work.
+
+    \b
+    Examples:
+      kzgraph plot figures -o figures.png
+    """
+    from kzgraph.plot import figures_figure
+
+    _write_picture(ctx, figures_figure, output)

@@ -126,3 +126,13 @@ class NotAcceptableError(KzgraphError):
 
 class QueryEvaluationError(KzgraphError):
     """The engine refused a query while evaluating it, or the endpoint does not allow it."""
+
+
+class PlotError(KzgraphError):
+    """A picture cannot be drawn or written (an unknown file extension, a bad period)."""
+
+
+class EmptyPlotError(PlotError):
+    """There is nothing to draw (no events in the period): the answer is "nothing"."""
+
+    exit_code = 1
