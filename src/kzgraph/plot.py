@@ -1275,8 +1275,8 @@ def draw_figures(figures: Sequence[Figure], *, title: str | None = None) -> Pict
                     elinewidth=1.4,
                     linestyle="none",
                     zorder=3,
-                    gid=gid,
                 )
+                container.lines[0].set_gid(gid)
                 container.lines[0].set_url(f.iri)
                 if x0 is None and x1 is not None:  # only a latest date: "by then"
                     ax.annotate(
