@@ -76,6 +76,7 @@ def serve_config(serve_project: Project) -> ServeConfig:
         max_results=MAX_RESULTS,
         max_body=MAX_BODY,
         query_workers=2,
+        memory_limit=1024**3,  # a memory bomb then fails well inside the time limit
     )
 
 
@@ -85,19 +86,20 @@ class Server:
         self.config = ServeConfig.from_json(config.to_json())
         data = json.loads(config.to_json())
         data["port"] = self.port
-        self.log = tempfile.NamedTemporaryFile(prefix="kzgraph-serve-", suffix=".log", delete=False)
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                "import sys; from kzgraph.serve import ServeConfig, run; "
-                "run(ServeConfig.from_json(sys.argv[1]))",
-                json.dumps(data),
-            ],
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            env={**os.environ},
-        )
+        handle, self.log_path = tempfile.mkstemp(prefix="kzgraph-serve-", suffix=".log")
+        with os.fdopen(handle, "wb") as log:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-c",
+                    "import sys; from kzgraph.serve import ServeConfig, run; "
+                    "run(ServeConfig.from_json(sys.argv[1]))",
+                    json.dumps(data),
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**os.environ},
+            )
         self.base = f"http://127.0.0.1:{self.port}"
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -111,7 +113,7 @@ class Server:
         raise RuntimeError(f"server did not start: {self.stderr()}")
 
     def stderr(self) -> str:
-        return Path(self.log.name).read_text(encoding="utf-8", errors="replace")
+        return Path(self.log_path).read_text(encoding="utf-8", errors="replace")
 
     def stop(self) -> None:
         self.process.terminate()
@@ -120,7 +122,7 @@ class Server:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-        os.unlink(self.log.name)
+        os.unlink(self.log_path)
 
 
 @pytest.fixture(scope="session")
@@ -461,6 +463,20 @@ def test_runaway_query_is_stopped_while_others_are_served(
     assert results == [200, 200, 200, 200]
     assert "503" in server.stderr()  # logged, in one line
     assert "Traceback" not in server.stderr()
+
+
+def test_memory_hungry_query_is_stopped(client: httpx.Client, server: Server) -> None:
+    # each BIND multiplies the string by 8: 16 * 8**12 characters will not fit in the cap
+    binds = 'BIND("xxxxxxxxxxxxxxxx" AS ?s0) ' + " ".join(
+        f"BIND(CONCAT(?s{i},?s{i},?s{i},?s{i},?s{i},?s{i},?s{i},?s{i}) AS ?s{i + 1})"
+        for i in range(12)
+    )
+    r = client.get("/sparql", params={"query": f"SELECT (STRLEN(?s12) AS ?n) WHERE {{ {binds} }}"})
+    assert r.status_code == 503
+    assert "memory" in r.text
+    time.sleep(1.5)  # the replacement worker starts
+    assert json_count(client.get("/sparql", params={"query": count_query() + " # after"})) == 4
+    assert "panicked" not in server.stderr() and "Traceback" not in server.stderr()
 
 
 # --------------------------------------------------------------------------- resources

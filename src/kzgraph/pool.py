@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import os
 import signal
 import socket
 import subprocess
@@ -216,6 +217,11 @@ def _spawn_worker(files: Sequence[str], memory_limit: int | None) -> _Worker:
             + list(files),
             pass_fds=(child.fileno(),),
             stdin=subprocess.DEVNULL,
+            # a worker killed by the memory cap would print a multi-line Rust panic; the
+            # parent reports the failure in one line instead (load errors come by message)
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, "RUST_BACKTRACE": "0"},
             close_fds=True,
         )
     finally:
