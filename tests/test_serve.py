@@ -777,3 +777,48 @@ def test_home_page_in_headless_chromium(server: Server, tmp_path: Path) -> None:
     assert shot.is_file() and shot.stat().st_size > 10_000
     if os.environ.get("KZGRAPH_KEEP_SCREENSHOT"):
         shutil.copy(shot, os.environ["KZGRAPH_KEEP_SCREENSHOT"])
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def test_kzgraph_serve_command(serve_project: Project, kzgraph_exe: str) -> None:
+    """The real command, with two HTTP workers (the shared-socket path), then Ctrl-C."""
+    import signal
+
+    port = free_port()
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            [kzgraph_exe, "--data", str(serve_project.data_dir),
+             "--ontology", str(serve_project.ontology_dir),
+             "--queries", str(serve_project.queries_dir), "serve", "--port", str(port),
+             "--workers", "2", "--timeout", "3"],
+            stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            base = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    r = httpx.get(base + "/sparql", params={"query": count_query()}, timeout=5)
+                    break
+                except httpx.HTTPError:
+                    assert time.monotonic() < deadline and process.poll() is None
+                    time.sleep(0.2)
+            assert json_count(r) == 4
+            # keep-alive answers are immediate (TCP_NODELAY on the shared socket)
+            with httpx.Client(base_url=base) as c:
+                c.get("/sparql", params={"query": count_query()})
+                started = time.monotonic()
+                for _ in range(20):
+                    assert c.get("/sparql", params={"query": count_query()}).status_code == 200
+                assert (time.monotonic() - started) / 20 < 0.02
+            page = httpx.get(base + "/resource/state/turkey", headers={"accept": "text/html"})
+            assert "<h1>Turkey</h1>" in page.text
+        finally:
+            process.send_signal(signal.SIGINT)
+            process.wait(timeout=30)
+        log.seek(0)
+        output = log.read().decode()
+    assert f"serving the reasoned graph on http://127.0.0.1:{port}/" in output
+    assert "Traceback" not in output
