@@ -7,6 +7,7 @@ tests count marks against query rows and look at their classes and geometry.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -230,6 +231,9 @@ def test_formats_by_extension(engine: Engine, tmp_path: Path) -> None:
     picture = plot.timeline_figure(engine, "1994-01-01", "1994-12-31")
     png = plot.save(picture, tmp_path / "t.png").read_bytes()
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (tmp_path / "t.png").stat().st_mode & 0o777 == 0o666 & ~umask  # not mkstemp's 0600
     svg = plot.save(picture, tmp_path / "t.svg").read_text(encoding="utf-8")
     assert svg.startswith("<?xml") and "<svg" in svg
     page = plot.save(picture, tmp_path / "t.html").read_text(encoding="utf-8")

@@ -827,7 +827,7 @@ def plot() -> None:
 
 def _write_picture(ctx: click.Context, draw: Any, output: Path | None) -> None:
     """Check the extension first, draw, then write the file (or SVG to stdout)."""
-    from kzgraph.plot import format_of, render
+    from kzgraph.plot import format_of, render, write_file
 
     fmt = format_of(output) if output is not None else "svg"
     engine = _engine(project_of(ctx))
@@ -836,7 +836,7 @@ def _write_picture(ctx: click.Context, draw: Any, output: Path | None) -> None:
         sys.stdout.buffer.write(content)
         sys.stdout.flush()
         return
-    write_atomically(output, content)
+    write_file(content, output)
     err(f"kzgraph: wrote {display_path(output)} ({len(content)} bytes)")
 
 

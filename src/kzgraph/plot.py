@@ -1319,15 +1319,16 @@ def draw_figures(figures: Sequence[Figure], *, title: str | None = None) -> Pict
                 else:
                     text = f"{text} [{where}]"
                 dy = 10 if f.status != "UpperBound" else -22
+                left = xm < (lo + hi) / 2 + (hi - lo) * 0.25
                 ax.annotate(
                     text,
                     xy=(xm, v),
-                    xytext=(9, dy),
+                    xytext=(9 if left else -9, dy),
                     textcoords="offset points",
                     fontsize=7.5,
                     color="#202020",
                     va="bottom",
-                    ha="left" if xm < (lo + hi) / 2 + (hi - lo) * 0.25 else "right",
+                    ha="left" if left else "right",
                 )
             for m, pts in targets.items():  # a dashed line from the actual value to the target
                 has_target = any(f.status == "Target" and f.measure == m for f in items)
@@ -1545,12 +1546,21 @@ def render(picture: Picture | str, fmt: str) -> bytes:
 def save(picture: Picture | str, path: str | Path) -> Path:
     """Write ``picture`` to ``path`` in the format its extension names, atomically."""
     path = Path(path)
-    content = render(picture, format_of(path))
+    return write_file(render(picture, format_of(path)), path)
+
+
+def write_file(content: bytes, path: str | Path) -> Path:
+    """Write ``content`` via a temporary file and a rename, with the usual file mode
+    (0666 less the umask; ``mkstemp`` alone would leave 0600)."""
+    path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
     handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(content)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -1579,4 +1589,5 @@ __all__ = [
     "timeline_svg",
     "to_html",
     "to_svg",
+    "write_file",
 ]
