@@ -32,6 +32,7 @@ import math
 import os
 import re
 import tempfile
+import threading
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -44,6 +45,9 @@ from kzgraph.query import Engine, SavedQuery, load_catalog, parse_saved_query, r
 from kzgraph.terms import Literal, Term
 
 FORMATS = ("svg", "png", "html")
+#: matplotlib's rc_context changes global settings: one drawing at a time (kzgraph serve
+#: builds pages in threads)
+_LOCK = threading.RLock()
 PNG_DPI = 110
 SEED = 20240917  # network layout
 KZ = "https://w3id.org/kzgraph/ontology#"
@@ -438,7 +442,7 @@ def draw_timeline(data: Timeline, *, title: str = "Timeline", width: float = 16.
     top_in, bottom_in = 0.55, 1.25
     height = top_in + bottom_in + total_rows * row_pt / 72
 
-    with matplotlib.rc_context(RC):
+    with _LOCK, matplotlib.rc_context(RC):
         fig = Figure(figsize=(width, height), dpi=72)
         ax = fig.add_axes(
             (
@@ -826,7 +830,7 @@ def draw_network(data: Network, *, title: str = "Network") -> Picture:
     degree = dict(graph.degree())
     kinds = {k: (name, colour) for k, name, colour in NODE_KINDS}
 
-    with matplotlib.rc_context(RC):
+    with _LOCK, matplotlib.rc_context(RC):
         fig = Figure(figsize=(width, height), dpi=72)
         ax = fig.add_axes(axes_box)
         ax.set_xlim(0, w_pt)
@@ -1207,7 +1211,7 @@ def draw_figures(figures: Sequence[Figure], *, title: str | None = None) -> Pict
         "#000000",
     ]
     colour = {m: palette[i % len(palette)] for i, m in enumerate(measures)}
-    with matplotlib.rc_context(RC):
+    with _LOCK, matplotlib.rc_context(RC):
         fig = MplFigure(figsize=(13, 4.2 * len(panels) + 1.0), dpi=72)
         picture = Picture(fig, title)
         fig.suptitle(title, x=0.06, ha="left", fontweight="bold", fontsize=12)
@@ -1452,7 +1456,7 @@ def _raw_svg(picture: Picture) -> str:
     import matplotlib
 
     buffer = io.BytesIO()
-    with matplotlib.rc_context(RC):
+    with _LOCK, matplotlib.rc_context(RC):
         picture.figure.savefig(buffer, format="svg", metadata={"Date": None})
     return buffer.getvalue().decode("utf-8")
 
@@ -1531,7 +1535,7 @@ def render(picture: Picture | str, fmt: str) -> bytes:
             import matplotlib
 
             buffer = io.BytesIO()
-            with matplotlib.rc_context(RC):
+            with _LOCK, matplotlib.rc_context(RC):
                 picture.figure.savefig(
                     buffer, format="png", dpi=PNG_DPI, metadata={"Software": None}
                 )
