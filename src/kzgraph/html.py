@@ -217,6 +217,7 @@ def home_page(
     stats: Mapping[str, object],
     run: CannedRun | None,
     example_query: str,
+    pictures: str = "",
 ) -> str:
     parts = [
         "<h1>kzgraph</h1>",
@@ -230,6 +231,7 @@ def home_page(
         '<a href="/resource/state/turkey">Turkey</a> · <a href="/ontology">the ontology</a> · '
         '<a href="/.well-known/void">dataset description (VoID)</a> · '
         '<a href="/dump.nt">data dump (N-Triples)</a></p>',
+        pictures,
         '<h2 id="questions">Questions</h2>',
     ]
     if not catalog:
@@ -350,6 +352,7 @@ def resource_page(
     *,
     path: str,
     lang: str,
+    pictures: str = "",
 ) -> str:
     title = labels.get(desc.iri, desc.label)
     types = ", ".join(link_iri(t, labels.get(t, t)) for t in type_iris)
@@ -379,6 +382,7 @@ def resource_page(
             _fact_rows(desc.incoming, labels, locators, works),
             "</tbody></table>",
         ]
+    body.append(pictures)
     head = "".join(
         f'<link rel="alternate" type="{esc(media)}" href="{esc(path)}?format={f}">\n'
         for f, media in (

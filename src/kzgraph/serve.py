@@ -474,7 +474,15 @@ def create_app(config: ServeConfig) -> Starlette:
             "classes in use": len(site.stats.classes),
             "saved questions": len(site.catalog),
         }
-        body = pages.home_page(site.catalog, stats, run, EXAMPLE_QUERY)
+        if not hasattr(site, "home_pictures"):  # drawn once per worker (kzgraph.plot)
+            site.home_pictures = await asyncio.to_thread(pictures_html, None)  # type: ignore[attr-defined]
+        body = pages.home_page(
+            site.catalog,
+            stats,
+            run,
+            EXAMPLE_QUERY,
+            pictures=site.home_pictures,  # type: ignore[attr-defined]
+        )
         status = 400 if run is not None and run.error else 200
         return Response(body, status_code=status, media_type="text/html; charset=utf-8")
 
@@ -530,8 +538,36 @@ def create_app(config: ServeConfig) -> Starlette:
                 iris.add(fact.value.value)
         labels = pages.localized_labels(site.engine, iris, lang)
         return pages.resource_page(
-            desc, type_iris, labels, site.locators, site.works, path=path, lang=lang
+            desc,
+            type_iris,
+            labels,
+            site.locators,
+            site.works,
+            path=path,
+            lang=lang,
+            pictures=pictures_html(iri),
         )
+
+    def pictures_html(iri: str | None) -> str:
+        """The timeline and network pictures (kzgraph.plot) of the whole graph or of one
+        resource, as inline SVG; a picture with nothing to draw is left out."""
+        parts = []
+        try:
+            from kzgraph.plot import inline_svg, network_svg, timeline_svg
+        except ImportError:  # matplotlib/networkx missing: pages without pictures
+            return ""
+        for heading, draw in (
+            ("Timeline", lambda: timeline_svg(site.engine, focus=iri)),
+            ("Network", lambda: network_svg(site.engine, focus=iri, depth=1)),
+        ):
+            try:
+                svg = draw()
+            except KzgraphError:
+                continue
+            parts.append(
+                f'<section class="kz-picture"><h2>{heading}</h2>{inline_svg(svg)}</section>'
+            )
+        return "\n".join(parts)
 
     # ---- ontology, VoID, dump, static
 
