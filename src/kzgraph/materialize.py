@@ -199,6 +199,8 @@ class Tbox:
     superproperties: dict[str, frozenset[str]]
     domains: dict[str, frozenset[str]]  # closed under scm-dom1/2
     ranges: dict[str, frozenset[str]]
+    direct_domains: dict[str, frozenset[str]]  # as asserted: what the rules use
+    direct_ranges: dict[str, frozenset[str]]
     inverses: dict[str, frozenset[str]]  # both directions
     symmetric: frozenset[str]
     transitive: frozenset[str]
@@ -486,6 +488,8 @@ def read_tbox(store: ox.Store) -> Tbox:
         superproperties={p: frozenset(s - {p}) for p, s in sup_p.items()},
         domains=domains,
         ranges=ranges,
+        direct_domains={p: frozenset(c) for p, c in direct_dom.items()},
+        direct_ranges={p: frozenset(c) for p, c in direct_rng.items()},
         inverses={p: frozenset(s) for p, s in inverses.items()},
         symmetric=typed(OWL + "SymmetricProperty"),
         transitive=typed(OWL + "TransitiveProperty"),
@@ -569,11 +573,15 @@ def generate_rules(tbox: Tbox) -> tuple[Rule, ...]:
         for d in sorted(supers - {THING}):
             axiom = f"{_short(c)} rdfs:subClassOf {_short(d)}"
             types[d].append(_Body("cax-sco", axiom, (("?x", "a", _iri(c)),)))
-    for p, classes in sorted(tbox.domains.items()):
+    # prp-dom/prp-rng from the asserted domains and ranges only: the superclasses of a
+    # domain follow by cax-sco and the super-properties' domains by prp-spo1, one
+    # iteration later.  With the closed domains (scm-dom1/2) every type rule scanned
+    # dozens of properties (100k triples: 4.2 s; with the asserted ones: 2.8 s).
+    for p, classes in sorted(tbox.direct_domains.items()):
         for c in sorted(classes - {THING}):
             axiom = f"{_short(p)} rdfs:domain {_short(c)}"
             types[c].append(_Body("prp-dom", axiom, (("?x", _iri(p), "?o"),)))
-    for p, classes in sorted(tbox.ranges.items()):
+    for p, classes in sorted(tbox.direct_ranges.items()):
         for c in sorted(classes - {THING}):
             axiom = f"{_short(p)} rdfs:range {_short(c)}"
             types[c].append(_Body("prp-rng", axiom, (("?s", _iri(p), "?x"),), not_lit))

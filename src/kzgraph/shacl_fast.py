@@ -481,7 +481,13 @@ class _Compiler:
         for param in sorted(set(params) & _VALUE_PARAMS):
             for arg in params[param]:
                 cond = self.safe(self.value_condition(shape, param, arg, "?v", 0))
-                query = f"SELECT ?f ?v WHERE {{ {focus} ?f {p} ?v FILTER(!{cond}) }}"
+                # the condition is tested once per distinct value, then joined with the
+                # focus nodes: at 1M triples, sh:not on kz:participantState took 23 s
+                # testing EXISTS per (focus, value) row, the few states repeated each time
+                query = (
+                    f"SELECT ?f ?v WHERE {{ {{ SELECT DISTINCT ?v WHERE {{ [] {p} ?v "
+                    f"FILTER(!{cond}) }} }} {focus} ?f {p} ?v }}"
+                )
                 add(_COMPONENT[param], query, True)
                 if param == "node":
                     out.extend(self.shape_checks(arg, self.failing_values(query), depth + 1))
