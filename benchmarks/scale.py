@@ -299,8 +299,9 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(HERE))
     from generate import generate
 
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(
-        f"# kzgraph scale benchmark ({os.cpu_count()} CPUs, Python "
+        f"# kzgraph scale benchmark ({os.cpu_count()} CPUs, load average {load}, Python "
         f"{sys.version.split()[0]}); targets: 1M parse+validate+reason ≤ 30 s and ≤ 4 GB, "
         f"saved query ≤ 50 ms, reopen ≤ 3 s; 100k ≥ 10× faster than the reference"
     )
