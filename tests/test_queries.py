@@ -474,7 +474,7 @@ ANSWERS = [
     (
         "cities-visited",
         (("lang", "ru"),),
-        "cityName",
+        "cityLabel",
         {"Алматы", "Анкара", "Туркестан"},
         "Russian names",
     ),

@@ -155,3 +155,26 @@ def test_description_shows_sources_per_fact(entry) -> None:  # type: ignore[no-u
         "← visitor\n  Nazarbayev visits Turkey  [P14]\n      date: 1992-09-24; host: Turkey" in text
     )
     assert "states" not in text  # provenance inverses are not facts
+
+
+def test_table_folds_a_label_column_into_its_iri_column() -> None:
+    result = QueryResult(
+        "select",
+        ("city", "cityLabel", "visits"),
+        (
+            (
+                IRI("http://e/almaty"),
+                Literal("Алматы", language="ru"),
+                Literal("2", XSD + "integer"),
+            ),
+            (IRI("http://e/x"), None, Literal("1", XSD + "integer")),
+        ),
+    )
+    lines = render_result(
+        result, "table", {"http://e/almaty": "Almaty", "http://e/x": "X"}
+    ).splitlines()
+    assert lines[0].split() == ["city", "visits"]
+    assert lines[2].split() == ["Алматы", "2"]  # the query's label (its lang parameter) wins
+    assert lines[3].split() == ["X", "1"]  # no label in the row: the store's label
+    # machine formats keep both columns
+    assert render_result(result, "csv").splitlines()[0] == "city,cityLabel,visits"

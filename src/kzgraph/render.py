@@ -95,10 +95,37 @@ def render_result(result: QueryResult, fmt: str, labels: Mapping[str, str] | Non
         return to_tsv(result)
     if fmt == "json":
         return to_json(result)
-    cells = [[_display(t, labels) for t in row] for row in result.rows]
+    header, cells = _labelled_cells(result, labels)
     if fmt == "markdown":
-        return to_markdown(list(result.variables), cells)
-    return to_table(list(result.variables), cells)
+        return to_markdown(header, cells)
+    return to_table(header, cells)
+
+
+def _labelled_cells(
+    result: QueryResult, labels: Mapping[str, str]
+) -> tuple[list[str], list[list[str]]]:
+    """Cells for people: IRIs shown by label, and a ``?xLabel`` column folded into ``?x``.
+
+    Saved queries select ``?x ?xLabel`` so that CSV/JSON users get both the IRI and the
+    label in the requested language; a table already shows ``?x`` by its label, so the
+    two columns would repeat each other.  The query's own label wins (it honours the
+    query's ``lang`` parameter and fallbacks); the store's label is the fallback.
+    """
+    variables = list(result.variables)
+    folded = {v: variables.index(f"{v}Label") for v in variables if f"{v}Label" in variables}
+    keep = [i for i, v in enumerate(variables) if not (v.endswith("Label") and v[:-5] in folded)]
+    cells = []
+    for row in result.rows:
+        shown = []
+        for i in keep:
+            label_at = folded.get(variables[i])
+            label = row[label_at] if label_at is not None else None
+            term = row[i]
+            shown.append(
+                label.value if label is not None and term is not None else _display(term, labels)
+            )
+        cells.append(shown)
+    return [variables[i] for i in keep], cells
 
 
 def _render_ask(answer: bool, fmt: str) -> str:
