@@ -136,3 +136,11 @@ class EmptyPlotError(PlotError):
     """There is nothing to draw (no events in the period): the answer is "nothing"."""
 
     exit_code = 1
+
+
+class EndpointError(KzgraphError):
+    """A remote SPARQL or Graph Store endpoint cannot be reached or refused the request."""
+
+
+class DocsError(KzgraphError):
+    """``kzgraph docs`` cannot write its output folder."""
