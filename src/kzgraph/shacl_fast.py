@@ -485,8 +485,8 @@ class _Compiler:
                 # focus nodes: at 1M triples, sh:not on kz:participantState took 23 s
                 # testing EXISTS per (focus, value) row, the few states repeated each time
                 query = (
-                    f"SELECT ?f ?v WHERE {{ {{ SELECT DISTINCT ?v WHERE {{ [] {p} ?v "
-                    f"FILTER(!{cond}) }} }} {focus} ?f {p} ?v }}"
+                    f"SELECT ?f ?v WHERE {{ {{ SELECT ?v WHERE {{ {{ SELECT DISTINCT ?v "
+                    f"WHERE {{ [] {p} ?v }} }} FILTER(!{cond}) }} }} {focus} ?f {p} ?v }}"
                 )
                 add(_COMPONENT[param], query, True)
                 if param == "node":
