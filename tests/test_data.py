@@ -25,6 +25,7 @@ DATA_FILES = sorted(DATA.glob("*.ttl"))
 FILE_OF_KIND = {
     "state": "states.ttl",
     "person": "persons.ttl",
+    "people": "peoples.ttl",
     "office": "offices.ttl",
     "tenure": "offices.ttl",
     "document": "documents.ttl",

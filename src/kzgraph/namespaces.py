@@ -20,6 +20,7 @@ RESOURCE_BASE = BASE + "resource/"
 KINDS = (
     "state",
     "person",
+    "people",
     "office",
     "tenure",
     "document",
