@@ -144,3 +144,7 @@ class EndpointError(KzgraphError):
 
 class DocsError(KzgraphError):
     """``kzgraph docs`` cannot write its output folder."""
+
+
+class ExportError(KzgraphError):
+    """``kzgraph export`` was asked for something it cannot do (e.g. a bad ``--base``)."""

@@ -1,0 +1,97 @@
+"""What ``kzgraph export`` writes: the graph, optionally its VoID/DCAT description,
+optionally with the resource IRIs moved to a publisher's own base.
+
+:func:`export_graphs` returns graph name -> triples for
+:func:`kzgraph.render.render_rdf`, which sorts them, so the output is deterministic:
+the VoID description holds counts and the kzgraph version, never the time of the run.
+
+``--base``: every IRI that starts with ``https://w3id.org/kzgraph/resource/`` is
+rewritten to start with the given base instead (and VoID's ``void:uriSpace`` says so);
+ontology IRIs (``https://w3id.org/kzgraph/ontology#...``), the dataset's IRI and every
+other vocabulary stay as they are.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from kzgraph.errors import ExportError
+from kzgraph.namespaces import RESOURCE_BASE
+from kzgraph.render import GRAPH_ASSERTED, GRAPH_INFERRED
+from kzgraph.terms import IRI, Literal, Term, valid_iri
+
+GRAPH_VOID = "https://w3id.org/kzgraph/graph/void"
+VOID_URI_SPACE = "http://rdfs.org/ns/void#uriSpace"
+
+Triple = tuple[Term, Term, Term]
+
+
+def check_base(base: str) -> str:
+    """``base`` if it is an absolute http(s) IRI ending with ``/`` or ``#``, else ExportError."""
+    if not re.match(r"^https?://[^/?#\s]+", base) or not valid_iri(base):
+        raise ExportError(f"--base must be an absolute http(s) IRI, got {base!r}")
+    if not base.endswith(("/", "#")):
+        raise ExportError(f"--base must end with '/' or '#', got {base!r}")
+    return base
+
+
+def _rebase_term(term: Term, base: str) -> Term:
+    if isinstance(term, IRI) and term.value.startswith(RESOURCE_BASE):
+        return IRI(base + term.value[len(RESOURCE_BASE) :])
+    return term
+
+
+def rebase(triples: Iterable[Triple], base: str) -> list[Triple]:
+    """The triples with resource IRIs moved from RESOURCE_BASE to ``base``."""
+    out: list[Triple] = []
+    for s, p, o in triples:
+        if (
+            isinstance(p, IRI)
+            and p.value == VOID_URI_SPACE
+            and isinstance(o, Literal)
+            and o.value == RESOURCE_BASE
+        ):
+            o = Literal(base, o.datatype, o.language)
+        out.append((_rebase_term(s, base), p, _rebase_term(o, base)))
+    return out
+
+
+def export_graphs(
+    entry: Any,
+    *,
+    inferred: bool = False,
+    with_void: bool = False,
+    base: str | None = None,
+    named: bool = False,
+) -> dict[str | None, list[Triple]]:
+    """Graph name -> triples of a cache entry (``kzgraph.store.CacheEntry``).
+
+    ``named``: use the named graphs (asserted, inferred, void) for N-Quads and TriG;
+    otherwise the keys only keep the parts apart (formats without graphs merge them).
+    """
+    from kzgraph.query import OxigraphEngine
+
+    files: list[Path] = [entry.asserted_path] + ([entry.inferred_path] if inferred else [])
+    graphs: dict[str | None, list[Triple]] = {
+        (GRAPH_ASSERTED if named else None): list(OxigraphEngine([entry.asserted_path]).triples())
+    }
+    if inferred:
+        graphs[GRAPH_INFERRED if named else "inferred"] = list(
+            OxigraphEngine([entry.inferred_path]).triples()
+        )
+    if with_void:
+        graphs[GRAPH_VOID if named else "void"] = description(OxigraphEngine(files))
+    if base is not None:
+        check_base(base)
+        graphs = {name: rebase(triples, base) for name, triples in graphs.items()}
+    return graphs
+
+
+def description(engine: Any) -> list[Triple]:
+    """The VoID + DCAT triples of the graph ``engine`` holds (no endpoint, no dump)."""
+    from kzgraph.void import dataset_stats, void_triples
+
+    return void_triples(dataset_stats(engine))
