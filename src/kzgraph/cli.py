@@ -411,6 +411,43 @@ def queries(ctx: click.Context, long_: bool) -> None:
             click.echo(f"... {len(result.rows)} rows in all")
 
 
+# --------------------------------------------------------------------------- remote
+
+_ENDPOINT = click.option(
+    "--endpoint",
+    metavar="URL",
+    help="Run on a remote SPARQL 1.1 endpoint instead of the local graph (a bare server "
+    "URL such as http://127.0.0.1:7878 means Oxigraph's URL/query). Credentials: env "
+    "KZGRAPH_ENDPOINT_TOKEN, or KZGRAPH_ENDPOINT_USER and KZGRAPH_ENDPOINT_PASSWORD.",
+)
+_TIMEOUT = click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1),
+    default=30.0,
+    show_default=True,
+    help="Seconds to wait for the endpoint's answer (with --endpoint).",
+)
+
+
+def _query_engine(
+    ctx: click.Context, endpoint: str | None, engine: str, asserted: bool, timeout: float
+) -> tuple[Engine, str]:
+    """The local engine, or a RemoteEngine for --endpoint; and its name for the stderr note."""
+    source = ctx.get_parameter_source
+    if endpoint is None:
+        if source("timeout") == click.core.ParameterSource.COMMANDLINE:
+            raise click.UsageError("--timeout applies to --endpoint only")
+        return _engine(project_of(ctx), engine, asserted), engine
+    if asserted:
+        raise click.UsageError("--asserted applies to the local graph, not to --endpoint")
+    if source("engine") == click.core.ParameterSource.COMMANDLINE:
+        raise click.UsageError("--engine applies to the local graph, not to --endpoint")
+    from kzgraph.remote import RemoteEngine
+
+    remote = RemoteEngine(endpoint, timeout=timeout)
+    return remote, remote.url
+
+
 # --------------------------------------------------------------------------- query
 
 
@@ -442,6 +479,8 @@ def queries(ctx: click.Context, long_: bool) -> None:
     show_default=True,
     help="SPARQL engine; rdflib is the slower reference.",
 )
+@_ENDPOINT
+@_TIMEOUT
 @click.pass_context
 def query(
     ctx: click.Context,
@@ -450,14 +489,20 @@ def query(
     fmt: str,
     asserted: bool,
     engine: str,
+    endpoint: str | None,
+    timeout: float,
 ) -> None:
-    """Run a saved query by name.
+    """Run a saved query by name, on the local graph or on a SPARQL endpoint.
+
+    Parameters are bound as RDF terms in a VALUES block, on endpoints too.
 
     \b
     Examples:
       kzgraph query timeline
       kzgraph query timeline -p from 1992-01-01 -p to 1992-12-31 -f csv
       kzgraph query timeline -f json --engine rdflib
+      kzgraph query visits-by-person -p person person:turgut-ozal --endpoint http://127.0.0.1:7878
+      kzgraph query summits --endpoint http://localhost:3030/kz/sparql --timeout 5 -f csv
     """
     from kzgraph.query import find_query, load_catalog, run_saved
 
@@ -466,11 +511,11 @@ def query(
     from kzgraph.query import resolve_params
 
     resolve_params(saved, params)  # fail on bad parameters before building anything
-    store = _engine(project, engine, asserted)
+    store, where = _query_engine(ctx, endpoint, engine, asserted, timeout)
     result = run_saved(store, saved, params)
     _print_result(result, fmt, store)
     if result.kind == "select":
-        err(f"kzgraph: {len(result.rows)} rows ({result.seconds * 1000:.0f} ms, {engine})")
+        err(f"kzgraph: {len(result.rows)} rows ({result.seconds * 1000:.0f} ms, {where})")
 
 
 # --------------------------------------------------------------------------- sparql
@@ -496,6 +541,8 @@ def query(
 @click.option(
     "--engine", type=click.Choice(["oxigraph", "rdflib"]), default="oxigraph", show_default=True
 )
+@_ENDPOINT
+@_TIMEOUT
 @click.pass_context
 def sparql(
     ctx: click.Context,
@@ -504,6 +551,8 @@ def sparql(
     fmt: str | None,
     asserted: bool,
     engine: str,
+    endpoint: str | None,
+    timeout: float,
 ) -> None:
     """Run an ad-hoc SPARQL query (SELECT, ASK, CONSTRUCT or DESCRIBE).
 
@@ -514,6 +563,7 @@ def sparql(
       kzgraph sparql 'SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p ORDER BY DESC(?n)'
       kzgraph sparql --file my-query.rq -f csv
       echo 'DESCRIBE person:nazarbayev' | kzgraph sparql - -f nt
+      kzgraph sparql 'SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }' --endpoint http://127.0.0.1:7878
     """
     from kzgraph.load import read_text
 
@@ -527,7 +577,7 @@ def sparql(
         text = sys.stdin.read()
         origin = "<stdin>"
     assert text is not None
-    store = _engine(project_of(ctx), engine, asserted)
+    store, where = _query_engine(ctx, endpoint, engine, asserted, timeout)
     full = _with_prefixes(text)
     added = full[: len(full) - len(text)].count("\n")
     try:
@@ -546,7 +596,7 @@ def sparql(
         raise
     _print_result(result, fmt or "table", store)
     if result.kind == "select":
-        err(f"kzgraph: {len(result.rows)} rows ({result.seconds * 1000:.0f} ms, {engine})")
+        err(f"kzgraph: {len(result.rows)} rows ({result.seconds * 1000:.0f} ms, {where})")
 
 
 def _with_prefixes(text: str) -> str:
@@ -588,13 +638,32 @@ def write_atomically(target: Path, content: bytes) -> None:
     "--inferred", is_flag=True, help="Include the OWL RL inferences (nq/trig: a separate graph)."
 )
 @click.option(
+    "--with-void",
+    is_flag=True,
+    help="Include the VoID/DCAT description of the exported triples (nq/trig: graph "
+    "https://w3id.org/kzgraph/graph/void).",
+)
+@click.option(
+    "--base",
+    metavar="IRI",
+    help="Rewrite resource IRIs (https://w3id.org/kzgraph/resource/...) to start with IRI "
+    "(absolute http(s), ending with / or #); ontology IRIs stay.",
+)
+@click.option(
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write to FILE (atomically).",
 )
 @click.pass_context
-def export(ctx: click.Context, fmt: str, inferred: bool, output: Path | None) -> None:
+def export(
+    ctx: click.Context,
+    fmt: str,
+    inferred: bool,
+    with_void: bool,
+    base: str | None,
+    output: Path | None,
+) -> None:
     """Export the graph as RDF, deterministically (same input, same bytes).
 
     \b
@@ -602,27 +671,155 @@ def export(ctx: click.Context, fmt: str, inferred: bool, output: Path | None) ->
       kzgraph export > kzgraph.ttl
       kzgraph export -f nq --inferred -o kzgraph.nq
       kzgraph export -f jsonld -o kzgraph.jsonld
+      kzgraph export -f nt --inferred --with-void -o kzgraph.nt
+      kzgraph export --base https://data.example.org/kz/ -o kzgraph.ttl
     """
-    from kzgraph.namespaces import PREFIXES
-    from kzgraph.query import OxigraphEngine
-    from kzgraph.render import GRAPH_ASSERTED, GRAPH_INFERRED, render_rdf
+    from kzgraph.export import check_base, export_graphs
+    from kzgraph.namespaces import PREFIXES, RESOURCE_BASE
+    from kzgraph.render import render_rdf
 
+    if base is not None:
+        check_base(base)  # before building anything
     entry = _entry(project_of(ctx))
-    named = fmt in ("nq", "trig")
-    graphs = {
-        (GRAPH_ASSERTED if named else None): list(OxigraphEngine([entry.asserted_path]).triples())
-    }
-    if inferred:
-        graphs[GRAPH_INFERRED if named else "inferred"] = list(
-            OxigraphEngine([entry.inferred_path]).triples()
-        )
-    content = render_rdf(graphs, fmt, PREFIXES)
+    graphs = export_graphs(
+        entry, inferred=inferred, with_void=with_void, base=base, named=fmt in ("nq", "trig")
+    )
+    prefixes = PREFIXES
+    if base is not None:
+        prefixes = {
+            k: (base + v[len(RESOURCE_BASE) :] if v.startswith(RESOURCE_BASE) else v)
+            for k, v in PREFIXES.items()
+        }
+    content = render_rdf(graphs, fmt, prefixes)
     if output is None:
         sys.stdout.buffer.write(content)
         sys.stdout.flush()
     else:
         write_atomically(output, content)
         err(f"kzgraph: wrote {display_path(output)} ({len(content)} bytes, {fmt})")
+
+
+# --------------------------------------------------------------------------- publish
+
+
+@cli.command()
+@click.option(
+    "--endpoint",
+    metavar="URL",
+    required=True,
+    help="Graph Store endpoint (Oxigraph: http://HOST:PORT/store; a bare http://HOST:PORT "
+    "means that; Fuseki: http://HOST:3030/DATASET/data).",
+)
+@click.option(
+    "--graph",
+    metavar="IRI",
+    help="Upload into this named graph (?graph=IRI) instead of the default graph (?default).",
+)
+@click.option(
+    "--inferred/--asserted",
+    default=True,
+    show_default=True,
+    help="Upload the asserted triples plus the OWL RL inferences, or the asserted ones only.",
+)
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="Replace the graph's content (HTTP PUT); without it the triples are added (POST).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1),
+    default=120.0,
+    show_default=True,
+    help="Seconds to wait for the server's answer.",
+)
+@click.pass_context
+def publish(
+    ctx: click.Context,
+    endpoint: str,
+    graph: str | None,
+    inferred: bool,
+    replace: bool,
+    timeout: float,
+) -> None:
+    """Upload the graph to a triple store (SPARQL 1.1 Graph Store HTTP Protocol).
+
+    Sends N-Triples: by default the reasoned graph (asserted + inferred), so that the
+    saved queries give the same answers there as here, on stores without an OWL
+    reasoner.  Credentials come from the environment only: KZGRAPH_ENDPOINT_TOKEN
+    (bearer), or KZGRAPH_ENDPOINT_USER and KZGRAPH_ENDPOINT_PASSWORD (basic).
+
+    \b
+    Examples:
+      kzgraph publish --endpoint http://127.0.0.1:7878 --replace
+      kzgraph publish --endpoint http://127.0.0.1:7878/store --graph https://w3id.org/kzgraph/graph/kz
+      kzgraph publish --endpoint http://localhost:3030/kz/data --asserted
+      KZGRAPH_ENDPOINT_USER=admin KZGRAPH_ENDPOINT_PASSWORD=... kzgraph publish --endpoint URL
+    """
+    from kzgraph.remote import auth_header, graph_url, upload
+
+    graph_url(endpoint, graph)  # check the URL and the graph IRI before building anything
+    auth_header()
+    entry = _entry(project_of(ctx))
+    files = [entry.asserted_path] + ([entry.inferred_path] if inferred else [])
+    done = upload(files, endpoint, graph=graph, replace=replace, timeout=timeout)
+    what = "asserted + inferred" if inferred else "asserted"
+    where = f"graph <{graph}>" if graph else "the default graph"
+    verb = "replaced" if replace else "added to"
+    err(
+        f"kzgraph: uploaded {done.triples} triples ({what}) to {done.url}: {verb} {where} "
+        f"(HTTP {done.status}, {done.seconds:.2f} s)"
+    )
+
+
+# --------------------------------------------------------------------------- docs
+
+
+@cli.command()
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder to write index.html, ontology.html and queries.html into.",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace the folder even if it holds something other than earlier kzgraph docs.",
+)
+@click.pass_context
+def docs(ctx: click.Context, output: Path, force: bool) -> None:
+    """Write HTML documentation: the ontology, and every saved question with an example result.
+
+    Self-contained pages (no CDN, no script); the folder is replaced atomically.  A
+    non-empty folder that is not an earlier 'kzgraph docs' output is refused unless --force.
+
+    \b
+    Examples:
+      kzgraph docs -o site/
+      kzgraph docs -o /var/www/kzgraph --force
+    """
+    from rdflib import Graph
+
+    from kzgraph.docs import build_pages, check_target, write_docs
+    from kzgraph.load import load_graph
+    from kzgraph.query import load_catalog, load_checks, open_engine
+
+    check_target(output, force=force)  # before building anything
+    project = project_of(ctx)
+    entry = _entry(project)
+    ontology: Graph = load_graph(project.ontology_files()).graph
+    pages = build_pages(
+        ontology,
+        open_engine(entry),
+        list(load_catalog(project.queries_dir).values()),
+        load_checks(project.queries_dir),
+        entry.meta["counts"],
+    )
+    write_docs(pages, output, force=force)
+    size = sum(len(text.encode()) for text in pages.values())
+    err(f"kzgraph: wrote {len(pages)} pages to {display_path(output)} ({size} bytes)")
 
 
 # --------------------------------------------------------------------------- describe

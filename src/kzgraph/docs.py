@@ -610,8 +610,8 @@ def build_pages(
 # --------------------------------------------------------------------------- writing
 
 
-def write_docs(pages: Mapping[str, str], target: Path, *, force: bool = False) -> Path:
-    """Write ``pages`` into ``target`` atomically (see the module doc); returns ``target``."""
+def check_target(target: Path, *, force: bool = False) -> None:
+    """Raise DocsError when ``target`` may not be replaced (see the module doc)."""
     if target.exists() and not target.is_dir():
         raise DocsError("exists and is not a folder", path=target)
     if target.is_dir() and not force:
@@ -622,6 +622,11 @@ def write_docs(pages: Mapping[str, str], target: Path, *, force: bool = False) -
                 path=target,
                 hint="choose another folder, or --force to replace it",
             )
+
+
+def write_docs(pages: Mapping[str, str], target: Path, *, force: bool = False) -> Path:
+    """Write ``pages`` into ``target`` atomically (see the module doc); returns ``target``."""
+    check_target(target, force=force)
     parent = target.resolve().parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
