@@ -1,0 +1,184 @@
+"""kzgraph.docs and ``kzgraph docs``: what the pages say, escaping, and how the folder is written.
+
+Content is checked against the ontology graph and the saved-query catalog of the
+repository: every class, property and concept scheme of the kz: namespace has its
+anchor and label, and every saved question its title and, when it returns rows with
+its defaults, at least one example row.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from rdflib import OWL, RDF, RDFS, SKOS, Graph, URIRef
+
+from kzgraph.cli import cli
+from kzgraph.docs import MARKER, DocTerm, ontology_doc
+from kzgraph.namespaces import ONTOLOGY
+from kzgraph.project import Project
+from kzgraph.query import load_catalog, open_engine, run_saved
+from kzgraph.store import build
+
+ROOT = Path(__file__).parent.parent
+PROJECT = Project(ROOT / "data", ROOT / "ontology", ROOT / "queries")
+ARGS = ["--data", str(ROOT / "data"), "--ontology", str(ROOT / "ontology")]
+ARGS += ["--queries", str(ROOT / "queries")]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("docs") / "site"
+    result = CliRunner().invoke(cli, [*ARGS, "docs", "-o", str(out)])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == "" and "wrote 3 pages" in result.stderr
+    return out
+
+
+@pytest.fixture(scope="module")
+def ontology() -> Graph:
+    graph = Graph()
+    for path in PROJECT.ontology_files():
+        graph.parse(path)
+    return graph
+
+
+def section(page: str, anchor: str) -> str:
+    """The HTML of the <section id=anchor> element."""
+    m = re.search(rf'<section id="{re.escape(anchor)}"[^>]*>(.*?)</section>', page, re.S)
+    assert m, f"no section #{anchor}"
+    return m.group(1)
+
+
+def test_the_site_has_its_pages(site: Path) -> None:
+    assert sorted(p.name for p in site.iterdir()) == sorted(
+        [MARKER, "index.html", "ontology.html", "queries.html"]
+    )
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert 'href="ontology.html"' in index and 'href="queries.html"' in index
+
+
+@pytest.mark.parametrize(
+    "kind", [OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty, SKOS.ConceptScheme]
+)
+def test_every_term_has_its_anchor_and_label(site: Path, ontology: Graph, kind: object) -> None:
+    page = (site / "ontology.html").read_text(encoding="utf-8")
+    terms = sorted(str(s) for s in ontology.subjects(RDF.type, kind) if str(s).startswith(ONTOLOGY))
+    assert len(terms) >= 5
+    for iri in terms:
+        local = iri[len(ONTOLOGY) :]
+        labels = [
+            str(o)
+            for p in (RDFS.label, SKOS.prefLabel)
+            for o in ontology.objects(URIRef(iri), p)
+            if getattr(o, "language", None) in (None, "en")
+        ]
+        block = section(page, local)
+        assert html.escape(iri) in block
+        assert labels, f"{iri} has no English label"
+        assert any(f">{html.escape(label)}</a>" in block for label in labels), iri
+        assert f'href="#{local}"' in page  # linked from the hierarchy or the lists
+
+
+def test_properties_show_domain_range_inverse_and_characteristics(site: Path) -> None:
+    page = (site / "ontology.html").read_text(encoding="utf-8")
+    located = section(page, "locatedIn")
+    assert "<dt>Characteristics</dt><dd>Transitive</dd>" in located
+    contains = section(page, "contains")
+    assert "<dt>Inverse of</dt>" in contains and 'href="#locatedIn"' in contains
+    holder = section(page, "holder")
+    assert "<dt>Domain</dt>" in holder and "<dt>Range</dt>" in holder
+    assert "Functional" in holder
+
+
+def test_class_hierarchy_nests_subclasses(site: Path) -> None:
+    page = (site / "ontology.html").read_text(encoding="utf-8")
+    tree = page[page.index('id="hierarchy"') : page.index('id="classes"')]
+    summit = tree.index('href="#Summit"')
+    meeting = tree.rindex('href="#Meeting"', 0, summit)
+    assert "<ul" in tree[meeting:summit]  # Summit is listed inside Meeting's children
+
+
+def test_every_saved_question_appears_with_an_example(site: Path) -> None:
+    page = (site / "queries.html").read_text(encoding="utf-8")
+    engine = open_engine(build(PROJECT).entry)
+    catalog = load_catalog(PROJECT.queries_dir)
+    with_rows = 0
+    for q in catalog.values():
+        block = section(page, q.name)
+        assert html.escape(q.title) in block
+        given = [(p.name, p.example) for p in q.params if p.default is None and p.example]
+        rows = run_saved(engine, q, given).rows
+        if rows:
+            with_rows += 1
+            assert '<tr class="row">' in block, q.name
+            assert f"of {len(rows)} rows" in block or f"{len(rows)} row" in block
+        else:
+            assert "No rows" in block
+    assert with_rows >= len(catalog) - 3
+
+
+def test_pages_are_self_contained(site: Path) -> None:
+    for page in site.glob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert "<script" not in text
+        assert not re.search(r"<link[^>]+stylesheet", text)
+        assert not re.search(r'\bsrc="https?:', text)
+        assert "<style>" in text
+
+
+def test_text_is_escaped(copied_project: Project, tmp_path: Path) -> None:
+    evil = "<script>alert('x')</script> & co"
+    (copied_project.queries_dir / "evil.rq").write_text(
+        f'#+ title: "{evil}"\n#+ description: a <b>bold</b> claim\n'
+        "SELECT ?s WHERE { ?s ?p ?o } ORDER BY ?s LIMIT 1\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "site"
+    args = ["--data", str(copied_project.data_dir), "--ontology", str(copied_project.ontology_dir)]
+    args += ["--queries", str(copied_project.queries_dir), "docs", "-o", str(out)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.stderr
+    page = (out / "queries.html").read_text(encoding="utf-8")
+    assert "<script>" not in page and "<b>bold" not in page
+    assert html.escape(evil) in page and "a &lt;b&gt;bold&lt;/b&gt; claim" in page
+
+
+def test_folder_rules(fx_args: list[str], tmp_path: Path) -> None:
+    runner = CliRunner()
+    target = tmp_path / "out"
+    target.mkdir()
+    (target / "notes.txt").write_text("mine", encoding="utf-8")
+    refused = runner.invoke(cli, [*fx_args, "docs", "-o", str(target)])
+    assert refused.exit_code == 2 and "Traceback" not in refused.stderr
+    assert "not an earlier 'kzgraph docs' output" in refused.stderr.splitlines()[0]
+    assert sorted(p.name for p in target.iterdir()) == ["notes.txt"]  # untouched
+
+    forced = runner.invoke(cli, [*fx_args, "docs", "-o", str(target), "--force"])
+    assert forced.exit_code == 0, forced.stderr
+    assert not (target / "notes.txt").exists()
+    first = {p.name: p.read_bytes() for p in target.iterdir()}
+
+    again = runner.invoke(cli, [*fx_args, "docs", "-o", str(target)])  # own output: replaced
+    assert again.exit_code == 0, again.stderr
+    assert {p.name: p.read_bytes() for p in target.iterdir()} == first  # deterministic
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no temporary folders left
+
+    a_file = tmp_path / "file.html"
+    a_file.write_text("x", encoding="utf-8")
+    not_dir = runner.invoke(cli, [*fx_args, "docs", "-o", str(a_file)])
+    assert not_dir.exit_code == 2 and "Error:" in not_dir.stderr
+
+
+def test_ontology_doc_reads_terms(ontology: Graph) -> None:
+    doc = ontology_doc(ontology)
+    by_anchor: dict[str, DocTerm] = {t.anchor: t for t in doc.terms}
+    assert by_anchor["Summit"].kind == "class"
+    assert ("Subclass of", (ONTOLOGY + "Meeting",)) in by_anchor["Summit"].relations
+    assert by_anchor["locatedIn"].characteristics == ("TransitiveProperty",)
+    schemes = [t for t in doc.terms if t.kind == "concept scheme"]
+    assert schemes and all(t.members for t in schemes)
+    assert doc.concepts and doc.title.startswith("kzgraph")
