@@ -979,7 +979,7 @@ def serve(
     try:
         from kzgraph.serve import config_for, run
     except ImportError as error:
-        fail(f"kzgraph serve needs the 'serve' extra: pip install 'kzgraph[serve]' ({error})")
+        fail(f"kzgraph serve cannot start: {error} (reinstall kzgraph: pip install kzgraph)")
     project = project_of(ctx)
     entry = _entry(project)
     config = config_for(
