@@ -756,6 +756,8 @@ def test_asserted_only_server_has_no_inferences(serve_config: ServeConfig) -> No
 def test_home_page_in_headless_chromium(server: Server, tmp_path: Path) -> None:
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
+        # CI installs chromium (.ci/run), so there the page is always checked in a browser
+        assert not os.environ.get("CI"), "CI must install chromium (see .ci/run)"
         pytest.skip("chromium is not installed (apt-get install -y chromium)")
     url = f"{server.base}/?run=timeline#q-timeline"
     common = [
