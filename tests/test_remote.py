@@ -285,7 +285,9 @@ def test_query_errors_are_one_line(server: str) -> None:
     runner = CliRunner()
     bad = runner.invoke(cli, [*ARGS, "sparql", "SELECT ?x WHERE { ?x ?y }", "--endpoint", server])
     assert bad.exit_code == 2
-    assert "answered 400 Bad Request: " in one_error_line(bad.stderr)
+    line = one_error_line(bad.stderr)
+    assert "answered 400 Bad Request: " in line
+    assert "at 1:26" in line  # the position in the user's text, not after the PREFIX lines
     closed = runner.invoke(
         cli, [*ARGS, "query", "summits", "--endpoint", f"http://127.0.0.1:{free_port()}"]
     )

@@ -594,6 +594,19 @@ def sparql(
             count=1,
         )
         raise
+    except KzgraphError as error:  # an endpoint's 400: its line:col counts our PREFIX lines
+        import re
+
+        head, sep, answer = error.message.partition(" answered 400")
+        if sep and added:
+            answer = re.sub(
+                r"\b(\d+):(\d+)\b",
+                lambda m: f"{max(1, int(m.group(1)) - added)}:{m.group(2)}",
+                answer,
+                count=1,
+            )
+            error.message = head + sep + answer
+        raise
     _print_result(result, fmt or "table", store)
     if result.kind == "select":
         err(f"kzgraph: {len(result.rows)} rows ({result.seconds * 1000:.0f} ms, {where})")
