@@ -182,3 +182,9 @@ def test_ontology_doc_reads_terms(ontology: Graph) -> None:
     schemes = [t for t in doc.terms if t.kind == "concept scheme"]
     assert schemes and all(t.members for t in schemes)
     assert doc.concepts and doc.title.startswith("kzgraph")
+
+
+def test_help_has_examples() -> None:
+    result = CliRunner().invoke(cli, ["docs", "--help"])
+    assert result.exit_code == 0
+    assert "Examples:" in result.stdout and "kzgraph docs -o site/" in result.stdout

@@ -430,3 +430,11 @@ def test_timeout(recorder: str) -> None:
     )
     assert result.exit_code == 2 and time.monotonic() - started < 2.5
     assert one_error_line(result.stderr) == f"Error: {recorder}/slow did not answer within 0.5 s"
+
+
+@pytest.mark.parametrize("command", ["publish", "query", "sparql"])
+def test_help_shows_endpoint_examples(command: str) -> None:
+    result = CliRunner().invoke(cli, [command, "--help"])
+    assert result.exit_code == 0
+    assert "Examples:" in result.stdout and "--endpoint http://127.0.0.1:7878" in result.stdout
+    assert "KZGRAPH_ENDPOINT_" in result.stdout  # where credentials come from
