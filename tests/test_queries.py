@@ -21,7 +21,7 @@ import csv
 import os
 import re
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -37,6 +37,7 @@ from kzgraph.query import (
     OxigraphEngine,
     RdflibEngine,
     SavedQuery,
+    comparable_rows,
     load_catalog,
     load_checks,
     open_engine,
@@ -45,7 +46,7 @@ from kzgraph.query import (
 )
 from kzgraph.reason import reason
 from kzgraph.sparql_text import dollar_variables, tokens
-from kzgraph.terms import IRI, Literal, Term
+from kzgraph.terms import IRI, Term
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent
@@ -122,25 +123,9 @@ def header_of(path: Path) -> dict:
     return yaml.safe_load("\n".join(lines))
 
 
-def concat_columns(query: SavedQuery) -> set[str]:
-    """Columns made with GROUP_CONCAT, whose inner order is not defined."""
-    return set(re.findall(r"GROUP_CONCAT\([^)]*\)\s+AS\s+\?(\w+)", query.text, flags=re.I))
-
-
 def normalise(query: SavedQuery, result) -> list[tuple[Term | None, ...]]:
     """Result rows, with the items of GROUP_CONCAT cells sorted."""
-    cols = concat_columns(query)
-    out = []
-    for row in result.rows:
-        out.append(
-            tuple(
-                replace(t, value=" ".join(sorted(t.value.split(" "))))
-                if isinstance(t, Literal) and name in cols
-                else t
-                for name, t in zip(result.variables, row, strict=True)
-            )
-        )
-    return out
+    return comparable_rows(query, result)
 
 
 def multiset(query: SavedQuery, result) -> Counter:

@@ -16,7 +16,6 @@ receives: a real server, not a mock.
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import socket
 import subprocess
@@ -26,7 +25,6 @@ import time
 import urllib.request
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -36,10 +34,10 @@ from click.testing import CliRunner
 
 from kzgraph.cli import cli
 from kzgraph.project import Project
-from kzgraph.query import SavedQuery, load_catalog, open_engine, run_saved
+from kzgraph.query import SavedQuery, comparable_rows, load_catalog, open_engine, run_saved
 from kzgraph.remote import RemoteEngine, graph_url, query_url, store_url
 from kzgraph.store import build
-from kzgraph.terms import Literal, Term
+from kzgraph.terms import Term
 
 ROOT = Path(__file__).parent.parent
 PROJECT = Project(ROOT / "data", ROOT / "ontology", ROOT / "queries")
@@ -174,16 +172,7 @@ def test_catalog_gives_the_same_rows_remotely(
 
 def unordered_concat(query: SavedQuery, result: Any) -> list[tuple[Term | None, ...]]:
     """Rows with the items of GROUP_CONCAT cells sorted (their order is undefined)."""
-    columns = set(re.findall(r"GROUP_CONCAT\([^)]*\)\s+AS\s+\?(\w+)", query.text, flags=re.I))
-    return [
-        tuple(
-            replace(t, value=" ".join(sorted(t.value.split(" "))))
-            if isinstance(t, Literal) and name in columns
-            else t
-            for name, t in zip(result.variables, row, strict=True)
-        )
-        for row in result.rows
-    ]
+    return comparable_rows(query, result)
 
 
 def test_the_catalog_is_covered() -> None:
