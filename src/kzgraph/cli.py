@@ -31,6 +31,10 @@ EXPORT_FORMATS = ("turtle", "nt", "nq", "trig", "jsonld", "xml")
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
+def _rows_text(count: int) -> str:
+    return f"{count} row" if count == 1 else f"{count} rows"
+
+
 def err(message: str) -> None:
     click.echo(message, err=True)
 
@@ -515,7 +519,7 @@ def query(
     result = run_saved(store, saved, params)
     _print_result(result, fmt, store)
     if result.kind == "select":
-        err(f"kzgraph: {len(result.rows)} rows ({result.seconds * 1000:.0f} ms, {where})")
+        err(f"kzgraph: {_rows_text(len(result.rows))} ({result.seconds * 1000:.0f} ms, {where})")
 
 
 # --------------------------------------------------------------------------- sparql
@@ -609,7 +613,7 @@ def sparql(
         raise
     _print_result(result, fmt or "table", store)
     if result.kind == "select":
-        err(f"kzgraph: {len(result.rows)} rows ({result.seconds * 1000:.0f} ms, {where})")
+        err(f"kzgraph: {_rows_text(len(result.rows))} ({result.seconds * 1000:.0f} ms, {where})")
 
 
 def _with_prefixes(text: str) -> str:
