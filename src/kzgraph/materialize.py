@@ -360,14 +360,12 @@ def check_supported(store: ox.Store) -> None:
 
     bad: list[str] = []
     dg = ox.DefaultGraph()
-    # predicates in the built-in namespaces
-    result = store.query(
-        "SELECT DISTINCT ?p WHERE { ?s ?p ?o FILTER(STRSTARTS(STR(?p), STR(rdf:)) || "
-        "STRSTARTS(STR(?p), STR(rdfs:)) || STRSTARTS(STR(?p), STR(owl:))) }",
-        prefixes={"rdf": RDF, "rdfs": RDFS, "owl": OWL},
-    )
-    for solution in result:
+    # predicates in the built-in namespaces (filtered here: a SPARQL FILTER on STR(?p)
+    # decodes the predicate of every triple, 1M triples: 0.7 s against 0.1 s)
+    for solution in store.query("SELECT DISTINCT ?p WHERE { ?s ?p ?o }"):
         pred = solution["p"].value
+        if not pred.startswith(_BUILTIN):
+            continue
         if pred not in SUPPORTED_PREDICATES and not pred.startswith(RDF + "_"):
             for quad in store.quads_for_pattern(None, ox.NamedNode(pred), None, dg):
                 bad.append(
@@ -377,13 +375,10 @@ def check_supported(store: ox.Store) -> None:
                 if len(bad) > 50:
                     raise UnsupportedAxiomError(bad)
     # types in the built-in namespaces
-    result = store.query(
-        "SELECT DISTINCT ?t WHERE { ?s a ?t FILTER(STRSTARTS(STR(?t), STR(rdf:)) || "
-        "STRSTARTS(STR(?t), STR(rdfs:)) || STRSTARTS(STR(?t), STR(owl:))) }",
-        prefixes={"rdf": RDF, "rdfs": RDFS, "owl": OWL},
-    )
-    for solution in result:
+    for solution in store.query("SELECT DISTINCT ?t WHERE { ?s a ?t }"):
         kind = solution["t"].value
+        if not kind.startswith(_BUILTIN):
+            continue
         if kind not in SUPPORTED_TYPES:
             for quad in store.quads_for_pattern(None, ox.NamedNode(TYPE), ox.NamedNode(kind), dg):
                 bad.append(f"{_term_text(store, quad.subject)} rdf:type {_short(kind)}")
@@ -542,9 +537,18 @@ def _values(variables: tuple[str, ...], rows: Iterable[tuple[str, ...]]) -> str:
     return f"VALUES ({' '.join('?' + v for v in variables)}) {{ {body} }}"
 
 
-def _atom(s: str, p: str, o: str, graph: str | None) -> str:
+def _atom(s: str, p: str, o: str, graph: str | None, alone: bool = False) -> str:
+    """One body atom; ``alone``: as a sub-select, which Oxigraph evaluates on its own
+    and hash-joins.  In a plain group it looks each row's variable up instead, and in
+    the in-memory store a lookup walks every triple of that node: a state or a region
+    has ~100k (inverse properties), so a two-atom ``kz:locatedIn`` join over 10k
+    triples took 0.9 s, with sub-selects 0.01 s."""
     triple = f"{s} {p} {o} ."
-    return f"GRAPH <{graph}> {{ {triple} }}" if graph else triple
+    pattern = f"GRAPH <{graph}> {{ {triple} }}" if graph else triple
+    if not alone:
+        return pattern
+    variables = " ".join(dict.fromkeys(x for x in (s, o) if x.startswith("?")))
+    return f"{{ SELECT {variables} WHERE {{ {pattern} }} }}"
 
 
 @dataclass(frozen=True)
@@ -559,10 +563,11 @@ class _Body:
     def variants(self, semi: bool) -> list[str]:
         """The body as group patterns: once over the whole graph, or (semi-naive) once
         per atom with that atom read from the previous iteration's graph."""
+        alone = len(self.atoms) > 1  # joins: hash-join whole atoms (see _atom)
         if not semi:
-            return [" ".join(_atom(*a, None) for a in self.atoms) + " " + self.filters]
+            return [" ".join(_atom(*a, None, alone) for a in self.atoms) + " " + self.filters]
         return [
-            " ".join(_atom(*a, DELTA if i == j else None) for j, a in enumerate(self.atoms))
+            " ".join(_atom(*a, DELTA if i == j else None, alone) for j, a in enumerate(self.atoms))
             + " "
             + self.filters
             for i in range(len(self.atoms))
