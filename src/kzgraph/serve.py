@@ -90,7 +90,7 @@ LIMIT 25
 class ServeConfig:
     """Everything a server process needs (JSON-serializable, for uvicorn's worker processes)."""
 
-    graph_files: tuple[str, ...]  # N-Triples of the served graph (asserted [+ inferred])
+    graph_files: tuple[str, ...]  # N-Triples of the served graph: asserted first [+ inferred]
     ontology_files: tuple[str, ...]  # Turtle of the TBox, for /ontology
     queries_dir: str
     host: str = "127.0.0.1"
@@ -166,6 +166,9 @@ class Site:
     def __init__(self, config: ServeConfig) -> None:
         self.config = config
         self.engine = OxigraphEngine([Path(f) for f in config.graph_files])
+        # resource pages list what the data states, not the inverse and super-property
+        # copies the reasoner adds (types, labels and sources still come from the closure)
+        self.asserted = OxigraphEngine([Path(config.graph_files[0])])
         self.ontology = OxigraphEngine(turtle=[Path(f) for f in config.ontology_files])
         self.catalog: dict[str, SavedQuery] = load_catalog(Path(config.queries_dir))
         self.stats = dataset_stats(self.engine)
@@ -525,7 +528,7 @@ def create_app(config: ServeConfig) -> Starlette:
         return Response(body, headers={**headers, "content-type": media})
 
     def resource_html(iri: str, path: str, lang: str) -> str:
-        desc = describe(site.engine, iri)
+        desc = describe(site.engine, iri, asserted=site.asserted)
         type_iris = sorted(
             o.value
             for _s, _p, o in site.engine.triples(IRI(iri), IRI(pages.RDF_TYPE), None)
