@@ -482,14 +482,15 @@ class _Compiler:
         # Oxigraph tests ``EXISTS`` on a variable bound straight by a pattern by scanning
         # the EXISTS pattern per row, on a BIND alias (``?g``) by an index lookup: every
         # EXISTS below is on an alias.  Where the focus nodes have a membership test,
-        # candidates come from the property side and are then kept if in focus.
+        # candidates come from the property side and are then kept if in focus.  Focus
+        # nodes without a value are a MINUS (a hash anti-join: per-node lookups walk
+        # every triple of a hub node; 1M: sh:minCount checks 1.8 -> 0.9 s).
         member = self.members.get(focus)
         for n in params.get("minCount", []):
             if int(n) == 1:
                 add(
                     "MinCountConstraintComponent",
-                    f"SELECT ?f WHERE {{ {focus} BIND(?f AS ?g) "
-                    f"FILTER NOT EXISTS {{ ?g {p} [] }} }}",
+                    f"SELECT ?f WHERE {{ {focus} MINUS {{ ?f {p} ?x }} }}",
                     False,
                 )
             elif int(n) > 1:
@@ -514,8 +515,7 @@ class _Compiler:
         for x in params.get("hasValue", []):
             add(
                 "HasValueConstraintComponent",
-                f"SELECT ?f WHERE {{ {focus} BIND(?f AS ?g) "
-                f"FILTER NOT EXISTS {{ ?g {p} {_n3(x)} }} }}",
+                f"SELECT ?f WHERE {{ {focus} MINUS {{ ?f {p} {_n3(x)} }} }}",
                 False,
             )
         for param in sorted(set(params) & _VALUE_PARAMS):
@@ -576,8 +576,8 @@ class _Compiler:
                     w = self.fresh()
                     alias = self.conforms(qshape, w, 1)
                     query = (
-                        f"SELECT ?f WHERE {{ {focus} BIND(?f AS ?g) FILTER NOT EXISTS "
-                        f"{{ ?g {p} ?qv BIND(?qv AS {w}) FILTER({alias}) }} }}"
+                        f"SELECT ?f WHERE {{ {focus} MINUS "
+                        f"{{ ?f {p} ?qv BIND(?qv AS {w}) FILTER({alias}) }} }}"
                     )
                 else:
                     query = f"SELECT ?f WHERE {{ {{ {counted} }} FILTER(?n < {int(n)}) }}"
