@@ -63,7 +63,7 @@ def worker_fast(data: Path, workdir: Path) -> dict:
     sys.path.insert(0, str(REPO / "src"))
     import pyoxigraph as ox
 
-    from kzgraph.fast import StoreEngine
+    from kzgraph.fast import StoreEngine, write_disk_store
     from kzgraph.load import load_graph
     from kzgraph.materialize import load_store, materialize
     from kzgraph.query import load_catalog
@@ -95,11 +95,9 @@ def worker_fast(data: Path, workdir: Path) -> dict:
     shutil.rmtree(target, ignore_errors=True)
     tmp = Path(tempfile.mkdtemp(prefix=".store-", dir=workdir))
     t0 = time.perf_counter()
-    disk = ox.Store(str(tmp))
-    disk.bulk_extend(store.quads_for_pattern(None, None, None, None))
-    disk.flush()
-    del disk
-    os.replace(tmp, target)
+    write_disk_store(store, tmp / "store")  # as kzgraph's cache does (store.py)
+    os.replace(tmp / "store", target)
+    shutil.rmtree(tmp, ignore_errors=True)
     out["persist"] = time.perf_counter() - t0
     del store
     t0 = time.perf_counter()

@@ -307,7 +307,7 @@ def _build_entry_fast(
     read-only instead of reloading the N-Triples."""
     import pyoxigraph as ox
 
-    from kzgraph.fast import build_fast, file_sources
+    from kzgraph.fast import build_fast, file_sources, write_disk_store
     from kzgraph.materialize import inferred_graphs
 
     files = project.ontology_files() + project.data_files()
@@ -340,10 +340,7 @@ def _build_entry_fast(
             for graph in inferred_graphs(built.store):
                 built.store.dump(output=handle, format=ox.RdfFormat.N_TRIPLES, from_graph=graph)
         _write_file(tmp / SOURCES, json.dumps(sources, sort_keys=True, ensure_ascii=False).encode())
-        disk = ox.Store(str(tmp / STORE))
-        disk.bulk_extend(built.store.quads_for_pattern(None, None, None, ox.DefaultGraph()))
-        disk.flush()
-        del disk
+        write_disk_store(built.store, tmp / STORE, [tmp / ASSERTED, tmp / INFERRED])
         mat, report = built.materialization, built.report
         seconds = {**built.seconds, "sources": source_seconds, "write": time.perf_counter() - t0}
         meta = {
