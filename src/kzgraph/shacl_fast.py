@@ -447,6 +447,11 @@ class _Compiler:
                 # tested on an alias (BIND): see property_checks
                 cond = self.safe(self.value_condition(shape, param, arg, "?v", 0))
                 query = f"SELECT ?f ?v WHERE {{ {focus} BIND(?f AS ?v) FILTER(!{cond}) }}"
+                if param == "class":  # a hash anti-join, as in property_checks
+                    query = (
+                        f"SELECT ?f ?v WHERE {{ {focus} MINUS {{ ?f a {_n3(arg)} }} "
+                        f"BIND(?f AS ?v) }}"
+                    )
                 checks.append(CompiledCheck(str(shape), SH + _COMPONENT[param], None, query, True))
                 if param == "node":
                     checks += self.shape_checks(arg, self.failing_values(query), depth + 1)
@@ -501,15 +506,17 @@ class _Compiler:
                     False,
                 )
         for n in params.get("maxCount", []):
+            # COUNT(*): the rows (?f, ?v) are distinct already (triples of one graph,
+            # distinct focus nodes), and no set per group is kept (1M: -20%)
             if member:
                 query = (
                     f"SELECT ?f WHERE {{ {{ SELECT ?f WHERE {{ ?f {p} ?v }} GROUP BY ?f "
-                    f"HAVING (COUNT(DISTINCT ?v) > {int(n)}) }} BIND(?f AS ?g) FILTER({member}) }}"
+                    f"HAVING (COUNT(*) > {int(n)}) }} BIND(?f AS ?g) FILTER({member}) }}"
                 )
             else:
                 query = (
                     f"SELECT ?f WHERE {{ {focus} ?f {p} ?v }} "
-                    f"GROUP BY ?f HAVING (COUNT(DISTINCT ?v) > {int(n)})"
+                    f"GROUP BY ?f HAVING (COUNT(*) > {int(n)})"
                 )
             add("MaxCountConstraintComponent", query, False)
         for x in params.get("hasValue", []):
@@ -532,6 +539,13 @@ class _Compiler:
                     f"{{ SELECT ?v WHERE {{ {{ SELECT DISTINCT ?u "
                     f"WHERE {{ [] {p} ?u }} }} BIND(?u AS ?v) FILTER(!{cond}) }} }}"
                 )
+                if param == "class":
+                    # the values without the class: a hash anti-join (MINUS) instead of a
+                    # lookup per value, which walks every triple of a hub value
+                    failing = (
+                        f"{{ SELECT ?v WHERE {{ {{ SELECT DISTINCT ?v WHERE {{ [] {p} ?v }} }} "
+                        f"MINUS {{ ?v a {_n3(arg)} }} }} }}"
+                    )
                 if member:
                     query = (
                         f"SELECT ?f ?v WHERE {{ {failing} ?f {p} ?v BIND(?f AS ?g) "
