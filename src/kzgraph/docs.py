@@ -130,7 +130,7 @@ def ontology_doc(graph: Any) -> OntologyDoc:
 
     def lits(node: Any, pred: str) -> list[Literal]:
         return [
-            t  # type: ignore[misc]
+            t
             for t in (from_rdflib(o) for o in graph.objects(node, URIRef(pred)))
             if isinstance(t, Literal)
         ]

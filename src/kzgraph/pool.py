@@ -112,7 +112,7 @@ def _execute(engine: Any, text: str, fmt: str, limit: int, prefixes: dict[str, s
             for t in itertools.islice(raw, limit + 1)
         ]
         truncated = len(triples) > limit
-        result = QueryResult("graph", triples=tuple(triples[:limit]))  # type: ignore[arg-type]
+        result = QueryResult("graph", triples=tuple(triples[:limit]))
         count = min(len(triples), limit)
     kind = result.kind
     # the web process guessed the form from the text; trust the engine's answer

@@ -152,7 +152,7 @@ def request(
     auth = auth_header(environ)
     if auth:
         sent["Authorization"] = auth
-    req = urllib.request.Request(url, data=body, headers=sent, method=method)  # type: ignore[arg-type]
+    req = urllib.request.Request(url, data=body, headers=sent, method=method)
     try:
         with _opener(url).open(req, timeout=timeout) as response:
             data = response.read()
@@ -273,7 +273,7 @@ def parse_graph(body: bytes, media: str, url: str = "the endpoint") -> QueryResu
         )
     except (SyntaxError, ValueError) as error:
         raise EndpointError(f"{url} sent {media} that does not parse: {error}") from None
-    return QueryResult("graph", triples=triples)  # type: ignore[arg-type]
+    return QueryResult("graph", triples=triples)
 
 
 # --------------------------------------------------------------------------- the engine
@@ -349,11 +349,12 @@ class RemoteEngine(Engine):
         result = self.run(f"SELECT * WHERE {{ {' '.join(parts)} }}")
         for row in result.rows:
             values = dict(zip(result.variables, row, strict=True))
-            yield (
-                s if s is not None else values["s"],  # type: ignore[misc]
-                p if p is not None else values["p"],  # type: ignore[misc]
-                o if o is not None else values["o"],  # type: ignore[misc]
-            )
+            subject = s if s is not None else values["s"]
+            predicate = p if p is not None else values["p"]
+            obj = o if o is not None else values["o"]
+            if subject is None or predicate is None or obj is None:
+                raise EndpointError(f"{self.url} left a variable of a triple pattern unbound")
+            yield subject, predicate, obj
 
     def __len__(self) -> int:
         result = self.run("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")

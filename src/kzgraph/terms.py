@@ -9,6 +9,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, overload
+
+if TYPE_CHECKING:  # both are imported lazily at run time
+    import pyoxigraph as ox
+    from rdflib.term import BNode as RBNode
+    from rdflib.term import Literal as RLiteral
+    from rdflib.term import Node, URIRef
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 XSD_STRING = XSD + "string"
@@ -93,8 +100,16 @@ class BNode:
 Term = IRI | Literal | BNode
 
 
+@overload
+def from_oxigraph(term: None) -> None: ...
+@overload
+def from_oxigraph(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> Term: ...
+@overload
+def from_oxigraph(term: object) -> Term | None: ...
 def from_oxigraph(term: object) -> Term | None:
-    """Convert a pyoxigraph term (or None for an unbound variable)."""
+    """Convert a pyoxigraph term (or None for an unbound variable).
+
+    Raises TypeError for anything else (e.g. an RDF-star triple)."""
     if term is None:
         return None
     import pyoxigraph as ox
@@ -108,7 +123,15 @@ def from_oxigraph(term: object) -> Term | None:
     raise TypeError(f"unsupported term {term!r}")
 
 
-def to_oxigraph(term: Term) -> object:
+@overload
+def to_oxigraph(term: IRI) -> ox.NamedNode: ...
+@overload
+def to_oxigraph(term: BNode) -> ox.BlankNode: ...
+@overload
+def to_oxigraph(term: Literal) -> ox.Literal: ...
+@overload
+def to_oxigraph(term: Term) -> ox.NamedNode | ox.BlankNode | ox.Literal: ...
+def to_oxigraph(term: Term) -> ox.NamedNode | ox.BlankNode | ox.Literal:
     import pyoxigraph as ox
 
     if isinstance(term, IRI):
@@ -120,8 +143,44 @@ def to_oxigraph(term: Term) -> object:
     return ox.Literal(term.value, datatype=ox.NamedNode(term.datatype))
 
 
+def to_oxigraph_triple(
+    s: Term, p: Term, o: Term
+) -> tuple[ox.NamedNode | ox.BlankNode, ox.NamedNode, ox.NamedNode | ox.BlankNode | ox.Literal]:
+    """The parts of a pyoxigraph ``Triple``/``Quad``: TypeError (as pyoxigraph raises) for a
+    literal subject or a predicate that is not an IRI."""
+    if isinstance(s, Literal) or not isinstance(p, IRI):
+        raise TypeError(f"not an RDF triple: {s.n3()} {p.n3()} {o.n3()}")
+    return to_oxigraph(s), to_oxigraph(p), to_oxigraph(o)
+
+
+def to_oxigraph_pattern(
+    s: Term | None, p: Term | None, o: Term | None
+) -> tuple[
+    ox.NamedNode | ox.BlankNode | None,
+    ox.NamedNode | None,
+    ox.NamedNode | ox.BlankNode | ox.Literal | None,
+]:
+    """A triple pattern (None matches anything) for ``Store.quads_for_pattern``: TypeError
+    (as pyoxigraph raises) for a literal subject or a predicate that is not an IRI."""
+    if isinstance(s, Literal) or (p is not None and not isinstance(p, IRI)):
+        raise TypeError(f"not a triple pattern: {s} {p} {o}")
+    return (
+        None if s is None else to_oxigraph(s),
+        None if p is None else to_oxigraph(p),
+        None if o is None else to_oxigraph(o),
+    )
+
+
+@overload
+def from_rdflib(term: None) -> None: ...
+@overload
+def from_rdflib(term: Node) -> Term: ...
+@overload
+def from_rdflib(term: object) -> Term | None: ...
 def from_rdflib(term: object) -> Term | None:
-    """Convert an rdflib term (or None for an unbound variable)."""
+    """Convert an rdflib term (or None for an unbound variable).
+
+    Raises TypeError for anything else (e.g. a variable or a quoted graph)."""
     if term is None:
         return None
     from rdflib import BNode as RBNode
@@ -139,7 +198,15 @@ def from_rdflib(term: object) -> Term | None:
     raise TypeError(f"unsupported term {term!r}")
 
 
-def to_rdflib(term: Term) -> object:
+@overload
+def to_rdflib(term: IRI) -> URIRef: ...
+@overload
+def to_rdflib(term: BNode) -> RBNode: ...
+@overload
+def to_rdflib(term: Literal) -> RLiteral: ...
+@overload
+def to_rdflib(term: Term) -> URIRef | RBNode | RLiteral: ...
+def to_rdflib(term: Term) -> URIRef | RBNode | RLiteral:
     from rdflib import BNode as RBNode
     from rdflib import Literal as RLiteral
     from rdflib import URIRef
