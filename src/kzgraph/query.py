@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kzgraph.errors import (
     ParameterError,
@@ -46,6 +46,9 @@ from kzgraph.terms import (
     pick_label,
     valid_iri,
 )
+
+if TYPE_CHECKING:
+    from rdflib import Graph
 
 PARAM_TYPES = ("date", "gYear", "string", "iri", "integer", "lang")
 SEVERITIES = ("error", "warning")
@@ -77,7 +80,7 @@ class SavedQuery:
         return next((p for p in self.params if p.name == name), None)
 
 
-def _header(path: Path, text: str) -> tuple[str, int]:
+def _header(path: str, text: str) -> tuple[str, int]:
     lines, first = [], 0
     for number, line in enumerate(text.splitlines(), start=1):
         if line.startswith("#+"):
@@ -389,7 +392,8 @@ class OxigraphEngine(Engine):
     def run(self, text: str, origin: str | None = None) -> QueryResult:
         import time
 
-        ox = self._ox
+        import pyoxigraph as ox  # not self._ox: isinstance on a module attribute does not narrow
+
         started = time.perf_counter()
         try:
             result = self.store.query(text)
@@ -409,11 +413,12 @@ class OxigraphEngine(Engine):
         )
         return QueryResult("graph", triples=triples, seconds=time.perf_counter() - started)
 
-    def triples(self, s=None, p=None, o=None):  # type: ignore[no-untyped-def]
-        from kzgraph.terms import to_oxigraph
+    def triples(
+        self, s: Term | None = None, p: Term | None = None, o: Term | None = None
+    ) -> Iterator[tuple[Term, Term, Term]]:
+        from kzgraph.terms import to_oxigraph_pattern
 
-        conv = [to_oxigraph(t) if t is not None else None for t in (s, p, o)]
-        for quad in self.store.quads_for_pattern(*conv, None):
+        for quad in self.store.quads_for_pattern(*to_oxigraph_pattern(s, p, o), None):
             yield (
                 from_oxigraph(quad.subject),
                 from_oxigraph(quad.predicate),
@@ -426,7 +431,13 @@ class RdflibEngine(Engine):
 
     name = "rdflib"
 
-    def __init__(self, files: Iterable[Path] = (), *, turtle: Iterable[Path] = (), graph=None):  # type: ignore[no-untyped-def]
+    def __init__(
+        self,
+        files: Iterable[Path] = (),
+        *,
+        turtle: Iterable[Path] = (),
+        graph: Graph | None = None,
+    ) -> None:
         from rdflib import Graph
 
         self.graph = graph if graph is not None else Graph()
@@ -442,6 +453,7 @@ class RdflibEngine(Engine):
         import time
 
         from pyparsing import ParseException
+        from rdflib.query import ResultRow
 
         started = time.perf_counter()
         try:
@@ -459,23 +471,35 @@ class RdflibEngine(Engine):
         if result.type == "SELECT":
             variables = tuple(str(v) for v in result.vars or ())
             rows = tuple(
-                tuple(from_rdflib(row[i]) for i in range(len(variables))) for row in result
+                tuple(from_rdflib(row[i]) for i in range(len(variables)))
+                for row in result
+                if isinstance(row, ResultRow)  # every row of a SELECT (rdflib types any form's)
             )
             return QueryResult("select", variables, rows, seconds=time.perf_counter() - started)
+        assert result.graph is not None  # CONSTRUCT and DESCRIBE results carry a graph
         triples = tuple(
             (from_rdflib(s), from_rdflib(p), from_rdflib(o)) for s, p, o in result.graph
         )
         return QueryResult("graph", triples=triples, seconds=time.perf_counter() - started)
 
-    def triples(self, s=None, p=None, o=None):  # type: ignore[no-untyped-def]
+    def triples(
+        self, s: Term | None = None, p: Term | None = None, o: Term | None = None
+    ) -> Iterator[tuple[Term, Term, Term]]:
         from kzgraph.terms import to_rdflib
 
-        conv = tuple(to_rdflib(t) if t is not None else None for t in (s, p, o))
+        conv = (
+            None if s is None else to_rdflib(s),
+            None if p is None else to_rdflib(p),
+            None if o is None else to_rdflib(o),
+        )
         for a, b, c in self.graph.triples(conv):
             yield from_rdflib(a), from_rdflib(b), from_rdflib(c)
 
 
-ENGINES = {"oxigraph": OxigraphEngine, "rdflib": RdflibEngine}
+ENGINES: dict[str, type[OxigraphEngine | RdflibEngine]] = {
+    "oxigraph": OxigraphEngine,
+    "rdflib": RdflibEngine,
+}
 
 
 def open_engine(entry: Any, engine: str = "oxigraph", *, asserted_only: bool = False) -> Engine:
