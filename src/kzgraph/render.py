@@ -12,11 +12,13 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from kzgraph.terms import IRI, XSD_STRING, BNode, Literal, Term, escape_string
 
 if TYPE_CHECKING:
+    import pyoxigraph as ox
+
     from kzgraph.describe import Description, Fact
     from kzgraph.query import QueryResult
     from kzgraph.validate import ValidationReport
@@ -224,7 +226,7 @@ def render_rdf(
         return "".join(_nt_line(t) + "\n" for t in merged).encode("utf-8")
     import pyoxigraph as ox
 
-    from kzgraph.terms import to_oxigraph
+    from kzgraph.terms import to_oxigraph_triple
 
     formats = {
         "turtle": ox.RdfFormat.TURTLE,
@@ -234,14 +236,15 @@ def render_rdf(
         "xml": ox.RdfFormat.RDF_XML,
     }
     if fmt in ("nq", "trig"):
-        items: list[object] = []
+        quads: list[ox.Quad] = []
         for name in sorted(graphs, key=lambda n: n or ""):
             graph_name = ox.NamedNode(name) if name else ox.DefaultGraph()
             for s, p, o in sorted_triples(graphs[name]):
-                items.append(ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), graph_name))
+                quads.append(ox.Quad(*to_oxigraph_triple(s, p, o), graph_name))
+        items: list[ox.Quad] | list[ox.Triple] = quads
     else:
         items = [
-            ox.Triple(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o))
+            ox.Triple(*to_oxigraph_triple(s, p, o))
             for s, p, o in sorted_triples(t for ts in graphs.values() for t in ts)
         ]
     use_prefixes = dict(prefixes or {}) if fmt in ("turtle", "trig", "xml") else None
@@ -250,13 +253,15 @@ def render_rdf(
         use_prefixes = {
             k: v for k, v in sorted(use_prefixes.items()) if any(i.startswith(v) for i in used)
         }
-    return ox.serialize(items, format=formats[fmt], prefixes=use_prefixes)
+    # cast: pyoxigraph's stub types the result as ``bytes | None`` for every call, but
+    # without an ``output`` to write to, serialize returns the bytes
+    return cast(bytes, ox.serialize(items, format=formats[fmt], prefixes=use_prefixes))
 
 
-def _terms_of(item: object) -> list[Term]:
+def _terms_of(item: ox.Quad | ox.Triple) -> list[Term]:
     from kzgraph.terms import from_oxigraph
 
-    return [from_oxigraph(getattr(item, part)) for part in ("subject", "predicate", "object")]
+    return [from_oxigraph(item.subject), from_oxigraph(item.predicate), from_oxigraph(item.object)]
 
 
 # --------------------------------------------------------------------------- reports
