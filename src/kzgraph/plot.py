@@ -37,12 +37,15 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kzgraph.errors import EmptyPlotError, PlotError
 from kzgraph.project import default_root, display_path
 from kzgraph.query import Engine, SavedQuery, load_catalog, parse_saved_query, run_saved
 from kzgraph.terms import Literal, Term
+
+if TYPE_CHECKING:  # matplotlib is imported only inside the plot functions
+    from matplotlib.typing import RcKeyType
 
 FORMATS = ("svg", "png", "html")
 #: matplotlib's rc_context changes global settings: one drawing at a time (kzgraph serve
@@ -53,7 +56,7 @@ SEED = 20240917  # network layout
 KZ = "https://w3id.org/kzgraph/ontology#"
 
 #: matplotlib settings for every picture (deterministic SVG with real <text> elements)
-RC = {
+RC: dict[RcKeyType, Any] = {
     "svg.hashsalt": "kzgraph",
     "svg.fonttype": "none",
     "font.family": "DejaVu Sans",
@@ -462,13 +465,13 @@ def draw_timeline(data: Timeline, *, title: str = "Timeline", width: float = 16.
         colours = {key: colour for key, _n, colour in LANES}
         names = {key: name for key, name, _c in LANES}
         for n, (key, top) in enumerate(lane_top.items()):
-            rows = len(lane_rows[key])
+            lane_height = len(lane_rows[key])
             if n % 2 == 0:
                 ax.add_patch(
                     Rectangle(
                         (axis.left, top - gap / 2),
                         hi - axis.left,
-                        rows + gap,
+                        lane_height + gap,
                         facecolor="#F3F3F3",
                         edgecolor="none",
                         zorder=0,
@@ -476,7 +479,7 @@ def draw_timeline(data: Timeline, *, title: str = "Timeline", width: float = 16.
                 )
             ax.text(
                 -0.008,
-                top + rows / 2,
+                top + lane_height / 2,
                 names[key],
                 transform=ax.get_yaxis_transform(),
                 ha="right",
@@ -598,10 +601,10 @@ def draw_timeline(data: Timeline, *, title: str = "Timeline", width: float = 16.
                 url=item.iri,
             )
             centre[item.iri] = ((x0 + x1) / 2, yc)
-        for n, (a, b) in enumerate(data.links):
-            (xa, ya), (xb, yb) = centre[a], centre[b]
-            label_a = next(i.label for i in data.items if i.iri == a)
-            label_b = next(i.label for i in data.items if i.iri == b)
+        for n, (iri_a, iri_b) in enumerate(data.links):
+            (xa, ya), (xb, yb) = centre[iri_a], centre[iri_b]
+            label_a = next(i.label for i in data.items if i.iri == iri_a)
+            label_b = next(i.label for i in data.items if i.iri == iri_b)
             ax.add_patch(
                 FancyArrowPatch(
                     (xa, ya),
@@ -1127,7 +1130,7 @@ def figures_data(
         if not isinstance(value, Literal):
             continue
         locators = sorted(
-            {_s(g, "locator") for g in group if _s(g, "locator")},
+            {locator for g in group if (locator := _s(g, "locator"))},
             key=lambda s: int(s[1:]) if s[1:].isdigit() else 0,
         )
         out.append(
