@@ -158,7 +158,7 @@ def results_table(result: QueryResult, labels: Mapping[str, str], truncated: boo
     if result.kind == "ask":
         return f'<p class="ask">Answer: <strong>{"yes" if result.boolean else "no"}</strong></p>'
     if result.kind == "graph":
-        header = ("subject", "predicate", "object")
+        header: tuple[str, ...] = ("subject", "predicate", "object")
         rows: Sequence[Sequence[Term | None]] = result.triples
     else:
         header, rows = result.variables, result.rows
