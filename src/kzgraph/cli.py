@@ -70,7 +70,7 @@ class KzGroup(click.Group):
 
 
 def project_of(ctx: click.Context) -> Project:
-    return ctx.find_object(Project) or Project.locate()  # type: ignore[return-value]
+    return ctx.find_object(Project) or Project.locate()
 
 
 def _progress() -> Any:
@@ -312,6 +312,8 @@ def check(ctx: click.Context, engine: str) -> None:
     errors = warnings = 0
     first = True
     for chk in checks:
+        # load_checks refuses a check whose severity is not "error" or "warning"
+        assert chk.severity is not None
         result = run_saved(store, chk)
         if not result.rows:
             continue
@@ -908,9 +910,7 @@ def stats(ctx: click.Context, fmt: str) -> None:
         "SELECT ?property (COUNT(*) AS ?n) WHERE { ?s ?property ?o } "
         "GROUP BY ?property ORDER BY DESC(?n) ?property"
     )
-    labels = store.labels(
-        [r[0].value for r in classes.rows + props.rows if r[0] is not None]  # type: ignore[union-attr]
-    )
+    labels = store.labels([r[0].value for r in classes.rows + props.rows if r[0] is not None])
     counts = entry.meta["counts"]
     if fmt == "json":
         doc = {
