@@ -26,10 +26,10 @@ import logging
 import os
 import re
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 from urllib.parse import parse_qsl, urlencode
 
 from starlette.applications import Starlette
@@ -56,7 +56,7 @@ from kzgraph.errors import (
     UnknownQueryError,
 )
 from kzgraph.namespaces import KINDS, PREFIXES, RESOURCE_BASE
-from kzgraph.pool import QueryPool
+from kzgraph.pool import Answer, QueryPool
 from kzgraph.query import (
     OxigraphEngine,
     SavedQuery,
@@ -184,6 +184,7 @@ class Site:
         self.locators = self._locators()
         self.works = self._works()
         self.ontology_terms = pages.ontology_terms(self.ontology)
+        self.home_pictures: str | None = None  # drawn on the first visit to the home page
 
     def _locators(self) -> dict[str, str]:
         """Locator ("P14") -> paragraph IRI, to link the [P#] of each fact."""
@@ -307,7 +308,7 @@ def create_app(config: ServeConfig) -> Starlette:
     """The ASGI app serving ``config`` (the query pool starts with the app's lifespan)."""
     site = Site(config)
 
-    async def run_answer(text: str, fmt: str):  # type: ignore[no-untyped-def]
+    async def run_answer(text: str, fmt: str) -> Answer:
         return await site.pool.run(text, fmt)
 
     # ---- /sparql
@@ -477,14 +478,14 @@ def create_app(config: ServeConfig) -> Starlette:
             "classes in use": len(site.stats.classes),
             "saved questions": len(site.catalog),
         }
-        if not hasattr(site, "home_pictures"):  # drawn once per worker (kzgraph.plot)
-            site.home_pictures = await asyncio.to_thread(pictures_html, None)  # type: ignore[attr-defined]
+        if site.home_pictures is None:  # drawn once per worker (kzgraph.plot)
+            site.home_pictures = await asyncio.to_thread(pictures_html, None)
         body = pages.home_page(
             site.catalog,
             stats,
             run,
             EXAMPLE_QUERY,
-            pictures=site.home_pictures,  # type: ignore[attr-defined]
+            pictures=site.home_pictures,
         )
         status = 400 if run is not None and run.error else 200
         return Response(body, status_code=status, media_type="text/html; charset=utf-8")
@@ -559,10 +560,11 @@ def create_app(config: ServeConfig) -> Starlette:
             from kzgraph.plot import inline_svg, network_svg, timeline_svg
         except ImportError:  # matplotlib/networkx missing: pages without pictures
             return ""
-        for heading, draw in (
+        pictures: tuple[tuple[str, Callable[[], str]], ...] = (
             ("Timeline", lambda: timeline_svg(site.engine, focus=iri)),
             ("Network", lambda: network_svg(site.engine, focus=iri, depth=1)),
-        ):
+        )
+        for heading, draw in pictures:
             try:
                 svg = draw()
             except KzgraphError:
@@ -780,6 +782,18 @@ def config_for(entry: Any, project: Any, **options: Any) -> ServeConfig:
     )
 
 
+class _UvicornOptions(TypedDict):
+    """The keyword arguments ``run`` passes to both ``uvicorn.run`` and ``uvicorn.Config``."""
+
+    host: str
+    port: int
+    http: str
+    access_log: bool
+    log_level: str
+    timeout_graceful_shutdown: int
+    server_header: bool
+
+
 def run(config: ServeConfig) -> None:
     """Serve until interrupted (blocking)."""
     import uvicorn
@@ -790,7 +804,7 @@ def run(config: ServeConfig) -> None:
         http = "httptools"
     except ImportError:  # pragma: no cover - the pure-Python parser also works
         http = "h11"
-    common = dict(
+    common = _UvicornOptions(
         host=config.host,
         port=config.port,
         http=http,
