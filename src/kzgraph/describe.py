@@ -10,6 +10,7 @@ link, which is stated on its subject.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from kzgraph.errors import AmbiguousTermError, TermNotFoundError
@@ -71,7 +72,7 @@ class Description:
     incoming: tuple[Fact, ...]  # value = the subject linking here
 
 
-def _iter_label_triples(engine: Engine):  # type: ignore[no-untyped-def]
+def _iter_label_triples(engine: Engine) -> Iterator[tuple[str, str]]:
     for pred in SEARCH_PREDICATES:
         for s, _p, o in engine.triples(None, IRI(pred), None):
             if isinstance(s, IRI) and isinstance(o, Literal):
