@@ -332,6 +332,15 @@ def _read_list(store: ox.Store, head: object) -> list[object] | None:
     return items
 
 
+def _select(store: ox.Store, text: str) -> ox.QuerySolutions:
+    """The solutions of a SELECT (narrowed for the type checker)."""
+    import pyoxigraph as ox
+
+    result = store.query(text)
+    assert isinstance(result, ox.QuerySolutions)
+    return result
+
+
 def _closure(pairs: Iterable[tuple[str, str]]) -> dict[str, set[str]]:
     """Strict transitive closure of a relation given as (sub, super) pairs."""
     direct: dict[str, set[str]] = defaultdict(set)
@@ -362,7 +371,7 @@ def check_supported(store: ox.Store) -> None:
     dg = ox.DefaultGraph()
     # predicates in the built-in namespaces (filtered here: a SPARQL FILTER on STR(?p)
     # decodes the predicate of every triple, 1M triples: 0.7 s against 0.1 s)
-    for solution in store.query("SELECT DISTINCT ?p WHERE { ?s ?p ?o }"):
+    for solution in _select(store, "SELECT DISTINCT ?p WHERE { ?s ?p ?o }"):
         pred = solution["p"].value
         if not pred.startswith(_BUILTIN):
             continue
@@ -375,7 +384,7 @@ def check_supported(store: ox.Store) -> None:
                 if len(bad) > 50:
                     raise UnsupportedAxiomError(bad)
     # types in the built-in namespaces
-    for solution in store.query("SELECT DISTINCT ?t WHERE { ?s a ?t }"):
+    for solution in _select(store, "SELECT DISTINCT ?t WHERE { ?s a ?t }"):
         kind = solution["t"].value
         if not kind.startswith(_BUILTIN):
             continue
@@ -721,12 +730,12 @@ def _delta_keys(store: ox.Store, iteration: int) -> frozenset[str]:
     graph = iteration_graph(iteration)
     keys = {
         _iri(row["p"].value)
-        for row in store.query(f"SELECT DISTINCT ?p WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
+        for row in _select(store, f"SELECT DISTINCT ?p WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
     }
     keys |= {
         f"a {_iri(row['c'].value)}"
-        for row in store.query(
-            f"SELECT DISTINCT ?c WHERE {{ GRAPH <{graph}> {{ ?s a ?c }} FILTER(isIRI(?c)) }}"
+        for row in _select(
+            store, f"SELECT DISTINCT ?c WHERE {{ GRAPH <{graph}> {{ ?s a ?c }} FILTER(isIRI(?c)) }}"
         )
     }
     return frozenset(keys)
