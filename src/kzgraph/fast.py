@@ -138,16 +138,20 @@ def file_sources(files: Iterable[Path]) -> dict[str, tuple[str, ...]]:
     records them, read with Oxigraph's parser."""
     import pyoxigraph as ox
 
+    from kzgraph.load import oxigraph_syntax_error
     from kzgraph.project import display_path
 
     found: dict[str, list[str]] = {}
     for path in files:
         label = display_path(path)
-        subjects = {
-            t.subject.value
-            for t in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE)
-            if isinstance(t.subject, ox.NamedNode)
-        }
+        try:
+            subjects = {
+                t.subject.value
+                for t in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE)
+                if isinstance(t.subject, ox.NamedNode)
+            }
+        except SyntaxError as exc:
+            raise oxigraph_syntax_error(path, exc) from None
         for subject in subjects:
             found.setdefault(subject, []).append(label)
     return {k: tuple(v) for k, v in found.items()}

@@ -117,3 +117,26 @@ def load_graph(paths: Iterable[Path]) -> LoadedGraph:
     return LoadedGraph(
         graph=combined, files=files, sources={k: tuple(v) for k, v in sources.items()}
     )
+
+
+_OXIGRAPH_POSITION = re.compile(r"^Parser error at line (\d+) between columns (\d+) and \d+: ")
+_OXIGRAPH_PREFIX = re.compile(r"The prefix ([^ ]*): has not been declared")
+
+
+def oxigraph_syntax_error(path: str | Path, exc: SyntaxError) -> ParseError:
+    """pyoxigraph's parse error as the same one-line ``path:line:col`` error as rdflib's.
+
+    pyoxigraph raises Python's built-in ``SyntaxError`` with ``lineno``/``offset`` and a
+    message such as ``Parser error at line 143 between columns 5 and 12: The prefix foo:
+    has not been declared``.
+    """
+    message = str(getattr(exc, "msg", None) or exc)
+    line, col = getattr(exc, "lineno", None), getattr(exc, "offset", None)
+    position = _OXIGRAPH_POSITION.match(message)
+    if position:
+        line, col = int(position.group(1)), int(position.group(2))
+        message = message[position.end() :]
+    prefix = _OXIGRAPH_PREFIX.search(message)
+    if prefix:
+        message = f"undefined prefix '{prefix.group(1)}:' (add an @prefix line)"
+    return ParseError(message, path=display_path(path), line=line, col=col)

@@ -882,8 +882,7 @@ def load_store(paths: Iterable[object], store: ox.Store | None = None) -> ox.Sto
     """
     import pyoxigraph as ox
 
-    from kzgraph.errors import ParseError
-    from kzgraph.project import display_path
+    from kzgraph.load import oxigraph_syntax_error
 
     target = ox.Store() if store is None else store
     for path in paths:
@@ -892,12 +891,5 @@ def load_store(paths: Iterable[object], store: ox.Store | None = None) -> ox.Sto
         try:
             target.bulk_load(path=name, format=fmt)
         except SyntaxError as exc:
-            line = getattr(exc, "lineno", None)
-            col = getattr(exc, "offset", None)
-            raise ParseError(
-                f"invalid Turtle: {exc.msg if hasattr(exc, 'msg') else exc}",
-                path=display_path(name),
-                line=line,
-                col=col,
-            ) from None
+            raise oxigraph_syntax_error(name, exc) from None
     return target
