@@ -411,3 +411,51 @@ def test_a_turtle_error_is_the_same_one_line_error_on_both_paths(
     )
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.output
     assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").glob("*/meta.json"))
+
+
+@pytest.mark.parametrize("engine", ["reference", "fast"])
+def test_an_ill_typed_literal_is_refused_with_its_position_on_both_paths(
+    engine: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from kzgraph.cli import cli
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "events.ttl").write_text(
+        "# One event on a day that does not exist.\n"
+        "@prefix kz: <https://w3id.org/kzgraph/ontology#> .\n"
+        "@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n"
+        "<https://w3id.org/kzgraph/resource/event/x> a kz:Event ;\n"
+        '    kz:date "1994-02-30"^^xsd:date .\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("KZGRAPH_CACHE", str(tmp_path / "cache"))
+    result = CliRunner().invoke(cli, ["--data", str(data), "build", "--engine", engine])
+    assert result.exit_code == 2
+    expected = (
+        'events.ttl:5:13: ill-typed literal "1994-02-30"^^xsd:date: not a valid xsd:date value'
+    )
+    assert result.stderr.strip().endswith(expected)
+    assert result.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("lexical", "datatype", "bad"),
+    [
+        ("1994-10-17", "date", False),
+        ("1994-02-30", "date", True),
+        ("1994-13", "gYearMonth", True),
+        ("1994-10", "gYearMonth", False),
+        ("1994", "gYear", False),
+        ("abc", "integer", True),
+        ("0", "positiveInteger", True),
+        ("104792.0", "decimal", False),
+        ("anything", "string", False),
+    ],
+)
+def test_ill_typed_lexical_forms(lexical: str, datatype: str, bad: bool) -> None:
+    from kzgraph.load import is_ill_typed
+
+    assert is_ill_typed(lexical, "http://www.w3.org/2001/XMLSchema#" + datatype) is bad

@@ -138,18 +138,23 @@ def file_sources(files: Iterable[Path]) -> dict[str, tuple[str, ...]]:
     records them, read with Oxigraph's parser."""
     import pyoxigraph as ox
 
-    from kzgraph.load import oxigraph_syntax_error
+    from kzgraph.load import ill_typed_error, is_ill_typed, oxigraph_syntax_error
     from kzgraph.project import display_path
 
     found: dict[str, list[str]] = {}
     for path in files:
         label = display_path(path)
+        subjects = set()
         try:
-            subjects = {
-                t.subject.value
-                for t in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE)
-                if isinstance(t.subject, ox.NamedNode)
-            }
+            for t in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE):
+                if isinstance(t.subject, ox.NamedNode):
+                    subjects.add(t.subject.value)
+                # Oxigraph keeps an ill-typed literal ("1994-02-30"^^xsd:date) as it is;
+                # the reference path's owlrl rejects it, and so does this one
+                obj = t.object
+                if isinstance(obj, ox.Literal) and is_ill_typed(obj.value, obj.datatype.value):
+                    text = Path(path).read_text(encoding="utf-8")
+                    raise ill_typed_error(path, text, obj.value, obj.datatype.value)
         except SyntaxError as exc:
             raise oxigraph_syntax_error(path, exc) from None
         for subject in subjects:

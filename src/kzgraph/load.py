@@ -7,8 +7,10 @@ a missing or unreadable file, a binary or non-UTF-8 file, a Turtle syntax error
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -61,6 +63,8 @@ def read_text(path: Path) -> str:
         ) from None
 
 
+XSD_NS = "http://www.w3.org/2001/XMLSchema#"
+
 _UNBOUND = re.compile(r'Prefix "([^"]*)" not bound')
 
 
@@ -83,14 +87,80 @@ def parse_turtle(path: Path, graph: Graph | None = None) -> Graph:
     from rdflib.plugins.parsers.notation3 import BadSyntax
 
     text = read_text(path)
-    target = Graph() if graph is None else graph
+    part = Graph()
     try:
-        target.parse(data=text, format="turtle", publicID=path.resolve().as_uri())
+        with _quiet_rdflib():
+            part.parse(data=text, format="turtle", publicID=path.resolve().as_uri())
     except BadSyntax as exc:
         raise _syntax_error(path, exc) from None
     except (ValueError, TypeError, SyntaxError) as exc:
         raise ParseError(f"invalid Turtle: {exc}", path=display_path(path)) from None
-    return target
+    for literal in part.objects():
+        if getattr(literal, "ill_typed", False):
+            raise ill_typed_error(path, text, str(literal), str(literal.datatype))
+    if graph is None:
+        return part
+    for triple in part:
+        graph.add(triple)
+    return graph
+
+
+@contextmanager
+def _quiet_rdflib() -> Iterator[None]:
+    """rdflib logs a traceback for every ill-typed literal it parses; we report it instead."""
+    logger = logging.getLogger("rdflib.term")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def ill_typed_error(path: str | Path, text: str, lexical: str, datatype: str) -> ParseError:
+    """A literal whose lexical form is not valid for its datatype ("1994-02-30"^^xsd:date),
+    located at its first occurrence in the file's text."""
+    short = datatype.replace("http://www.w3.org/2001/XMLSchema#", "xsd:")
+    at = text.find(f'"{lexical}"')
+    line = text.count("\n", 0, at) + 1 if at >= 0 else None
+    col = at - (text.rfind("\n", 0, at) + 1) + 1 if at >= 0 else None
+    return ParseError(
+        f'ill-typed literal "{lexical}"^^{short}: not a valid {short} value',
+        path=display_path(path),
+        line=line,
+        col=col,
+    )
+
+
+_LEXICAL_FORMS = {
+    "date": re.compile(r"-?\d{4,}-\d{2}-\d{2}(Z|[+-]\d{2}:\d{2})?"),
+    "gYear": re.compile(r"-?\d{4,}(Z|[+-]\d{2}:\d{2})?"),
+    "gYearMonth": re.compile(r"-?\d{4,}-(0[1-9]|1[0-2])(Z|[+-]\d{2}:\d{2})?"),
+    "integer": re.compile(r"[+-]?\d+"),
+    "positiveInteger": re.compile(r"\+?0*[1-9]\d*"),
+    "nonNegativeInteger": re.compile(r"\+?\d+|-0+"),
+    "decimal": re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)"),
+    "boolean": re.compile(r"true|false|1|0"),
+}
+
+
+def is_ill_typed(lexical: str, datatype: str) -> bool:
+    """True when ``lexical`` is not a valid form of the XSD ``datatype`` (the datatypes
+    kzgraph's data uses; others are not checked here)."""
+    from datetime import date
+
+    name = datatype.rpartition("#")[2] if datatype.startswith(XSD_NS) else None
+    pattern = _LEXICAL_FORMS.get(name or "")
+    if pattern is None:
+        return False
+    if not pattern.fullmatch(lexical):
+        return True
+    if name == "date":
+        try:
+            date.fromisoformat(lexical[:10])
+        except ValueError:
+            return True
+    return False
 
 
 def load_graph(paths: Iterable[Path]) -> LoadedGraph:
