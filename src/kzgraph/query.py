@@ -103,7 +103,8 @@ def parse_saved_query(path: Path, *, check: bool = False) -> SavedQuery:
     shown = display_path(path)
     header, first_line = _header(shown, text)
     try:
-        meta = yaml.safe_load(header)
+        # the C loader when pyyaml was built with libyaml: the catalog is read on every command
+        meta = yaml.load(header, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = first_line + mark.line if mark is not None else None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 _IRIREF = re.compile(r'<[^<>"{}|^`\\\x00-\x20]*>')
 _VAR = re.compile(r"[?$]([A-Za-z0-9_\u00B7\u00C0-\uFFFF]+)")
@@ -22,6 +23,13 @@ class Token:
     text: str
     start: int
     end: int
+
+
+@lru_cache(maxsize=256)
+def token_list(text: str) -> tuple[Token, ...]:
+    """The tokens of ``text``, computed once per text (each saved query is checked by
+    several of the functions below on every command)."""
+    return tuple(tokens(text))
 
 
 def tokens(text: str) -> Iterator[Token]:
@@ -58,13 +66,13 @@ def tokens(text: str) -> Iterator[Token]:
 
 def dollar_variables(text: str) -> set[str]:
     """Names of the ``$name`` variables used in the query."""
-    return {t.text[1:] for t in tokens(text) if t.kind == "var" and t.text.startswith("$")}
+    return {t.text[1:] for t in token_list(text) if t.kind == "var" and t.text.startswith("$")}
 
 
 def declared_prefixes(text: str) -> dict[str, str]:
     """PREFIX declarations of the query (prefix -> namespace)."""
     found: dict[str, str] = {}
-    toks = list(tokens(text))
+    toks = list(token_list(text))
     for i, t in enumerate(toks):
         if t.kind != "word" or t.text.upper() != "PREFIX":
             continue
@@ -83,7 +91,7 @@ def declared_prefixes(text: str) -> dict[str, str]:
 
 def query_form(text: str) -> str:
     """SELECT, ASK, CONSTRUCT or DESCRIBE (upper case), or "" when none is found."""
-    for t in tokens(text):
+    for t in token_list(text):
         if t.kind == "word" and t.text.upper() in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE"):
             return t.text.upper()
     return ""
@@ -94,7 +102,7 @@ def where_brace(text: str) -> int | None:
     form = query_form(text)
     depth = 0
     seen_where = False
-    for t in tokens(text):
+    for t in token_list(text):
         if t.kind == "word" and depth == 0 and t.text.upper() == "WHERE":
             seen_where = True
         elif t.kind == "punct" and t.text == "{":
@@ -116,17 +124,19 @@ def params_outside_where(text: str) -> set[str]:
     if brace is None:
         return set()
     depth, close = 0, len(text)
-    for t in tokens(text[brace:]):
+    for t in token_list(text):
+        if t.start < brace:
+            continue
         if t.kind == "punct" and t.text == "{":
             depth += 1
         elif t.kind == "punct" and t.text == "}":
             depth -= 1
             if depth == 0:
-                close = brace + t.end
+                close = t.end
                 break
     return {
         t.text[1:]
-        for t in tokens(text)
+        for t in token_list(text)
         if t.kind == "var" and t.text.startswith("$") and not brace < t.start < close
     }
 
