@@ -83,7 +83,7 @@ def _syntax_error(path: Path, exc: Exception) -> ParseError:
 
 def parse_turtle(path: Path, graph: Graph | None = None) -> Graph:
     """Parse one Turtle file into ``graph`` (a new graph when None)."""
-    from rdflib import Graph
+    from rdflib import Graph, Literal
     from rdflib.plugins.parsers.notation3 import BadSyntax
 
     text = read_text(path)
@@ -96,7 +96,7 @@ def parse_turtle(path: Path, graph: Graph | None = None) -> Graph:
     except (ValueError, TypeError, SyntaxError) as exc:
         raise ParseError(f"invalid Turtle: {exc}", path=display_path(path)) from None
     for literal in part.objects():
-        if getattr(literal, "ill_typed", False):
+        if isinstance(literal, Literal) and literal.ill_typed:
             raise ill_typed_error(path, text, str(literal), str(literal.datatype))
     if graph is None:
         return part
