@@ -81,7 +81,10 @@ class CacheEntry:
         return int(self.meta["counts"]["inferred"])
 
     def sources(self) -> dict[str, list[str]]:
-        return json.loads((self.path / SOURCES).read_text(encoding="utf-8"))
+        sources: dict[str, list[str]] = json.loads(
+            (self.path / SOURCES).read_text(encoding="utf-8")
+        )
+        return sources
 
 
 @dataclass(frozen=True)
