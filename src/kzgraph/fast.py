@@ -16,7 +16,7 @@ fast path above ``FAST_THRESHOLD`` bytes of Turtle input.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     import pyoxigraph as ox
 
     from kzgraph.materialize import Materialization
+    from kzgraph.terms import Term
     from kzgraph.validate import ValidationReport
 
 Progress = Callable[[str], None]
@@ -189,18 +190,23 @@ class StoreEngine(OxigraphEngine):
         self.store = store
 
     def __len__(self) -> int:
+        import pyoxigraph as ox
+
         result = self.store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+        assert isinstance(result, ox.QuerySolutions)  # a SELECT
         return int(next(iter(result))["n"].value)
 
-    def triples(self, s=None, p=None, o=None):  # type: ignore[no-untyped-def]
+    def triples(
+        self, s: Term | None = None, p: Term | None = None, o: Term | None = None
+    ) -> Iterator[tuple[Term, Term, Term]]:
         """Triples of the closure (the default graph; the per-iteration graphs repeat
         the inferred ones)."""
         import pyoxigraph as ox
 
-        from kzgraph.terms import from_oxigraph, to_oxigraph
+        from kzgraph.terms import from_oxigraph, to_oxigraph_pattern
 
-        conv = [to_oxigraph(t) if t is not None else None for t in (s, p, o)]
-        for quad in self.store.quads_for_pattern(*conv, ox.DefaultGraph()):
+        pattern = to_oxigraph_pattern(s, p, o)
+        for quad in self.store.quads_for_pattern(*pattern, ox.DefaultGraph()):
             yield (
                 from_oxigraph(quad.subject),
                 from_oxigraph(quad.predicate),
