@@ -190,7 +190,8 @@ def _less_or_equal(a: str, b: str) -> str:
 
 def _n3(term: Any) -> str:
     """A SPARQL constant for an rdflib term."""
-    return term.n3()
+    text: str = term.n3()
+    return text
 
 
 class _Compiler:
@@ -625,13 +626,17 @@ def _term(node: Any) -> str:
 
 def raw_results(store: ox.Store, shapes: Graph) -> list[RawResult]:
     """Run every compiled check against the store's default graph."""
+    import pyoxigraph as ox
+
     compiler = _Compiler(shapes)
     checks = compiler.compile()
     results: list[RawResult] = []
     for check in checks:
         messages = compiler.messages(check.shape)
         severity = compiler.severity(check.shape)
-        for row in store.query(check.query):
+        solutions = store.query(check.query)
+        assert isinstance(solutions, ox.QuerySolutions)  # every check is a SELECT
+        for row in solutions:
             results.append(
                 RawResult(
                     focus=_term(row["f"]),
@@ -664,8 +669,8 @@ def validate_store(
     names = RGraph(bind_namespaces="none")
     for prefix, ns in shapes.namespaces():
         names.bind(prefix, ns)
-    for prefix, ns in PREFIXES.items():
-        names.bind(prefix, ns, replace=True)
+    for prefix, namespace in PREFIXES.items():
+        names.bind(prefix, namespace, replace=True)
 
     def short(iri: str | None) -> str:
         if not iri:
