@@ -176,6 +176,9 @@ def test_iterations_are_counted_until_nothing_is_new() -> None:
         ("ex:A owl:equivalentClass [ owl:onProperty ex:p ; owl:hasValue ex:v ] .", "owl:hasValue"),
         ("ex:x owl:sameAs ex:y .", "owl:sameAs"),
         ("ex:A owl:hasKey ( ex:p ) .", "owl:hasKey"),
+        # a chain that is not a list (a literal where a list node should be)
+        ('ex:p owl:propertyChainAxiom "ex:q ex:r" .', "owl:propertyChainAxiom"),
+        ('ex:p owl:propertyChainAxiom [ rdf:first ex:q ; rdf:rest "ex:r" ] .', "propertyChain"),
     ],
 )
 def test_unsupported_axioms_are_refused_by_name(axiom: str, named: str) -> None:

@@ -45,12 +45,17 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeGuard
 
 from kzgraph.errors import InconsistencyError, KzgraphError
 
 if TYPE_CHECKING:
+    from typing import TypeAlias
+
     import pyoxigraph as ox
+
+    #: what a quad's object can be
+    ObjectTerm: TypeAlias = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
@@ -279,7 +284,7 @@ def _value(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> str:
     return term.value
 
 
-def _is_named(term: object) -> bool:
+def _is_named(term: object) -> TypeGuard[ox.NamedNode]:
     import pyoxigraph as ox
 
     return isinstance(term, ox.NamedNode)
@@ -312,15 +317,16 @@ def _term_text(store: ox.Store, term: object) -> str:
     return str(term)
 
 
-def _read_list(store: ox.Store, head: object) -> list[object] | None:
+def _read_list(store: ox.Store, head: ObjectTerm) -> list[ObjectTerm] | None:
+    """The items of the RDF list ``head`` (None if it is not a well-formed list)."""
     import pyoxigraph as ox
 
-    items: list[object] = []
+    items: list[ObjectTerm] = []
     first, rest, nil = ox.NamedNode(RDF + "first"), ox.NamedNode(RDF + "rest"), RDF + "nil"
     node = head
     seen = set()
     while not (isinstance(node, ox.NamedNode) and node.value == nil):
-        if node in seen:
+        if isinstance(node, ox.Literal) or node in seen:  # a literal is no list node
             return None
         seen.add(node)
         firsts = [q.object for q in store.quads_for_pattern(node, first, None, ox.DefaultGraph())]
@@ -472,8 +478,8 @@ def read_tbox(store: ox.Store) -> Tbox:
                 found |= supers_c(c)
         return frozenset(found)
 
-    domains = {p: d for p in props if (d := closed_classes(direct_dom, p))}
-    ranges = {p: r for p in props if (r := closed_classes(direct_rng, p))}
+    domains = {p: dom for p in props if (dom := closed_classes(direct_dom, p))}
+    ranges = {p: rng for p in props if (rng := closed_classes(direct_rng, p))}
 
     inverses: dict[str, set[str]] = defaultdict(set)
     for a, b in pairs(OWL + "inverseOf"):
@@ -483,7 +489,10 @@ def read_tbox(store: ox.Store) -> Tbox:
     chains = []
     for quad in store.quads_for_pattern(None, ox.NamedNode(OWL + "propertyChainAxiom"), None, dg):
         items = _read_list(store, quad.object) or []
-        chains.append((quad.subject.value, tuple(i.value for i in items)))  # type: ignore[attr-defined]
+        chain = tuple(i.value for i in items if _is_named(i))
+        # check_supported refused a chain that is not a list of named properties
+        if _is_named(quad.subject) and len(chain) == len(items):
+            chains.append((quad.subject.value, chain))
 
     disjoint = pairs(OWL + "disjointWith")
     disjoint_classes = frozenset((a, b) for a, b in disjoint) | frozenset(
@@ -686,7 +695,7 @@ def generate_rules(tbox: Tbox) -> tuple[Rule, ...]:
 
 def _count(store: ox.Store, graph: str | None) -> int:
     where = f"GRAPH <{graph}> {{ ?s ?p ?o }}" if graph else "?s ?p ?o"
-    result = store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ {where} }}")
+    result = _select(store, f"SELECT (COUNT(*) AS ?n) WHERE {{ {where} }}")
     return int(next(iter(result))["n"].value)
 
 
@@ -698,7 +707,7 @@ def iteration_graph(iteration: int) -> str:
 def inferred_graphs(store: ox.Store) -> list[ox.NamedNode]:
     """The per-iteration graphs; together they are the inferred triples."""
     return sorted(
-        (g for g in store.named_graphs() if g.value.startswith(INFERRED + "/")),
+        (g for g in store.named_graphs() if _is_named(g) and g.value.startswith(INFERRED + "/")),
         key=lambda g: int(g.value.rsplit("/", 1)[1]),
     )
 
@@ -824,7 +833,7 @@ def inconsistencies(store: ox.Store, tbox: Tbox) -> tuple[list[str], set[str]]:
     pairs = sorted((a, b) for a, b in tbox.disjoint_classes if a < b)
     if pairs:
         q = f"SELECT DISTINCT ?x ?a ?b WHERE {{ {_values(('a', 'b'), pairs)} ?x a ?a . ?x a ?b . }}"
-        for row in store.query(q):
+        for row in _select(store, q):
             x, a, b = row["x"].value, row["a"].value, row["b"].value
             messages.append(f"Disjoint classes {a} and {b} have a common individual {x} (cax-dw)")
             nodes.update((x, a, b))
@@ -834,22 +843,22 @@ def inconsistencies(store: ox.Store, tbox: Tbox) -> tuple[list[str], set[str]]:
             f"SELECT DISTINCT ?x ?y ?a ?b WHERE {{ {_values(('a', 'b'), pairs)} "
             "?x ?a ?y . ?x ?b ?y . }"
         )
-        for row in store.query(q):
+        for row in _select(store, q):
             x, y, a, b = (row[v].value for v in ("x", "y", "a", "b"))
             messages.append(f"Disjoint properties {a} and {b} both link {x} to {y} (prp-pdw)")
             nodes.update((x, y))
     for p in sorted(tbox.irreflexive):
-        for row in store.query(f"SELECT ?x WHERE {{ ?x {_iri(p)} ?x }}"):
+        for row in _select(store, f"SELECT ?x WHERE {{ ?x {_iri(p)} ?x }}"):
             messages.append(f"Irreflexive property {p} used on {row['x'].value} (prp-irp)")
             nodes.add(row["x"].value)
     for p in sorted(tbox.asymmetric):
-        for row in store.query(f"SELECT ?x ?y WHERE {{ ?x {_iri(p)} ?y . ?y {_iri(p)} ?x }}"):
+        for row in _select(store, f"SELECT ?x ?y WHERE {{ ?x {_iri(p)} ?y . ?y {_iri(p)} ?x }}"):
             messages.append(
                 f"Asymmetric property {p} used both ways between {row['x'].value} and "
                 f"{row['y'].value} (prp-asyp)"
             )
             nodes.update((row["x"].value, row["y"].value))
-    for row in store.query(f"SELECT ?x WHERE {{ ?x a {_iri(NOTHING)} }}"):
+    for row in _select(store, f"SELECT ?x WHERE {{ ?x a {_iri(NOTHING)} }}"):
         messages.append(f"{row['x'].value} is an instance of owl:Nothing (cls-nothing2)")
         nodes.add(row["x"].value)
     return sorted(messages), nodes
@@ -863,14 +872,14 @@ def functional_conflicts(store: ox.Store, tbox: Tbox) -> tuple[SameAsReport, ...
             f"SELECT ?x ?a ?b WHERE {{ ?x {_iri(p)} ?a . ?x {_iri(p)} ?b . "
             "FILTER(!sameTerm(?a, ?b) && STR(?a) < STR(?b)) }"
         )
-        for row in store.query(q):
+        for row in _select(store, q):
             found.append(SameAsReport(p, str(row["x"]), str(row["a"]), str(row["b"])))
     for p in sorted(tbox.inverse_functional):
         q = (
             f"SELECT ?x ?a ?b WHERE {{ ?a {_iri(p)} ?x . ?b {_iri(p)} ?x . "
             "FILTER(STR(?a) < STR(?b)) }"
         )
-        for row in store.query(q):
+        for row in _select(store, q):
             found.append(SameAsReport(p, str(row["x"]), str(row["a"]), str(row["b"])))
     return tuple(found)
 
