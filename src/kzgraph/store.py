@@ -281,6 +281,9 @@ def _build_entry(
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         raise CacheError(f"cannot write cache: {exc.strerror or exc}", path=root) from None
+    except BaseException:  # interrupted (Ctrl-C): no half-written entry left behind
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     return CacheEntry(key=key, path=final, meta=meta), report
 
 
