@@ -462,3 +462,32 @@ def test_ill_typed_lexical_forms(lexical: str, datatype: str, bad: bool) -> None
     from kzgraph.load import is_ill_typed
 
     assert is_ill_typed(lexical, "http://www.w3.org/2001/XMLSchema#" + datatype) is bad
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"@prefix kz: <https://w3id.org/kzgraph/ontology#> .\n<urn:x> a kz:Person ;\n    kz:role",
+        b'@prefix kz: <https://w3id.org/kzgraph/ontology#> .\n<urn:x> kz:role "caf\xe9" .\n',
+        b"@prefix kz: <https://w3id.org/kzgraph/ontology#> .\n<urn:x> a kz:Person .\n\x00\x01",
+    ],
+    ids=["unexpected-end", "not-utf8", "binary"],
+)
+def test_broken_files_get_the_same_error_on_both_paths(
+    content: bytes, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from kzgraph.cli import cli
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "broken.ttl").write_bytes(b"# A broken file.\n" + content)
+    errors = {}
+    for engine in ("reference", "fast"):
+        monkeypatch.setenv("KZGRAPH_CACHE", str(tmp_path / engine))
+        result = CliRunner().invoke(cli, ["--data", str(data), "build", "--engine", engine])
+        assert result.exit_code == 2, result.output
+        assert result.stderr.count("\n") == 1 and "broken.ttl:" in result.stderr
+        errors[engine] = result.stderr
+    assert errors["fast"] == errors["reference"]

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kzgraph.errors import KzgraphError
 from kzgraph.query import OxigraphEngine
 
 if TYPE_CHECKING:
@@ -157,10 +158,23 @@ def file_sources(files: Iterable[Path]) -> dict[str, tuple[str, ...]]:
                     text = Path(path).read_text(encoding="utf-8")
                     raise ill_typed_error(path, text, obj.value, obj.datatype.value)
         except SyntaxError as exc:
-            raise oxigraph_syntax_error(path, exc) from None
+            raise _reference_parse_error(Path(path)) or oxigraph_syntax_error(path, exc) from None
         for subject in subjects:
             found.setdefault(subject, []).append(label)
     return {k: tuple(v) for k, v in found.items()}
+
+
+def _reference_parse_error(path: Path) -> KzgraphError | None:
+    """The error the reference loader gives for a file Oxigraph refused, so that both
+    paths say the same thing (rdflib's positions and wording: undefined prefixes, binary
+    and non-UTF-8 files).  Only runs once a file has failed, so it costs nothing otherwise."""
+    from kzgraph.load import parse_turtle
+
+    try:
+        parse_turtle(path)
+    except KzgraphError as error:
+        return error
+    return None
 
 
 def _pyshacl_on_store(store: ox.Store, shapes, sources):  # type: ignore[no-untyped-def]

@@ -93,6 +93,15 @@ def parse_turtle(path: Path, graph: Graph | None = None) -> Graph:
             part.parse(data=text, format="turtle", publicID=path.resolve().as_uri())
     except BadSyntax as exc:
         raise _syntax_error(path, exc) from None
+    except IndexError:  # rdflib's Turtle parser reads past the end of a truncated statement
+        line = text.count("\n") + 1
+        col = len(text) - (text.rfind("\n") + 1) + 1
+        raise ParseError(
+            "unexpected end of file (an unfinished statement)",
+            path=display_path(path),
+            line=line,
+            col=col,
+        ) from None
     except (ValueError, TypeError, SyntaxError) as exc:
         raise ParseError(f"invalid Turtle: {exc}", path=display_path(path)) from None
     for literal in part.objects():
