@@ -245,11 +245,7 @@ def _build_entry(
     say("writing cache")
     asserted_lines = _ntriples_lines(asserted)
     inferred_lines = _ntriples_lines(closure.inferred)
-    try:
-        tmp = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=root))
-    except OSError as exc:
-        raise CacheError(f"cannot write cache: {exc.strerror}", path=root) from None
-    try:
+    with _temporary_entry(root, key) as tmp:
         _write_file(tmp / ASSERTED, b"".join(line + b"\n" for line in asserted_lines))
         _write_file(tmp / INFERRED, b"".join(line + b"\n" for line in inferred_lines))
         _write_file(
@@ -257,34 +253,65 @@ def _build_entry(
             json.dumps(dict(loaded.sources), sort_keys=True, ensure_ascii=False).encode(),
         )
         times["write"] = time.perf_counter() - t0
-        meta = {
-            "key": key,
-            "versions": _versions(),
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "inputs": [str(p) for p in project.graph_inputs()],
-            "data_dir": str(project.data_dir),
-            "counts": {
-                "asserted": len(asserted_lines),
-                "inferred": len(inferred_lines),
-                "dropped_inferred": closure.dropped,
-                "shapes": len(shapes),
-            },
-            "seconds": {k: round(v, 3) for k, v in times.items()},
-            "validation": {
-                "conforms": report.conforms,
-                "violations": report.violations,
-                "warnings": report.warnings,
-            },
+        counts = {
+            "asserted": len(asserted_lines),
+            "inferred": len(inferred_lines),
+            "dropped_inferred": closure.dropped,
+            "shapes": len(shapes),
         }
-        _write_file(tmp / META, json.dumps(meta, indent=2, sort_keys=True).encode())
-        final = _install(tmp, root, key)
+        meta = _meta(project, key, {}, counts, times, report)
+        final = _finish(tmp, root, key, meta)
+    return CacheEntry(key=key, path=final, meta=meta), report
+
+
+@contextlib.contextmanager
+def _temporary_entry(root: Path, key: str) -> Iterator[Path]:
+    """A temporary directory for a new entry, removed if the build fails or is
+    interrupted (Ctrl-C), so no half-written entry is ever left behind."""
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=root))
+    except OSError as exc:
+        raise CacheError(f"cannot write cache: {exc.strerror}", path=root) from None
+    try:
+        yield tmp
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         raise CacheError(f"cannot write cache: {exc.strerror or exc}", path=root) from None
-    except BaseException:  # interrupted (Ctrl-C): no half-written entry left behind
+    except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return CacheEntry(key=key, path=final, meta=meta), report
+
+
+def _meta(
+    project: Project,
+    key: str,
+    engine: dict[str, Any],
+    counts: dict[str, Any],
+    seconds: dict[str, float],
+    report: ValidationReport,
+) -> dict[str, Any]:
+    """The entry's meta.json: what was built from what, how big, how long, whether it conforms."""
+    return {
+        "key": key,
+        **engine,
+        "versions": _versions(),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "inputs": [str(p) for p in project.graph_inputs()],
+        "data_dir": str(project.data_dir),
+        "counts": counts,
+        "seconds": {k: round(v, 3) for k, v in seconds.items()},
+        "validation": {
+            "conforms": report.conforms,
+            "violations": report.violations,
+            "warnings": report.warnings,
+        },
+    }
+
+
+def _finish(tmp: Path, root: Path, key: str, meta: dict[str, Any]) -> Path:
+    """Write meta.json last, then rename the finished entry into place."""
+    _write_file(tmp / META, json.dumps(meta, indent=2, sort_keys=True).encode())
+    return _install(tmp, root, key)
 
 
 def _install(tmp: Path, root: Path, key: str) -> Path:
@@ -317,11 +344,7 @@ def _build_entry_fast(
     from kzgraph.materialize import inferred_graphs
 
     files = project.ontology_files() + project.data_files()
-    try:
-        tmp = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=root))
-    except OSError as exc:
-        raise CacheError(f"cannot write cache: {exc.strerror}", path=root) from None
-    try:
+    with _temporary_entry(root, key) as tmp:
         t0 = time.perf_counter()
         sources = file_sources(files)
         source_seconds = time.perf_counter() - t0
@@ -349,37 +372,17 @@ def _build_entry_fast(
         write_disk_store(built.store, tmp / STORE, [tmp / ASSERTED, tmp / INFERRED])
         mat, report = built.materialization, built.report
         seconds = {**built.seconds, "sources": source_seconds, "write": time.perf_counter() - t0}
-        meta = {
-            "key": key,
-            "engine": "fast",
-            "shacl_engine": built.shacl_engine,
-            "versions": _versions(),
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "inputs": [str(p) for p in project.graph_inputs()],
-            "data_dir": str(project.data_dir),
-            "counts": {
-                "asserted": mat.asserted,
-                "inferred": mat.inferred,
-                "dropped_inferred": 0,
-                "shapes": len(project.shapes_files()),
-                "iterations": list(mat.iterations),
-                "same_as_reported": len(mat.same_as),
-            },
-            "seconds": {k: round(v, 3) for k, v in seconds.items()},
-            "validation": {
-                "conforms": report.conforms,
-                "violations": report.violations,
-                "warnings": report.warnings,
-            },
+        counts = {
+            "asserted": mat.asserted,
+            "inferred": mat.inferred,
+            "dropped_inferred": 0,
+            "shapes": len(project.shapes_files()),
+            "iterations": list(mat.iterations),
+            "same_as_reported": len(mat.same_as),
         }
-        _write_file(tmp / META, json.dumps(meta, indent=2, sort_keys=True).encode())
-        final = _install(tmp, root, key)
-    except OSError as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise CacheError(f"cannot write cache: {exc.strerror or exc}", path=root) from None
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        engine = {"engine": "fast", "shacl_engine": built.shacl_engine}
+        meta = _meta(project, key, engine, counts, seconds, report)
+        final = _finish(tmp, root, key, meta)
     return CacheEntry(key=key, path=final, meta=meta), report
 
 
