@@ -16,6 +16,7 @@ from kzgraph.terms import Literal, pick_label
 
 if TYPE_CHECKING:
     from rdflib import Graph
+    from rdflib.term import Node
 
 SH = "http://www.w3.org/ns/shacl#"
 
@@ -80,18 +81,11 @@ def _short(graph: Graph, node: object) -> str:
     return node.n3() if hasattr(node, "n3") else str(node)
 
 
-def validate_graph(
-    data: Graph,
-    shapes: Graph,
-    sources: Mapping[str, tuple[str, ...]] | None = None,
-) -> ValidationReport:
-    """Validate ``data`` (already reasoned) against ``shapes``; never modifies ``data``."""
+def pyshacl_results(data: Graph, shapes: Graph) -> Graph:
+    """pyshacl's validation report graph for ``data`` that is already reasoned (so no
+    inference here: one place reasons), with every result kept (warnings, infos)."""
     import pyshacl
-    from rdflib import RDF, URIRef
 
-    from kzgraph.namespaces import PREFIXES
-
-    sources = sources or {}
     _conforms, results_graph, _text = pyshacl.validate(
         data,
         shacl_graph=shapes,
@@ -101,6 +95,21 @@ def validate_graph(
         allow_infos=True,
         advanced=True,
     )
+    return results_graph  # type: ignore[no-any-return]  # pyshacl is untyped
+
+
+def validate_graph(
+    data: Graph,
+    shapes: Graph,
+    sources: Mapping[str, tuple[str, ...]] | None = None,
+) -> ValidationReport:
+    """Validate ``data`` (already reasoned) against ``shapes``; never modifies ``data``."""
+    from rdflib import RDF, URIRef
+
+    from kzgraph.namespaces import PREFIXES
+
+    sources = sources or {}
+    results_graph = pyshacl_results(data, shapes)
     for prefix, ns in PREFIXES.items():
         results_graph.bind(prefix, ns, replace=True)
         data.namespace_manager.bind(prefix, ns, override=False)
@@ -121,7 +130,7 @@ def validate_graph(
     results = []
     for result in results_graph.subjects(RDF.type, sh["ValidationResult"]):
 
-        def one(name: str, result: object = result) -> object:
+        def one(name: str, result: Node = result) -> Node | None:
             return results_graph.value(result, sh[name])
 
         focus = one("focusNode")
