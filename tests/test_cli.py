@@ -11,21 +11,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from conftest import project_args
 from kzgraph import __version__
 from kzgraph.cli import cli
 from kzgraph.project import Project
-
-
-def project_args(project: Project) -> list[str]:
-    return [
-        "--data",
-        str(project.data_dir),
-        "--ontology",
-        str(project.ontology_dir),
-        "--queries",
-        str(project.queries_dir),
-    ]
-
 
 KZR = "https://w3id.org/kzgraph/resource/"
 
