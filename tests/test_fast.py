@@ -389,59 +389,46 @@ def test_fast_cache_entry_is_reopened_and_answers_like_the_reference(
     assert "cache up to date" in again.stderr
 
 
-@pytest.mark.parametrize("engine", ["reference", "fast"])
-def test_a_turtle_error_is_the_same_one_line_error_on_both_paths(
-    engine: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    from click.testing import CliRunner
-
-    from kzgraph.cli import cli
-
-    data = tmp_path / "data"
-    data.mkdir()
-    (data / "people.ttl").write_text(
+BAD_FILES = {
+    "undefined-prefix": (
+        "people.ttl",
         "# One person, with a prefix nobody declared.\n"
         "@prefix kz: <https://w3id.org/kzgraph/ontology#> .\n"
         "<https://w3id.org/kzgraph/resource/person/x> a kz:Person ;\n"
         "    foo:bar 1 .\n",
-        encoding="utf-8",
-    )
-    monkeypatch.setenv("KZGRAPH_CACHE", str(tmp_path / "cache"))
-    result = CliRunner().invoke(cli, ["--data", str(data), "build", "--engine", engine])
-    assert result.exit_code == 2
-    assert result.stderr.strip().endswith(
-        "people.ttl:4:5: undefined prefix 'foo:' (add an @prefix line)"
-    )
-    assert result.stderr.count("\n") == 1 and "Traceback" not in result.output
-    assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").glob("*/meta.json"))
-
-
-@pytest.mark.parametrize("engine", ["reference", "fast"])
-def test_an_ill_typed_literal_is_refused_with_its_position_on_both_paths(
-    engine: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    from click.testing import CliRunner
-
-    from kzgraph.cli import cli
-
-    data = tmp_path / "data"
-    data.mkdir()
-    (data / "events.ttl").write_text(
+        "people.ttl:4:5: undefined prefix 'foo:' (add an @prefix line)",
+    ),
+    "ill-typed-date": (
+        "events.ttl",
         "# One event on a day that does not exist.\n"
         "@prefix kz: <https://w3id.org/kzgraph/ontology#> .\n"
         "@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n"
         "<https://w3id.org/kzgraph/resource/event/x> a kz:Event ;\n"
         '    kz:date "1994-02-30"^^xsd:date .\n',
-        encoding="utf-8",
-    )
+        'events.ttl:5:13: ill-typed literal "1994-02-30"^^xsd:date: not a valid xsd:date value',
+    ),
+}
+
+
+@pytest.mark.parametrize("engine", ["reference", "fast"])
+@pytest.mark.parametrize("case", sorted(BAD_FILES))
+def test_bad_data_is_the_same_one_line_error_with_its_position_on_both_paths(
+    case: str, engine: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from kzgraph.cli import cli
+
+    name, text, expected = BAD_FILES[case]
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / name).write_text(text, encoding="utf-8")
     monkeypatch.setenv("KZGRAPH_CACHE", str(tmp_path / "cache"))
     result = CliRunner().invoke(cli, ["--data", str(data), "build", "--engine", engine])
     assert result.exit_code == 2
-    expected = (
-        'events.ttl:5:13: ill-typed literal "1994-02-30"^^xsd:date: not a valid xsd:date value'
-    )
     assert result.stderr.strip().endswith(expected)
-    assert result.stderr.count("\n") == 1
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.output
+    assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").glob("*/meta.json"))
 
 
 @pytest.mark.parametrize(
