@@ -255,6 +255,8 @@ def coerce(
             path=display_path(query.path) if query else None,
         )
 
+    if any("\ud800" <= ch <= "\udfff" for ch in raw):  # how Python passes on non-UTF-8 argv
+        raise bad(": not valid UTF-8")
     if kind == "date":
         if not _DATE.match(value):
             raise bad()
@@ -283,6 +285,12 @@ def coerce(
         )
         if iri is None:
             raise bad(": not a full IRI or a known prefixed name")
+        import pyoxigraph as ox
+
+        try:  # RFC 3987 in full (%-escapes, hosts, one '#'), as the engine will parse it
+            ox.NamedNode(iri)
+        except ValueError as exc:
+            raise bad(f": {exc}") from None
         return IRI(iri)
     return Literal(value)
 

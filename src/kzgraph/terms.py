@@ -39,8 +39,12 @@ _ECHAR = {
 def escape_string(value: str) -> str:
     """Escape a lexical form for a double-quoted N-Triples / Turtle / SPARQL string."""
     out = []
-    for ch in value:
-        if ch in _ECHAR:
+    for i, ch in enumerate(value):
+        if ch in "uU" and i and value[i - 1] == "\\":
+            # after an escaped backslash, as \U0000XXXX: rdflib expands \uXXXX anywhere in a
+            # query before parsing it (SPARQL 1.1, 19.2), so "\\u0022" would become '"'
+            out.append(f"\\U{ord(ch):08X}")
+        elif ch in _ECHAR:
             out.append(_ECHAR[ch])
         elif ord(ch) < 0x20 or ord(ch) == 0x7F:
             out.append(f"\\u{ord(ch):04X}")
