@@ -36,7 +36,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -76,6 +76,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 RDF_ONLY = ("turtle", "jsonld", "nt", "xmlrdf")
 RESOURCE_FORMATS = ("html", *RDF_ONLY)
 KZ = "https://w3id.org/kzgraph/ontology#"
+CACHE_BYTES = 64 * 1024**2  # bytes of answers an HTTP worker's result cache holds
 EXAMPLE_QUERY = """SELECT ?event ?label ?date WHERE {
   ?event a kz:Event ;
          rdfs:label ?label .
@@ -128,10 +129,16 @@ class HttpError(Exception):
 
 
 class ResponseCache:
-    """A small LRU of finished responses (the data is read-only, so they never go stale)."""
+    """A small LRU of finished responses (the data is read-only, so they never go stale).
 
-    def __init__(self, size: int) -> None:
+    Bounded by count and by bytes: without the byte bound, distinct 4 MB answers (the same
+    big query with a new comment each time) grew an HTTP worker by 4 GB.
+    """
+
+    def __init__(self, size: int, max_bytes: int = CACHE_BYTES) -> None:
         self.size = size
+        self.max_bytes = max_bytes
+        self.bytes = 0  # bodies held (a body stored under two keys counts twice)
         self._items: OrderedDict[tuple[Any, ...], tuple[bytes, str, dict[str, str]]] = OrderedDict()
 
     def get(self, key: tuple[Any, ...]) -> Response | None:
@@ -145,12 +152,16 @@ class ResponseCache:
         return Response(body, headers={**headers, "content-type": media})
 
     def put(self, key: tuple[Any, ...], body: bytes, media: str, headers: dict[str, str]) -> None:
-        if self.size <= 0 or len(body) > 4 * 1024 * 1024:
+        if self.size <= 0 or len(body) > min(4 * 1024 * 1024, self.max_bytes):
             return
+        old = self._items.pop(key, None)
+        if old is not None:
+            self.bytes -= len(old[0])
         self._items[key] = (body, media, headers)
-        self._items.move_to_end(key)
-        while len(self._items) > self.size:
-            self._items.popitem(last=False)
+        self.bytes += len(body)
+        while len(self._items) > self.size or self.bytes > self.max_bytes:
+            _key, (dropped, _media, _headers) = self._items.popitem(last=False)
+            self.bytes -= len(dropped)
 
 
 def _one_line(text: object) -> str:
@@ -224,24 +235,39 @@ class Site:
 
     def exists(self, iri: str) -> bool:
         node = IRI(iri)
-        return any(True for _ in self.engine.triples(node, None, None)) or any(
-            True for _ in self.engine.triples(None, None, node)
-        )
+        try:
+            return any(True for _ in self.engine.triples(node, None, None)) or any(
+                True for _ in self.engine.triples(None, None, node)
+            )
+        except ValueError:  # not an IRI (U+FFFD from undecodable bytes...): nothing there
+            return False
 
 
 # --------------------------------------------------------------------------- helpers
 
 
-async def read_body(request: Request, limit: int) -> bytes:
+async def read_body(request: Request, limit: int, seconds: float) -> bytes:
+    """The body of ``request``: at most ``limit`` bytes (413), arriving within ``seconds`` (408)."""
     length = request.headers.get("content-length")
     if length and length.isdigit() and int(length) > limit:
         raise HttpError(413, f"request body larger than the limit of {limit} bytes")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise HttpError(413, f"request body larger than the limit of {limit} bytes")
-        chunks.append(chunk)
+    chunks: list[bytes] = []
+
+    async def receive() -> None:
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise HttpError(413, f"request body larger than the limit of {limit} bytes")
+            chunks.append(chunk)
+
+    try:
+        # a client that announces a body and never sends it must not hold the request forever
+        await asyncio.wait_for(receive(), seconds)
+    except asyncio.TimeoutError:
+        raise HttpError(408, f"the request body did not arrive within {seconds:g} s") from None
+    except ClientDisconnect:  # nobody is left to answer; not a server error
+        raise HttpError(400, "the client closed the connection before the body ended") from None
     return b"".join(chunks)
 
 
@@ -316,16 +342,19 @@ def create_app(config: ServeConfig) -> Starlette:
     async def sparql(request: Request) -> Response:
         params = dict(request.query_params)
         text: str | None = params.get("query")
+        given = len(request.query_params.getlist("query"))  # the protocol allows one query
         if request.method == "POST":
             ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-            body = await read_body(request, config.max_body)
+            body = await read_body(request, config.max_body, config.timeout)
             if ctype == "application/sparql-update":
                 raise HttpError(403, "this endpoint is read-only: SPARQL Update is not accepted")
             if ctype == "application/x-www-form-urlencoded":
                 try:
-                    form = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+                    pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True)
                 except UnicodeDecodeError:
                     raise HttpError(400, "the form body is not UTF-8") from None
+                form = dict(pairs)
+                given += sum(1 for name, _value in pairs if name == "query")
                 if "update" in form:
                     raise HttpError(
                         403, "this endpoint is read-only: SPARQL Update is not accepted"
@@ -337,6 +366,7 @@ def create_app(config: ServeConfig) -> Starlette:
                     text = body.decode("utf-8")
                 except UnicodeDecodeError:
                     raise HttpError(400, "the query is not UTF-8 text") from None
+                given += 1
             else:
                 raise HttpError(
                     415,
@@ -345,6 +375,8 @@ def create_app(config: ServeConfig) -> Starlette:
                 )
         if "update" in params:
             raise HttpError(403, "this endpoint is read-only: SPARQL Update is not accepted")
+        if given > 1:
+            raise HttpError(400, f"the request carries {given} queries; send exactly one")
         if params.get("default-graph-uri") or params.get("named-graph-uri"):
             raise HttpError(
                 400,
