@@ -631,14 +631,43 @@ def _with_prefixes(text: str) -> str:
 # --------------------------------------------------------------------------- export
 
 
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's
+        return True
+    return True
+
+
 def write_atomically(target: Path, content: bytes) -> None:
-    """Write ``content`` to ``target`` via a temporary file and a rename."""
+    """Write ``content`` to ``target`` via a temporary file and a rename.
+
+    The temporary file, ``.NAME.PID.XXXXXXXX.tmp`` beside the target, is removed on any
+    error; one left by a killed process (SIGKILL) is removed by the next write to the target.
+    """
+    import re
     import tempfile
 
     directory = target.resolve().parent
-    handle, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", dir=directory)
+    prefix = f".{target.name}."
+    leftover = re.compile(re.escape(prefix) + r"(\d+)\.[a-z0-9_]{8}\.tmp")
+    for name in os.listdir(directory):
+        m = leftover.fullmatch(name)
+        if m and not _running(int(m.group(1))):
+            try:
+                os.unlink(directory / name)
+            except OSError:
+                pass  # e.g. removed by another writer meanwhile
+    handle, tmp_name = tempfile.mkstemp(
+        prefix=f"{prefix}{os.getpid()}.", suffix=".tmp", dir=directory
+    )
     try:
         with os.fdopen(handle, "wb") as out:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.fchmod(out.fileno(), 0o666 & ~umask)  # as open() would, not mkstemp's 0600
             out.write(content)
             out.flush()
             os.fsync(out.fileno())

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -178,6 +179,35 @@ def _prune(root: Path, keep: str) -> None:
                 (root / f"{old.name}.lock").unlink()
 
 
+_LEFTOVER = re.compile(r"\.(?:old-)?([0-9a-f]{32})-.+")
+
+
+def _sweep(root: Path, key: str) -> None:
+    """Remove the temporary entries (``.KEY-*``, ``.old-KEY-*``) of builds that were killed:
+    those of ``key``, whose lock the caller holds, and those of any key whose lock is free."""
+    import fcntl
+
+    for path in root.iterdir():
+        m = _LEFTOVER.fullmatch(path.name)
+        if m is None or not path.is_dir():
+            continue
+        if m.group(1) == key:
+            shutil.rmtree(path, ignore_errors=True)
+            continue
+        try:
+            handle = open(root / f"{m.group(1)}.lock", "rb")
+        except FileNotFoundError:  # never built here, or pruned: no one is writing it
+            shutil.rmtree(path, ignore_errors=True)
+            continue
+        with handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:  # being built right now
+                continue
+            shutil.rmtree(path, ignore_errors=True)
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def build(
     project: Project,
     *,
@@ -201,6 +231,7 @@ def build(
         raise CacheError(f"cannot create cache directory: {exc.strerror}", path=root) from None
     final = root / key
     with _locked(root / f"{key}.lock"):
+        _sweep(root, key)
         existing = _read_entry(key, final)
         if existing is not None and not force:
             return BuildResult(existing, False, None, time.perf_counter() - started)
