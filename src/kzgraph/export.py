@@ -76,18 +76,30 @@ def export_graphs(
 
     files: list[Path] = [entry.asserted_path] + ([entry.inferred_path] if inferred else [])
     graphs: dict[str | None, list[Triple]] = {
-        (GRAPH_ASSERTED if named else None): list(OxigraphEngine([entry.asserted_path]).triples())
+        (GRAPH_ASSERTED if named else None): _read_ntriples(entry.asserted_path)
     }
     if inferred:
-        graphs[GRAPH_INFERRED if named else "inferred"] = list(
-            OxigraphEngine([entry.inferred_path]).triples()
-        )
+        graphs[GRAPH_INFERRED if named else "inferred"] = _read_ntriples(entry.inferred_path)
     if with_void:
         graphs[GRAPH_VOID if named else "void"] = description(OxigraphEngine(files))
     if base is not None:
         check_base(base)
         graphs = {name: rebase(triples, base) for name, triples in graphs.items()}
     return graphs
+
+
+def _read_ntriples(path: Path) -> list[Triple]:
+    """The triples of a cache file, blank nodes labelled as in the file (both build
+    paths write canonical labels).  Not through a store: ``Store.load`` gives every
+    blank node a fresh random label, and the export changed on every run."""
+    import pyoxigraph as ox
+
+    from kzgraph.terms import from_oxigraph
+
+    return [
+        (from_oxigraph(q.subject), from_oxigraph(q.predicate), from_oxigraph(q.object))
+        for q in ox.parse(path=str(path), format=ox.RdfFormat.N_TRIPLES)
+    ]
 
 
 def description(engine: Any) -> list[Triple]:

@@ -12,17 +12,21 @@ inside a pyoxigraph store to a fixpoint:
 2. **Close the TBox** (the ``scm-*`` rules of OWL 2 RL: ``scm-sco``, ``scm-spo``,
    ``scm-eqc1/2``, ``scm-eqp1/2``, ``scm-dom1/2``, ``scm-rng1/2``, and ``scm-cls``'s
    ``C rdfs:subClassOf owl:Thing``), in Python, from the axioms read out of the store.
-3. **Generate instance rules from the closed axioms**: one SPARQL update per rule kind,
-   the axioms bound as a ``VALUES`` table (``cax-sco``/``cax-eqc``, ``prp-spo1``/``prp-eqp``,
-   ``prp-inv1/2``, ``prp-symp``, ``prp-dom``, ``prp-rng``), plus one update per
-   ``owl:TransitiveProperty`` (``prp-trp``) and per ``owl:propertyChainAxiom``
-   (``prp-spo2``).  A new axiom in the ontology is a new row or rule, not new code.
-4. **Run them semi-naively to a fixpoint**: iteration 1 matches the whole graph; each
-   later iteration matches only where at least one body atom is in the previous
-   iteration's new triples, and runs only the rule variants whose delta atom's
-   predicate (or class) occurs among those triples.  Each rule writes straight into the
-   closure and into the iteration's graph, skipping known triples.  New triples are
-   counted per iteration.
+3. **Generate instance rules from the closed axioms**: one rule per derived class and
+   per derived property, the union of every axiom that derives it (``cax-sco``/``cax-eqc``,
+   ``prp-spo1``/``prp-eqp``, ``prp-inv1/2``, ``prp-symp``, ``prp-dom``, ``prp-rng``,
+   ``prp-trp`` for an ``owl:TransitiveProperty``, ``prp-spo2`` for an
+   ``owl:propertyChainAxiom``).  A new axiom in the ontology is a new body, not new code.
+4. **Run them to a fixpoint.**  Iteration 1 runs every rule once over the whole graph,
+   in an order that makes one pass enough for every rule with a single body atom:
+   property rules first, each composed with the super-property, inverse and symmetry
+   steps that lead to it (:func:`property_derivations`), then class rules, subclasses
+   before superclasses; the joins (``prp-trp``, ``prp-spo2``) last.  Each new triple
+   is written once, into the closure; only what the joins derive is also written into
+   the iteration's graph, because only that is new to the single-atom rules.  Each
+   later iteration matches where one body atom is in the previous iteration's new
+   triples (semi-naive), and runs only the rule variants whose delta atom's predicate
+   (or class) occurs among them.  New triples are counted per iteration.
 5. **Check consistency** (``cax-dw``, ``prp-pdw``, ``prp-irp``, ``prp-asyp``,
    ``cls-nothing2``): violations raise :class:`~kzgraph.errors.InconsistencyError`,
    as :func:`kzgraph.reason.reason` does.  ``owl:FunctionalProperty`` and
@@ -35,15 +39,17 @@ axiomatic and datatype triples, reflexive sameAs, ``owl:Thing`` types, literal
 subjects): ``tests/test_fast.py`` checks that on the bundled and on generated data.
 
 Store layout: the closure (asserted + inferred) is the default graph, so saved queries
-run unchanged; the triples first derived in iteration *i* are also kept in the named
-graph ``INFERRED/i``, so the inferred triples can be exported apart.
+run unchanged.  The inferred triples are the closure minus the asserted ones
+(:func:`inferred_quads`; the cache compares the N-Triples dumps,
+``kzgraph.fast.inferred_ntriples``).  During the fixpoint, the named graph
+``INFERRED/i`` holds the delta of iteration *i*; these graphs are dropped at the end.
 """
 
 from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeGuard
 
@@ -65,9 +71,9 @@ TYPE = RDF + "type"
 THING = OWL + "Thing"
 NOTHING = OWL + "Nothing"
 
-#: the closure is the default graph; the triples first derived in iteration i are also in
-#: the named graph ``INFERRED/i`` (0: schema triples); ``NEW`` and ``DELTA`` are
-#: placeholders in the rule texts for the current and the previous iteration's graph
+#: the closure is the default graph; during the fixpoint, the delta of iteration i is
+#: also in the named graph ``INFERRED/i``; ``NEW`` and ``DELTA`` are placeholders in the
+#: rule texts for the current and the previous iteration's graph
 INFERRED = "urn:kzgraph:graph:inferred"
 DELTA = "urn:kzgraph:rule:delta"
 NEW = "urn:kzgraph:rule:new"
@@ -182,13 +188,16 @@ class UnsupportedAxiomError(KzgraphError):
 class Rule:
     """One generated SPARQL update deriving one head (a class or a property).
 
-    ``first`` runs in iteration 1 over the whole graph; ``semi`` afterwards, with one
-    body atom read from the previous iteration's new triples."""
+    In iteration 1, ``first`` (the single-atom bodies) runs over the whole graph and
+    writes into the closure only; ``first_joins`` (the bodies that join two atoms:
+    transitivity, chains) runs after every ``first`` and also writes what it derives
+    into the iteration's graph.  Later iterations run ``semi_for``, with one body atom
+    read from the previous iteration's new triples."""
 
     kind: str  # the head and the OWL 2 RL rules, e.g. "?x a kz:Agent (cax-sco, prp-dom)"
     axioms: tuple[str, ...]  # the axioms it was generated from, each with its rule name
-    first: str
-    semi: tuple[str, ...]
+    first: str | None
+    first_joins: str | None
     #: the semi-naive variants, each with the key of its delta atom (``_key``), so an
     #: iteration runs only the variants whose delta atom has new triples (``semi_for``)
     variants: tuple[tuple[str, str], ...] = ()
@@ -201,8 +210,7 @@ class Rule:
         With ``few`` new triples, the candidates are checked against the closure one
         by one (``FILTER NOT EXISTS`` on aliases of the head's variables) instead of
         ``MINUS { head }``, which hashes every known triple of the head: at 1M triples
-        an iteration cost ~4 s with MINUS for a few thousand new triples.  After a
-        large iteration (the first), MINUS is faster."""
+        an iteration cost ~4 s with MINUS for a few thousand new triples."""
         chosen = [text for key, text in self.variants if key in keys]
         if not chosen:
             return None
@@ -615,67 +623,133 @@ def _semi_update(head: str, union: str) -> str:
 
 
 def _rule(head: str, bodies: list[_Body]) -> Rule:
-    """All derivations of one head pattern as one update: the bodies as a UNION, known
-    triples removed by ``MINUS { head }`` (a hash anti-join on that predicate or class:
-    measured ~7x faster in Oxigraph than ``FILTER NOT EXISTS``); each new triple is
-    written into the closure and into this iteration's graph (placeholder ``NEW``), so
-    rules run later in the same iteration already see it."""
+    """All derivations of one head pattern: the single-atom bodies as one update and
+    the joins as another, each a UNION with known triples removed by ``MINUS { head }``
+    (a hash anti-join on that predicate or class: measured ~7x faster in Oxigraph than
+    ``FILTER NOT EXISTS``).  In iteration 1 the single-atom update writes into the
+    closure only (each new triple written once: at 1M triples, writing the 1.25M
+    triples of iteration 1 a second time into a graph of their own cost ~4 s); the
+    joins also write into the iteration's graph (placeholder ``NEW``), the delta of
+    iteration 2."""
 
-    def update(semi: bool) -> str:
-        union = " UNION ".join(f"{{ {v} }}" for b in bodies for v in b.variants(semi))
-        return (
-            f"INSERT {{ {head} GRAPH <{NEW}> {{ {head} }} }} WHERE {{ {union} MINUS {{ {head} }} }}"
-        )
+    def update(chosen: list[_Body], delta: bool) -> str | None:
+        if not chosen:
+            return None
+        union = " UNION ".join(f"{{ {v} }}" for b in chosen for v in b.variants(False))
+        if len(chosen) > 1:
+            # several bodies give the same triple many times (a Polity is the range of
+            # a dozen properties): deduplicate before inserting.  1M: ?x a kz:Polity,
+            # 80k candidate rows, 57 new: 0.5 s -> 0.08 s; with one body DISTINCT
+            # only adds a hash table
+            variables = " ".join(v for v in ("?x", "?y") if v in head.split())
+            union = f"{{ SELECT DISTINCT {variables} WHERE {{ {union} }} }}"
+        into = f"{head} GRAPH <{NEW}> {{ {head} }}" if delta else head
+        return f"INSERT {{ {into} }} WHERE {{ {union} MINUS {{ {head} }} }}"
 
-    kinds = sorted({b.kind for b in bodies})
+    kinds = sorted({k for b in bodies for k in b.kind.split("+")})
     variants = tuple(
         (_key(b.atoms[i]), text) for b in bodies for i, text in enumerate(b.variants(True))
     )
     return Rule(
         kind=f"{head.rstrip(' .')} ({', '.join(kinds)})",
         axioms=tuple(f"{b.axiom} [{b.kind}]" for b in bodies),
-        first=update(False),
-        semi=(update(True),),
+        first=update([b for b in bodies if len(b.atoms) == 1], False),
+        first_joins=update([b for b in bodies if len(b.atoms) > 1], True),
         variants=variants,
         head=head,
     )
 
 
+def property_derivations(tbox: Tbox) -> dict[str, dict[tuple[str, bool], tuple[str, ...]]]:
+    """For each property ``q``: the single-atom derivations of ``?x q ?y``, composed.
+
+    ``prp-spo1`` (and ``prp-eqp``), ``prp-inv`` and ``prp-symp`` each map one triple to
+    one triple, so their compositions are paths in a graph of (property, direction)
+    pairs: ``?a p ?b`` gives ``?a q ?b`` for a super-property, ``?b q ?a`` for an
+    inverse, ``?b p ?a`` if ``p`` is symmetric.  Result: ``q -> {(p, flipped): the
+    axioms on the path}``, meaning ``?x q ?y`` follows from ``?x p ?y`` (``?y p ?x`` if
+    flipped).  Composing here lets iteration 1 derive every property triple that needs
+    no join; before, iteration 2 re-read iteration 1's 1.25M new triples (at 1M asserted
+    triples) to find the inverses of super-properties, the super-properties of inverses
+    and so on (~3 s)."""
+    steps: dict[str, list[tuple[str, bool, str]]] = defaultdict(list)
+    for p, supers in tbox.superproperties.items():
+        for q in supers:
+            steps[p].append((q, False, f"{_short(p)} rdfs:subPropertyOf {_short(q)} [prp-spo1]"))
+    for p, inverses in tbox.inverses.items():
+        for q in inverses:
+            steps[p].append((q, True, f"{_short(p)} owl:inverseOf {_short(q)} [prp-inv]"))
+    for p in tbox.symmetric:
+        steps[p].append((p, True, f"{_short(p)} a owl:SymmetricProperty [prp-symp]"))
+    found: dict[str, dict[tuple[str, bool], tuple[str, ...]]] = defaultdict(dict)
+    for start in sorted(steps):
+        # breadth first, so each (q, direction) keeps its shortest path
+        seen: dict[tuple[str, bool], tuple[str, ...]] = {(start, False): ()}
+        frontier = [(start, False)]
+        while frontier:
+            following = []
+            for node, flipped in frontier:
+                for q, flips, axiom in sorted(steps.get(node, ())):
+                    reached = (q, flipped != flips)
+                    if reached not in seen:
+                        seen[reached] = (*seen[(node, flipped)], axiom)
+                        following.append(reached)
+            frontier = following
+        for (q, flipped), path in seen.items():
+            if path:
+                found[q][(start, flipped)] = path
+    return found
+
+
 def generate_rules(tbox: Tbox) -> tuple[Rule, ...]:
-    """The instance-level rules of the closed TBox: one SPARQL update per derived class
+    """The instance-level rules of the closed TBox: one rule per derived class
     (``?x a C``) and per derived property (``?x P ?y``), each the union of every axiom
-    that can derive it."""
+    that can derive it.
+
+    Order matters for iteration 1, which runs them once each over the whole graph:
+    first the properties, each from every property it follows from in one or more
+    single-atom steps (``property_derivations``); then the classes, subclasses before
+    their superclasses (``cax-sco`` then reads the types just derived), each class also
+    from the domains and ranges of its equivalent classes.  After that one pass the
+    closure is closed under every single-atom rule; only the joins
+    (``prp-trp``, ``prp-spo2``) and what follows from their results are left to the
+    semi-naive iterations."""
     types: dict[str, list[_Body]] = defaultdict(list)
     props: dict[str, list[_Body]] = defaultdict(list)
     not_lit = "FILTER(!isLiteral(?x))"
+
+    def sub_closure(c: str) -> set[str]:
+        return {c} | {d for d, sups in tbox.superclasses.items() if c in sups}
 
     for c, supers in sorted(tbox.superclasses.items()):
         for d in sorted(supers - {THING}):
             axiom = f"{_short(c)} rdfs:subClassOf {_short(d)}"
             types[d].append(_Body("cax-sco", axiom, (("?x", "a", _iri(c)),)))
     # prp-dom/prp-rng from the asserted domains and ranges only: the superclasses of a
-    # domain follow by cax-sco and the super-properties' domains by prp-spo1, one
-    # iteration later.  With the closed domains (scm-dom1/2) every type rule scanned
-    # dozens of properties (100k triples: 4.2 s; with the asserted ones: 2.8 s).
+    # domain follow by cax-sco (run later in the same pass) and the super-properties'
+    # domains from the super-property's triples, derived first.  With the closed domains
+    # (scm-dom1/2) every type rule scanned dozens of properties (100k: 4.2 s against
+    # 2.8 s).  Equivalent classes share their domain and range bodies, as one of them
+    # necessarily runs before the other.
     for p, classes in sorted(tbox.direct_domains.items()):
         for c in sorted(classes - {THING}):
-            axiom = f"{_short(p)} rdfs:domain {_short(c)}"
-            types[c].append(_Body("prp-dom", axiom, (("?x", _iri(p), "?o"),)))
+            for e in sorted(_equivalents(tbox, c) - {THING}):
+                axiom = f"{_short(p)} rdfs:domain {_short(c)}"
+                types[e].append(_Body("prp-dom", axiom, (("?x", _iri(p), "?o"),)))
     for p, classes in sorted(tbox.direct_ranges.items()):
         for c in sorted(classes - {THING}):
-            axiom = f"{_short(p)} rdfs:range {_short(c)}"
-            types[c].append(_Body("prp-rng", axiom, (("?s", _iri(p), "?x"),), not_lit))
-    for p, supers in sorted(tbox.superproperties.items()):
-        for q in sorted(supers):
-            axiom = f"{_short(p)} rdfs:subPropertyOf {_short(q)}"
-            props[q].append(_Body("prp-spo1", axiom, (("?x", _iri(p), "?y"),)))
-    for p, inverses in sorted(tbox.inverses.items()):
-        for q in sorted(inverses):
-            axiom = f"{_short(p)} owl:inverseOf {_short(q)}"
-            props[q].append(_Body("prp-inv", axiom, (("?y", _iri(p), "?x"),), not_lit))
-    for p in sorted(tbox.symmetric):
-        axiom = f"{_short(p)} a owl:SymmetricProperty"
-        props[p].append(_Body("prp-symp", axiom, (("?y", _iri(p), "?x"),), not_lit))
+            for e in sorted(_equivalents(tbox, c) - {THING}):
+                axiom = f"{_short(p)} rdfs:range {_short(c)}"
+                types[e].append(_Body("prp-rng", axiom, (("?s", _iri(p), "?x"),), not_lit))
+    for q, sources in sorted(property_derivations(tbox).items()):
+        for (p, flipped), path in sorted(sources.items()):
+            kind = "+".join(dict.fromkeys(a.rsplit("[", 1)[1].rstrip("]") for a in path))
+            axiom = "; ".join(a.rsplit(" [", 1)[0] for a in path)
+            # flipped: the object of ``p`` is the head's subject, never a literal there
+            # (owlrl derives such triples and ``reason.is_junk`` drops them; derivations
+            # through them go on, as here: an even number of flips has no filter)
+            atom = ("?y", _iri(p), "?x") if flipped else ("?x", _iri(p), "?y")
+            props[q].append(_Body(kind, axiom, (atom,), not_lit if flipped else ""))
     for p in sorted(tbox.transitive):
         axiom = f"{_short(p)} a owl:TransitiveProperty"
         props[p].append(_Body("prp-trp", axiom, (("?x", _iri(p), "?m"), ("?m", _iri(p), "?y"))))
@@ -685,9 +759,16 @@ def generate_rules(tbox: Tbox) -> tuple[Rule, ...]:
         axiom = f"{_short(q)} owl:propertyChainAxiom ( {' '.join(map(_short, chain))} )"
         props[q].append(_Body("prp-spo2", axiom, atoms))
 
-    rules = [_rule(f"?x a {_iri(c)} .", bodies) for c, bodies in sorted(types.items())]
-    rules += [_rule(f"?x {_iri(p)} ?y .", bodies) for p, bodies in sorted(props.items())]
+    rules = [_rule(f"?x {_iri(p)} ?y .", bodies) for p, bodies in sorted(props.items())]
+    # subclasses first: a strict subclass has strictly fewer (reflexive) subclasses
+    ordered = sorted(types, key=lambda c: (len(sub_closure(c)), c))
+    rules += [_rule(f"?x a {_iri(c)} .", types[c]) for c in ordered]
     return tuple(rules)
+
+
+def _equivalents(tbox: Tbox, c: str) -> set[str]:
+    """``c`` and the classes equivalent to it (each a subclass of the other)."""
+    return {c} | {d for d in tbox.superclasses.get(c, ()) if c in tbox.superclasses.get(d, ())}
 
 
 # --------------------------------------------------------------------------- running
@@ -700,38 +781,36 @@ def _count(store: ox.Store, graph: str | None) -> int:
 
 
 def iteration_graph(iteration: int) -> str:
-    """The named graph holding the triples first derived in ``iteration`` (0: schema)."""
+    """The named graph holding what the joins derived in ``iteration`` (and everything
+    first derived in a later one): the next iteration's delta."""
     return f"{INFERRED}/{iteration}"
 
 
-def inferred_graphs(store: ox.Store) -> list[ox.NamedNode]:
-    """The per-iteration graphs; together they are the inferred triples."""
-    return sorted(
-        (g for g in store.named_graphs() if _is_named(g) and g.value.startswith(INFERRED + "/")),
-        key=lambda g: int(g.value.rsplit("/", 1)[1]),
-    )
+def _iteration_graphs(store: ox.Store) -> list[ox.NamedNode]:
+    return [g for g in store.named_graphs() if _is_named(g) and g.value.startswith(INFERRED + "/")]
 
 
-def inferred_quads(store: ox.Store) -> Iterator[ox.Quad]:
-    for graph in inferred_graphs(store):
-        yield from store.quads_for_pattern(None, None, None, graph)
+def inferred_quads(store: ox.Store, asserted: Container[ox.Quad]) -> Iterator[ox.Quad]:
+    """The closure's quads that are not in ``asserted`` (the default graph's quads
+    before :func:`materialize`).  For small stores; the cache writes the inferred
+    N-Triples from the dumps (``kzgraph.fast.inferred_ntriples``)."""
+    import pyoxigraph as ox
 
-
-def inferred_count(store: ox.Store) -> int:
-    return sum(_count(store, g.value) for g in inferred_graphs(store))
+    for quad in store.quads_for_pattern(None, None, None, ox.DefaultGraph()):
+        if quad not in asserted:
+            yield quad
 
 
 def _add_schema_triples(store: ox.Store, tbox: Tbox) -> int:
     import pyoxigraph as ox
 
-    graph = ox.NamedNode(iteration_graph(0))
     quads = []
     for s, p, o in tbox.inferred:
-        triple = (ox.NamedNode(s), ox.NamedNode(p), ox.NamedNode(o))
-        if ox.Quad(*triple, ox.DefaultGraph()) not in store:
-            quads += [ox.Quad(*triple, ox.DefaultGraph()), ox.Quad(*triple, graph)]
+        quad = ox.Quad(ox.NamedNode(s), ox.NamedNode(p), ox.NamedNode(o), ox.DefaultGraph())
+        if quad not in store:
+            quads.append(quad)
     store.extend(quads)
-    return len(quads) // 2
+    return len(quads)
 
 
 def _delta_keys(store: ox.Store, iteration: int) -> frozenset[str]:
@@ -750,6 +829,12 @@ def _delta_keys(store: ox.Store, iteration: int) -> frozenset[str]:
     return frozenset(keys)
 
 
+def ox_graph(name: str) -> ox.NamedNode:
+    import pyoxigraph as ox
+
+    return ox.NamedNode(name)
+
+
 def _bind(text: str, iteration: int) -> str:
     return text.replace(f"<{NEW}>", f"<{iteration_graph(iteration)}>").replace(
         f"<{DELTA}>", f"<{iteration_graph(iteration - 1)}>"
@@ -765,15 +850,15 @@ def materialize(
 ) -> Materialization:
     """Compute the OWL 2 RL closure of the store's default graph in place.
 
-    The asserted triples must be in the default graph (any earlier inferred graphs are
-    dropped first).  Raises :class:`UnsupportedAxiomError` before touching the store,
-    and :class:`InconsistencyError` after materializing (the store then holds the
-    closure, for inspection).
-    """
+    The asserted triples must be in the default graph (the inferred ones are added
+    there; :func:`inferred_quads` tells them apart).  Raises
+    :class:`UnsupportedAxiomError` before touching the store, and
+    :class:`InconsistencyError` after materializing (the store then holds the closure,
+    for inspection)."""
     say = progress or (lambda _m: None)
     started = time.perf_counter()
     timings: dict[str, float] = {}
-    for graph in inferred_graphs(store):
+    for graph in _iteration_graphs(store):
         store.remove_graph(graph)
     asserted = _count(store, None)
 
@@ -786,20 +871,33 @@ def materialize(
     t0 = time.perf_counter()
     counts = [_add_schema_triples(store, tbox)]
     say(f"schema closure: {counts[0]} triples; {len(rules)} rules generated")
-    for iteration in range(1, max_iterations + 1):
-        keys = frozenset() if iteration == 1 else _delta_keys(store, iteration - 1)
-        few = counts[-1] <= FEW
+    # iteration 1: every single-atom rule once, in order (see generate_rules), then the
+    # joins; only what the joins derive is new to the single-atom rules
+    for rule in rules:
+        if rule.first is not None:
+            store.update(rule.first)
+    for rule in rules:
+        if rule.first_joins is not None:
+            store.update(_bind(rule.first_joins, 1))
+    counts.append(_count(store, None) - asserted - counts[0])
+    delta = _count(store, iteration_graph(1))
+    say(f"iteration 1: {counts[-1]} new triples ({delta} from joins)")
+    for iteration in range(2, max_iterations + 1):
+        if not delta:
+            break
+        keys = _delta_keys(store, iteration - 1)
         for rule in rules:
-            text = rule.first if iteration == 1 else rule.semi_for(keys, few)
+            text = rule.semi_for(keys, delta <= FEW)
             if text is not None:
                 store.update(_bind(text, iteration))
-        added = _count(store, iteration_graph(iteration))
-        counts.append(added)
-        say(f"iteration {iteration}: {added} new triples")
-        if not added:
-            break
+        store.remove_graph(ox_graph(iteration_graph(iteration - 1)))
+        delta = _count(store, iteration_graph(iteration))
+        counts.append(delta)
+        say(f"iteration {iteration}: {delta} new triples")
     else:  # pragma: no cover - the rules are monotone over a finite vocabulary
         raise KzgraphError(f"no fixpoint after {max_iterations} iterations")
+    for graph in _iteration_graphs(store):
+        store.remove_graph(graph)
     timings["fixpoint"] = time.perf_counter() - t0
 
     same_as: tuple[SameAsReport, ...] = ()
@@ -819,7 +917,7 @@ def materialize(
         asserted=asserted,
         inferred=sum(counts),
         iterations=tuple(counts),
-        rules=sum(1 + len(r.semi) for r in rules),
+        rules=len(rules),
         seconds=time.perf_counter() - started,
         same_as=same_as,
         timings=timings,

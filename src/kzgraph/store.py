@@ -366,13 +366,11 @@ def _install(tmp: Path, root: Path, key: str) -> Path:
 def _build_entry_fast(
     project: Project, key: str, root: Path, say: Progress
 ) -> tuple[CacheEntry, ValidationReport]:
-    """The fast path (:mod:`kzgraph.fast`): the same entry files (N-Triples unsorted),
-    plus ``store/``, an on-disk Oxigraph store of the closure that queries open
-    read-only instead of reloading the N-Triples."""
-    import pyoxigraph as ox
-
-    from kzgraph.fast import build_fast, file_sources, write_disk_store
-    from kzgraph.materialize import inferred_graphs
+    """The fast path (:mod:`kzgraph.fast`): the same entry files (N-Triples in
+    Oxigraph's dump order, which is the same for the same input; blank nodes labelled
+    as the reference path labels them), plus ``store/``, an on-disk Oxigraph store of
+    the closure that queries open read-only instead of reloading the N-Triples."""
+    from kzgraph.fast import build_fast, file_sources, inferred_ntriples, write_disk_store
 
     files = project.ontology_files() + project.data_files()
     with _temporary_entry(root, key) as tmp:
@@ -380,12 +378,11 @@ def _build_entry_fast(
         sources = file_sources(files)
         source_seconds = time.perf_counter() - t0
 
-        def write_asserted(store: ox.Store) -> None:
-            store.dump(
-                output=str(tmp / ASSERTED),
-                format=ox.RdfFormat.N_TRIPLES,
-                from_graph=ox.DefaultGraph(),
-            )
+        asserted: list[bytes] = []
+
+        def write_asserted(ntriples: bytes) -> None:
+            _write_file(tmp / ASSERTED, ntriples)
+            asserted.append(ntriples)
 
         built = build_fast(
             files,
@@ -396,9 +393,7 @@ def _build_entry_fast(
         )
         t0 = time.perf_counter()
         say("writing cache (N-Triples and an on-disk Oxigraph store)")
-        with open(tmp / INFERRED, "wb") as handle:
-            for graph in inferred_graphs(built.store):
-                built.store.dump(output=handle, format=ox.RdfFormat.N_TRIPLES, from_graph=graph)
+        _write_file(tmp / INFERRED, inferred_ntriples(built.store, asserted.pop()))
         _write_file(tmp / SOURCES, json.dumps(sources, sort_keys=True, ensure_ascii=False).encode())
         write_disk_store(built.store, tmp / STORE, [tmp / ASSERTED, tmp / INFERRED])
         mat, report = built.materialization, built.report
