@@ -114,12 +114,51 @@ def find_entry(project: Project) -> CacheEntry | None:
 
 @contextlib.contextmanager
 def _locked(lock_path: Path) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``lock_path``.  The kernel drops it when the holder
+    dies, so a killed build never blocks the next one.  A lock file removed by ``_prune``
+    while we waited on it is no longer the lock: open the file again."""
     import fcntl
 
-    with open(lock_path, "a+b") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+    while True:
+        handle = open(lock_path, "a+b")  # closed below, or by the with
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            held = os.fstat(handle.fileno())
+            current = os.stat(lock_path)
+        except FileNotFoundError:
+            handle.close()
+            continue
+        except BaseException:
+            handle.close()
+            raise
+        if (held.st_dev, held.st_ino) == (current.st_dev, current.st_ino):
+            break
+        handle.close()
+    with handle:
         try:
             yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def _if_free(lock_path: Path) -> Iterator[bool]:
+    """True (holding the lock until the block ends) when no one holds ``lock_path``."""
+    import fcntl
+
+    try:
+        handle = open(lock_path, "a+b")
+    except OSError:
+        yield False
+        return
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
@@ -173,10 +212,14 @@ def _prune(root: Path, keep: str) -> None:
         reverse=True,
     )
     for old in entries[KEEP_ENTRIES:]:
-        if old.name != keep:
-            shutil.rmtree(old, ignore_errors=True)
-            with contextlib.suppress(OSError):
-                (root / f"{old.name}.lock").unlink()
+        if old.name == keep:
+            continue
+        lock = root / f"{old.name}.lock"
+        with _if_free(lock) as free:
+            if free:  # else being rebuilt (`build --force` of an old input): leave it
+                shutil.rmtree(old, ignore_errors=True)
+                with contextlib.suppress(OSError):
+                    lock.unlink()  # while holding it: see _locked
 
 
 _LEFTOVER = re.compile(r"\.(?:old-)?([0-9a-f]{32})-.+")
@@ -185,27 +228,17 @@ _LEFTOVER = re.compile(r"\.(?:old-)?([0-9a-f]{32})-.+")
 def _sweep(root: Path, key: str) -> None:
     """Remove the temporary entries (``.KEY-*``, ``.old-KEY-*``) of builds that were killed:
     those of ``key``, whose lock the caller holds, and those of any key whose lock is free."""
-    import fcntl
-
     for path in root.iterdir():
         m = _LEFTOVER.fullmatch(path.name)
         if m is None or not path.is_dir():
             continue
-        if m.group(1) == key:
+        lock = root / f"{m.group(1)}.lock"
+        if m.group(1) == key or not lock.exists():  # ours, or no one is building that key
             shutil.rmtree(path, ignore_errors=True)
             continue
-        try:
-            handle = open(root / f"{m.group(1)}.lock", "rb")
-        except FileNotFoundError:  # never built here, or pruned: no one is writing it
-            shutil.rmtree(path, ignore_errors=True)
-            continue
-        with handle:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:  # being built right now
-                continue
-            shutil.rmtree(path, ignore_errors=True)
-            fcntl.flock(handle, fcntl.LOCK_UN)
+        with _if_free(lock) as free:
+            if free:  # else being built right now
+                shutil.rmtree(path, ignore_errors=True)
 
 
 def build(
