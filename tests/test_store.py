@@ -5,12 +5,22 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from kzgraph.project import Project
-from kzgraph.store import build, cache_root, ensure_entry, find_entry
+from kzgraph.store import (
+    KEEP_ENTRIES,
+    _locked,
+    _prune,
+    build,
+    cache_root,
+    ensure_entry,
+    find_entry,
+)
 
 
 @pytest.fixture
@@ -110,3 +120,53 @@ def test_concurrent_builds_give_one_valid_entry(
     assert entry is not None and entry.asserted_count > 0
     entries = [p for p in private_cache.iterdir() if p.is_dir()]
     assert [p.name for p in entries] == [keys[0]]
+
+
+def test_prune_spares_an_entry_being_rebuilt(private_cache: Path) -> None:
+    private_cache.mkdir()
+    keys = [f"{i:032x}" for i in range(KEEP_ENTRIES + 3)]  # keys[0] is the newest
+    for age, key in enumerate(keys):
+        (private_cache / key).mkdir()
+        (private_cache / f"{key}.lock").touch()
+        os.utime(private_cache / key, (1e9 - age, 1e9 - age))
+    busy = keys[-1]
+    with _locked(private_cache / f"{busy}.lock"):  # e.g. `build --force` of an old input
+        _prune(private_cache, keys[0])
+    assert (private_cache / busy).is_dir() and (private_cache / f"{busy}.lock").exists()
+    assert not (private_cache / keys[-2]).exists()
+    assert not (private_cache / f"{keys[-2]}.lock").exists()
+
+
+def test_a_lock_file_removed_while_waited_on_is_not_the_lock(private_cache: Path) -> None:
+    """_prune removes the lock file of an old entry; a process that was waiting on that
+    file must not then build alongside one that opened the new file."""
+    private_cache.mkdir()
+    lock = private_cache / "k.lock"
+    active: set[str] = set()
+    overlaps: list[set[str]] = []
+    waiting, newcomer_in = threading.Event(), threading.Event()
+
+    def hold(name: str, started: threading.Event | None = None) -> None:
+        if started is None:
+            waiting.set()
+        with _locked(lock):
+            active.add(name)
+            if len(active) > 1:
+                overlaps.append(set(active))
+            if started is not None:
+                started.set()
+            time.sleep(0.3)
+            active.discard(name)
+
+    with _locked(lock):  # the pruner
+        waiter = threading.Thread(target=hold, args=("waiter",))
+        waiter.start()
+        assert waiting.wait(10)
+        time.sleep(0.1)  # the waiter is blocked in flock on the old file
+        lock.unlink()
+        newcomer = threading.Thread(target=hold, args=("newcomer", newcomer_in))
+        newcomer.start()
+        assert newcomer_in.wait(10)
+    waiter.join(10)
+    newcomer.join(10)
+    assert overlaps == []
