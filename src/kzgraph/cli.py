@@ -50,12 +50,37 @@ def fail(error: KzgraphError | str, code: int = 2) -> NoReturn:
     raise SystemExit(code)
 
 
+def _one_line(error: click.UsageError) -> click.UsageError:
+    """A usage error shown as one ``Error: ...`` line, without click's usage and hint lines
+    (the message names the option and, for a choice, every valid value)."""
+    if isinstance(error, click.exceptions.NoArgsIsHelpError):  # that one shows the help
+        return error
+    if error.ctx is not None:
+        error.message = f"{error.message.rstrip('.')} (see '{error.ctx.command_path} -h')"
+        error.ctx = None
+    return error
+
+
 class KzGroup(click.Group):
     """Maps library errors (and OS errors on user files) to one-line messages."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as error:
+            raise _one_line(error) from None
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.UsageError as error:
+            raise _one_line(error) from None
         except KzgraphError as error:
             fail(error)
         except BrokenPipeError:  # e.g. `kzgraph export | head`: stop quietly
@@ -261,7 +286,7 @@ def validate(ctx: click.Context, paths: tuple[Path, ...], fmt: str) -> None:
     project = project_of(ctx)
     started = time.perf_counter()
     data_files = _data_paths(paths, project)
-    loaded = load_graph(project.ontology_files() + data_files)
+    loaded = load_graph(project.ontology_files() + data_files, instances_only=data_files)
     shapes = load_graph(project.shapes_files()).graph
     try:
         closure = reason(loaded.graph)
@@ -517,6 +542,8 @@ def query(
     from kzgraph.query import resolve_params
 
     resolve_params(saved, params)  # fail on bad parameters before building anything
+    if endpoint is None and engine == "oxigraph":
+        _check_query(saved.text, display_path(saved.path))
     store, where = _query_engine(ctx, endpoint, engine, asserted, timeout)
     result = run_saved(store, saved, params)
     _print_result(result, fmt, store)
@@ -583,10 +610,13 @@ def sparql(
         text = sys.stdin.read()
         origin = "<stdin>"
     assert text is not None
-    store, where = _query_engine(ctx, endpoint, engine, asserted, timeout)
+    _refuse_update(text, origin or "<query>")
     full = _with_prefixes(text)
     added = full[: len(full) - len(text)].count("\n")
     try:
+        if endpoint is None and engine == "oxigraph":
+            _check_query(full, origin or "<query>")
+        store, where = _query_engine(ctx, endpoint, engine, asserted, timeout)
         result = store.run(full, origin=origin or "<query>")
     except QuerySyntaxError as error:  # report positions in the user's own text
         import re
@@ -616,6 +646,37 @@ def sparql(
     _print_result(result, fmt or "table", store)
     if result.kind == "select":
         err(f"kzgraph: {_rows_text(len(result.rows))} ({result.seconds * 1000:.0f} ms, {where})")
+
+
+def _refuse_update(text: str, origin: str) -> None:
+    """kzgraph only reads: a SPARQL update is refused with the position of its keyword."""
+    from kzgraph.errors import QueryEvaluationError
+    from kzgraph.load import text_position
+    from kzgraph.sparql_text import update_keyword
+
+    keyword = update_keyword(text)
+    if keyword is not None:
+        line, col = text_position(text, keyword.start)
+        raise QueryEvaluationError(
+            f"SPARQL update ({keyword.text.upper()}) refused: kzgraph only reads "
+            "(SELECT, ASK, CONSTRUCT, DESCRIBE)",
+            path=origin,
+            line=line,
+            col=col,
+        )
+
+
+def _check_query(text: str, origin: str) -> None:
+    """Parse ``text`` (run it on an empty store) so that a broken query is reported before
+    the graph is built: a typo must not cost a build or write a cache entry.  A query
+    with SERVICE is left to the real run (it would call the remote endpoint)."""
+    import re
+
+    from kzgraph.query import OxigraphEngine
+
+    _refuse_update(text, origin)
+    if not re.search(r"\bSERVICE\b", text, re.IGNORECASE):
+        OxigraphEngine().run(text, origin=origin)
 
 
 def _with_prefixes(text: str) -> str:
@@ -678,6 +739,22 @@ def write_atomically(target: Path, content: bytes) -> None:
         raise
 
 
+def _check_output(target: Path) -> None:
+    """Refuse an output file whose folder is missing or not writable, before any work."""
+    from kzgraph.errors import InputError
+
+    folder = target.resolve().parent
+    if not folder.is_dir():
+        raise InputError(
+            f"cannot write: no such folder {display_path(folder)}", path=display_path(target)
+        )
+    if not os.access(folder, os.W_OK):
+        raise InputError(
+            f"cannot write: folder {display_path(folder)} is not writable",
+            path=display_path(target),
+        )
+
+
 @cli.command()
 @click.option(
     "-f", "--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="turtle", show_default=True
@@ -728,6 +805,8 @@ def export(
 
     if base is not None:
         check_base(base)  # before building anything
+    if output is not None:
+        _check_output(output)
     entry = _entry(project_of(ctx))
     graphs = export_graphs(
         entry, inferred=inferred, with_void=with_void, base=base, named=fmt in ("nq", "trig")
@@ -1073,6 +1152,8 @@ def _write_picture(ctx: click.Context, draw: Any, output: Path | None) -> None:
     from kzgraph.plot import format_of, render, write_file
 
     fmt = format_of(output) if output is not None else "svg"
+    if output is not None:
+        _check_output(output)
     engine = _engine(project_of(ctx))
     content = render(draw(engine), fmt)
     if output is None:

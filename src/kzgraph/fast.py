@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kzgraph.errors import KzgraphError
+from kzgraph.errors import KzgraphError, ParseError
 from kzgraph.query import OxigraphEngine
 
 if TYPE_CHECKING:
@@ -211,20 +211,41 @@ def write_disk_store(store: ox.Store, target: Path, ntriples: Iterable[Path] | N
             dump.unlink(missing_ok=True)
 
 
-def file_sources(files: Iterable[Path]) -> dict[str, tuple[str, ...]]:
+def file_sources(
+    files: Iterable[Path], instances_only: Iterable[Path] = ()
+) -> dict[str, tuple[str, ...]]:
     """Subject IRI -> the files (in order) with triples about it, as ``load_graph``
-    records them, read with Oxigraph's parser."""
+    records them, read with Oxigraph's parser.  Refuses bad files as ``load_graph``
+    does: syntax errors, ill-typed literals, empty files, vocabulary in the data files
+    (``instances_only``), and Oxigraph's own limit of 16 MiB per literal or IRI."""
     import pyoxigraph as ox
 
-    from kzgraph.load import ill_typed_error, is_ill_typed, oxigraph_syntax_error
+    from kzgraph.load import (
+        empty_file_error,
+        ill_typed_error,
+        is_ill_typed,
+        nesting_error,
+        oxigraph_syntax_error,
+        schema_error,
+        schema_statement,
+        too_long_error,
+    )
     from kzgraph.project import display_path
 
     found: dict[str, list[str]] = {}
+    data = set(instances_only)
     for path in files:
         label = display_path(path)
         subjects = set()
+        check_schema = path in data
+        count = 0
+        # as the reference path: a deep nest would stall the blank-node canonicalization
+        deep = nesting_error(path, Path(path).read_bytes().decode("utf-8", "replace"))
+        if deep is not None:
+            raise deep
         try:
             for t in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE):
+                count += 1
                 if isinstance(t.subject, ox.NamedNode):
                     subjects.add(t.subject.value)
                 # Oxigraph keeps an ill-typed literal ("1994-02-30"^^xsd:date) as it is;
@@ -233,8 +254,22 @@ def file_sources(files: Iterable[Path]) -> dict[str, tuple[str, ...]]:
                 if isinstance(obj, ox.Literal) and is_ill_typed(obj.value, obj.datatype.value):
                     text = Path(path).read_text(encoding="utf-8")
                     raise ill_typed_error(path, text, obj.value, obj.datatype.value)
+                if isinstance(obj, ox.Triple) or isinstance(t.subject, ox.Triple):
+                    # RDF 1.2 triple terms (<< >>): rdflib, and so the reference path, refuses
+                    raise _reference_parse_error(Path(path)) or ParseError(
+                        "RDF 1.2 triple terms are not supported", path=label
+                    )
+                if check_schema:
+                    value = "" if isinstance(obj, ox.Literal) else obj.value
+                    schema = schema_statement(t.subject.value, t.predicate.value, value)
+                    if schema is not None:
+                        raise schema_error(path, *schema, subject=t.subject.value)
         except SyntaxError as exc:
             raise _reference_parse_error(Path(path)) or oxigraph_syntax_error(path, exc) from None
+        except MemoryError:  # "Reached the buffer maximal size": a token over 16 MiB
+            raise too_long_error(path, Path(path).read_bytes()) from None
+        if count == 0:
+            raise empty_file_error(path)
         for subject in subjects:
             found.setdefault(subject, []).append(label)
     return {k: tuple(v) for k, v in found.items()}

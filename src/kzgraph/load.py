@@ -7,6 +7,7 @@ a missing or unreadable file, a binary or non-UTF-8 file, a Turtle syntax error
 
 from __future__ import annotations
 
+import codecs
 import logging
 import re
 from collections.abc import Iterable, Iterator, Mapping
@@ -37,7 +38,11 @@ class LoadedGraph:
 
 
 def read_text(path: Path) -> str:
-    """Read a UTF-8 text file, with an error that says what is wrong with it."""
+    """Read a UTF-8 text file, with an error that says what is wrong with it.
+
+    Refused, each with its position: a byte-order mark (Oxigraph's Turtle and SPARQL
+    parsers refuse U+FEFF, so both build paths do), UTF-16 text, a NUL byte (binary).
+    """
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -48,19 +53,46 @@ def read_text(path: Path) -> str:
         raise InputError(
             f"cannot read file: {exc.strerror or exc}", path=display_path(path)
         ) from None
-    if b"\0" in raw:
-        raise InputError("binary file, not Turtle text", path=display_path(path))
+    shown = display_path(path)
+    if raw.startswith(codecs.BOM_UTF8):
+        raise InputError(
+            "starts with a byte-order mark (BOM): save the file as UTF-8 without BOM",
+            path=shown,
+            line=1,
+            col=1,
+        )
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or _looks_utf16(raw):
+        raise InputError(
+            "UTF-16 text, not UTF-8: save the file as UTF-8", path=shown, line=1, col=1
+        )
+    nul = raw.find(b"\0")
+    if nul >= 0:
+        line, col = byte_position(raw, nul)
+        raise InputError(
+            "binary file (a NUL byte), not Turtle text", path=shown, line=line, col=col
+        )
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        line, col = byte_position(raw, exc.start)
         raise InputError(
-            f"not UTF-8 text (byte 0x{raw[exc.start]:02x})",
-            path=display_path(path),
-            line=line,
-            col=col,
+            f"not UTF-8 text (byte 0x{raw[exc.start]:02x})", path=shown, line=line, col=col
         ) from None
+
+
+def byte_position(raw: bytes, index: int) -> tuple[int, int]:
+    """1-based line and column (in bytes) of ``raw[index]``."""
+    return raw.count(b"\n", 0, index) + 1, index - (raw.rfind(b"\n", 0, index) + 1) + 1
+
+
+def _looks_utf16(raw: bytes) -> bool:
+    """UTF-16 without a byte-order mark: ASCII text with a NUL beside every character."""
+    head = raw[:512]
+    if len(head) < 4:
+        return False
+    return head[1::2].count(0) > 0.9 * len(head[1::2]) or head[0::2].count(0) > 0.9 * len(
+        head[0::2]
+    )
 
 
 XSD_NS = "http://www.w3.org/2001/XMLSchema#"
@@ -81,18 +113,135 @@ def _syntax_error(path: Path, exc: Exception) -> ParseError:
     return ParseError(why, path=display_path(path), line=line, col=col)
 
 
+#: deepest nesting of ( ) and [ ] the reference loader accepts: rdflib's Turtle parser
+#: recurses (RecursionError near 150 levels) and rdflib's blank-node canonicalization
+#: does not finish on a 10,000-level list; Oxigraph (the fast path) has no such limit
+MAX_NESTING = 64
+#: Oxigraph's Turtle parser reads one token (a literal, an IRI) into at most 16 MiB
+MAX_TOKEN = 16 * 1024 * 1024
+
+_TURTLE_TOKEN = re.compile(  # possessive: ~30 ms per MB of Turtle
+    r'"""(?:[^"\\]++|\\.|"(?!""))*+(?:"""|\Z)'
+    r"|'''(?:[^'\\]++|\\.|'(?!''))*+(?:'''|\Z)"
+    r'|"(?:[^"\\\n]++|\\.)*+"?'
+    r"|'(?:[^'\\\n]++|\\.)*+'?"
+    r'|<[^<>\s"]*+>?'
+    r"|#[^\n]*+"
+    r"|[\[\]()]",
+    re.DOTALL,
+)
+
+
+def text_position(text: str, index: int) -> tuple[int, int]:
+    """1-based line and column of ``text[index]``."""
+    return text.count("\n", 0, index) + 1, index - (text.rfind("\n", 0, index) + 1) + 1
+
+
+def nesting_error(path: str | Path, text: str, limit: int = MAX_NESTING) -> ParseError | None:
+    """A ParseError at the first ``(`` or ``[`` nested more than ``limit`` deep, else None
+    (strings, IRIs and comments are skipped)."""
+    if text.count("(") + text.count("[") <= limit:
+        return None
+    depth = 0
+    for m in _TURTLE_TOKEN.finditer(text):
+        token = m.group()
+        if token in ("(", "["):
+            depth += 1
+            if depth > limit:
+                line, col = text_position(text, m.start())
+                return ParseError(
+                    f"collections or blank nodes nested more than {limit} levels deep "
+                    "(flatten the data: give the inner nodes IRIs)",
+                    path=display_path(path),
+                    line=line,
+                    col=col,
+                )
+        elif token in (")", "]"):
+            depth = max(0, depth - 1)
+    return None
+
+
+def long_token_error(path: str | Path, raw: bytes, limit: int = MAX_TOKEN) -> ParseError | None:
+    """A ParseError at a literal or IRI longer than ``limit`` bytes (or one never closed
+    in a file that large), else None.  Looks for the first line longer than ``limit``
+    (its first quote or ``<`` starts the token), then for a long-string delimiter
+    followed by more than ``limit`` bytes before the next one."""
+    if len(raw) <= limit:
+        return None
+    begin = 0
+    while begin < len(raw):
+        end = raw.find(b"\n", begin)
+        end = len(raw) if end < 0 else end
+        if end - begin > limit:
+            starts = [i for i in (raw.find(q, begin, end) for q in (b'"', b"'", b"<")) if i >= 0]
+            return _too_long(path, raw, min(starts) if starts else begin, limit)
+        begin = end + 1
+    delimiters = list(re.finditer(rb'"""|' + rb"'''", raw))
+    for i, opening in enumerate(delimiters):
+        stop = delimiters[i + 1].start() if i + 1 < len(delimiters) else len(raw)
+        if stop - opening.end() > limit:
+            return _too_long(path, raw, opening.start(), limit)
+    return None
+
+
+def too_long_error(path: str | Path, raw: bytes) -> ParseError:
+    """The error for a file Oxigraph refused with "Reached the buffer maximal size"."""
+    return long_token_error(path, raw) or _too_long(path, raw, None, MAX_TOKEN)
+
+
+def _too_long(path: str | Path, raw: bytes, index: int | None, limit: int) -> ParseError:
+    line, col = byte_position(raw, index) if index is not None else (None, None)
+    return ParseError(
+        f"a literal or IRI longer than {limit // (1024 * 1024)} MiB, or one never closed "
+        "(keep long texts outside the graph)",
+        path=display_path(path),
+        line=line,
+        col=col,
+    )
+
+
+def empty_file_error(path: str | Path) -> ParseError:
+    """A Turtle file without a single triple (e.g. truncated to nothing by a failed write)."""
+    return ParseError(
+        "no triples in this file (empty, or only prefixes and comments)",
+        path=display_path(path),
+        line=1,
+        col=1,
+    )
+
+
+def strict_syntax_error(path: Path, text: str) -> ParseError | None:
+    """Oxigraph's verdict on a file rdflib accepted.  rdflib's parser is lenient (an IRI
+    with a space, ``1.2.3``, a literal as subject, a bad ``\\u`` escape, a relative IRI),
+    Oxigraph (the fast path) is not, and both paths must refuse the same files."""
+    import pyoxigraph as ox
+
+    try:
+        for _triple in ox.parse(text.encode("utf-8"), format=ox.RdfFormat.TURTLE):
+            pass
+    except SyntaxError as exc:
+        return oxigraph_syntax_error(path, exc)
+    return None
+
+
 def parse_turtle(path: Path, graph: Graph | None = None) -> Graph:
     """Parse one Turtle file into ``graph`` (a new graph when None)."""
     from rdflib import Graph, Literal
     from rdflib.plugins.parsers.notation3 import BadSyntax
 
     text = read_text(path)
+    refused = long_token_error(path, text.encode("utf-8")) or nesting_error(path, text)
+    if refused is not None:
+        raise refused
     part = Graph()
     try:
         with _quiet_rdflib():
             part.parse(data=text, format="turtle", publicID=path.resolve().as_uri())
     except BadSyntax as exc:
-        raise _syntax_error(path, exc) from None
+        error = _syntax_error(path, exc)
+        if error.col is not None and error.col < 1:  # rdflib has lost the position
+            error = strict_syntax_error(path, text) or ParseError(error.message, path=error.path)
+        raise error from None
     except IndexError:  # rdflib's Turtle parser reads past the end of a truncated statement
         line = text.count("\n") + 1
         col = len(text) - (text.rfind("\n") + 1) + 1
@@ -102,8 +251,17 @@ def parse_turtle(path: Path, graph: Graph | None = None) -> Graph:
             line=line,
             col=col,
         ) from None
+    except RecursionError:  # nesting_error refuses such files first; never a traceback
+        raise ParseError(
+            "nested too deeply for the Turtle parser", path=display_path(path)
+        ) from None
     except (ValueError, TypeError, SyntaxError) as exc:
         raise ParseError(f"invalid Turtle: {exc}", path=display_path(path)) from None
+    strict = strict_syntax_error(path, text)
+    if strict is not None:
+        raise strict
+    if len(part) == 0:
+        raise empty_file_error(path)
     for literal in part.objects():
         if isinstance(literal, Literal) and literal.ill_typed:
             raise ill_typed_error(path, text, str(literal), str(literal.datatype))
@@ -172,9 +330,12 @@ def is_ill_typed(lexical: str, datatype: str) -> bool:
     return False
 
 
-def load_graph(paths: Iterable[Path]) -> LoadedGraph:
-    """Parse every file into one new graph; remember the files defining each subject."""
-    from rdflib import Graph, URIRef
+def load_graph(paths: Iterable[Path], *, instances_only: Iterable[Path] = ()) -> LoadedGraph:
+    """Parse every file into one new graph; remember the files defining each subject.
+
+    Files in ``instances_only`` (the data files) are refused if they define vocabulary
+    (:func:`check_instances_only`)."""
+    from rdflib import Graph, Literal, URIRef
 
     from kzgraph.namespaces import PREFIXES
 
@@ -183,8 +344,14 @@ def load_graph(paths: Iterable[Path]) -> LoadedGraph:
         combined.bind(prefix, ns)
     sources: dict[str, list[str]] = {}
     files = tuple(paths)
+    data = set(instances_only)
     for path in files:
         part = parse_turtle(path)
+        if path in data:
+            check_instances_only(
+                path,
+                ((str(s), str(p), "" if isinstance(o, Literal) else str(o)) for s, p, o in part),
+            )
         label = display_path(path)
         for subject in set(part.subjects()):
             if isinstance(subject, URIRef):
@@ -198,7 +365,109 @@ def load_graph(paths: Iterable[Path]) -> LoadedGraph:
     )
 
 
-_OXIGRAPH_POSITION = re.compile(r"^Parser error at line (\d+) between columns (\d+) and \d+: ")
+_RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+_RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+_OWL = "http://www.w3.org/2002/07/owl#"
+_SCHEMA_PREDICATES = frozenset(
+    [_RDFS + n for n in ("subClassOf", "subPropertyOf", "domain", "range")]
+    + [
+        _OWL + n
+        for n in (
+            "equivalentClass", "equivalentProperty", "disjointWith", "inverseOf",
+            "propertyChainAxiom", "propertyDisjointWith", "disjointUnionOf", "hasKey",
+            "onProperty", "someValuesFrom", "allValuesFrom", "hasValue", "unionOf",
+            "intersectionOf", "complementOf", "oneOf", "cardinality", "minCardinality",
+            "maxCardinality", "qualifiedCardinality", "maxQualifiedCardinality",
+        )
+    ]
+)  # fmt: skip
+_SCHEMA_TYPES = frozenset(
+    [_RDFS + "Class", _RDF + "Property"]
+    + [
+        _OWL + n
+        for n in (
+            "Class", "Restriction", "ObjectProperty", "DatatypeProperty", "AnnotationProperty",
+            "FunctionalProperty", "InverseFunctionalProperty", "TransitiveProperty",
+            "SymmetricProperty", "AsymmetricProperty", "ReflexiveProperty",
+            "IrreflexiveProperty", "AllDisjointClasses", "Ontology",
+        )
+    ]
+)  # fmt: skip
+
+
+def schema_statement(s: str, p: str, o: str) -> tuple[str, str] | None:
+    """Why the triple (as IRI strings; ``o`` may be a literal's text) defines vocabulary
+    rather than stating facts about instances, and the IRI to point at; None if it does not.
+
+    The rule for data files: classes and properties live only in ``ontology/``, so a data
+    file may not type anything as a class or property, may not use a schema predicate
+    (``rdfs:subClassOf``, ``rdfs:domain``, ``owl:equivalentClass``...), and may not say
+    anything about a term of the ontology namespace (``kz:Person rdfs:label ...``)."""
+    from kzgraph.namespaces import ONTOLOGY
+
+    if p == _RDF + "type" and o in _SCHEMA_TYPES:
+        return f"declares {_short(s)} a {_short(o)}", o
+    if p in _SCHEMA_PREDICATES:
+        return f"states {_short(s)} {_short(p)} {_short(o)}", p
+    if s.startswith(ONTOLOGY):
+        return f"states {_short(p)} of the ontology term {_short(s)}", s
+    return None
+
+
+def _short(iri: str) -> str:
+    from kzgraph.namespaces import PREFIXES
+
+    for prefix, ns in (*PREFIXES.items(), ("rdf", _RDF), ("rdfs", _RDFS), ("owl", _OWL)):
+        if iri.startswith(ns) and len(iri) > len(ns):
+            return f"{prefix}:{iri[len(ns) :]}"
+    return f"<{iri}>"
+
+
+_PREFIX_DECLARATION = re.compile(r"(?:@prefix|PREFIX)\s+([^\s:]*):\s*<([^>]*)>", re.IGNORECASE)
+
+
+def locate_iri(text: str, iri: str, *, at_line_start: bool = False) -> tuple[int, int] | None:
+    """Line and column of the first mention of ``iri`` in Turtle ``text``: as ``<iri>`` or
+    as a prefixed name of one of the file's prefixes (first at a line's start if asked)."""
+    forms = [re.escape(f"<{iri}>")]
+    for prefix, ns in _PREFIX_DECLARATION.findall(text):
+        if iri.startswith(ns):
+            local = iri[len(ns) :]
+            forms.append(r"(?<![\w\-.:%])" + re.escape(f"{prefix}:{local}") + r"(?![\w\-:%])")
+    mention = "|".join(forms)
+    for pattern in ([rf"(?m)^[ \t]*({mention})"] if at_line_start else []) + [f"({mention})"]:
+        found = re.search(pattern, text)
+        if found:
+            return text_position(text, found.start(1))
+    return None
+
+
+def check_instances_only(path: str | Path, triples: Iterable[tuple[str, str, str]]) -> None:
+    """Raise a ParseError (with the position of the offending term) at the first triple
+    of a data file that defines vocabulary (see :func:`schema_statement`)."""
+    for s, p, o in triples:
+        found = schema_statement(s, p, o)
+        if found is not None:
+            raise schema_error(path, *found, subject=s)
+
+
+def schema_error(path: str | Path, why: str, term: str, *, subject: str = "") -> ParseError:
+    text = read_text(Path(path))
+    where = locate_iri(text, term, at_line_start=term == subject)
+    line, col = where if where is not None else (None, None)
+    return ParseError(
+        f"data files hold instances only, but this {why}: "
+        "classes and properties belong in ontology/",
+        path=display_path(path),
+        line=line,
+        col=col,
+    )
+
+
+_OXIGRAPH_POSITION = re.compile(
+    r"^Parser error (?:at line (\d+) (?:between columns (\d+) and \d+|column (\d+))"
+    r"|between line (\d+) column (\d+) and line \d+ column \d+): "
+)
 _OXIGRAPH_PREFIX = re.compile(r"The prefix ([^ ]*): has not been declared")
 
 
@@ -213,8 +482,10 @@ def oxigraph_syntax_error(path: str | Path, exc: SyntaxError) -> ParseError:
     line, col = getattr(exc, "lineno", None), getattr(exc, "offset", None)
     position = _OXIGRAPH_POSITION.match(message)
     if position:
-        line, col = int(position.group(1)), int(position.group(2))
+        line_s, col_s = (g for g in position.groups() if g is not None)
+        line, col = int(line_s), int(col_s)
         message = message[position.end() :]
+    message = re.sub(r" \(line \d+\)$", "", message)
     prefix = _OXIGRAPH_PREFIX.search(message)
     if prefix:
         message = f"undefined prefix '{prefix.group(1)}:' (add an @prefix line)"

@@ -158,3 +158,34 @@ def with_values(text: str, bindings: dict[str, str]) -> str:
     if brace is None:  # e.g. DESCRIBE $x with no WHERE clause
         return f"{text.rstrip()}\nWHERE {{ {block} }}\n"
     return f"{text[: brace + 1]} {block}\n{text[brace + 1 :]}"
+
+
+UPDATE_WORDS = (
+    "INSERT",
+    "DELETE",
+    "LOAD",
+    "CLEAR",
+    "DROP",
+    "CREATE",
+    "ADD",
+    "MOVE",
+    "COPY",
+    "WITH",
+)
+
+
+def update_keyword(text: str) -> Token | None:
+    """The keyword that makes ``text`` a SPARQL update (INSERT, DELETE, LOAD, DROP...),
+    i.e. the first word after the PREFIX and BASE declarations; None for a query."""
+    toks = token_list(text)
+    i = 0
+    while i < len(toks):
+        word = toks[i].text.upper() if toks[i].kind == "word" else ""
+        if word not in ("PREFIX", "BASE"):
+            break
+        while i < len(toks) and toks[i].kind != "iri":  # up to the declaration's <IRI>
+            i += 1
+        i += 1
+    if i < len(toks) and toks[i].kind == "word" and toks[i].text.upper() in UPDATE_WORDS:
+        return toks[i]
+    return None

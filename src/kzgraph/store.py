@@ -289,7 +289,8 @@ def _build_entry(
     times: dict[str, float] = {}
     t0 = time.perf_counter()
     say("loading Turtle files")
-    loaded = load_graph(project.ontology_files() + project.data_files())
+    data = project.data_files()
+    loaded = load_graph(project.ontology_files() + data, instances_only=data)
     shapes = load_graph(project.shapes_files()).graph
     asserted = _canonical(loaded.graph)
     times["load"] = time.perf_counter() - t0
@@ -408,7 +409,7 @@ def _build_entry_fast(
     files = project.ontology_files() + project.data_files()
     with _temporary_entry(root, key) as tmp:
         t0 = time.perf_counter()
-        sources = file_sources(files)
+        sources = file_sources(files, instances_only=project.data_files())
         source_seconds = time.perf_counter() - t0
 
         asserted: list[bytes] = []
