@@ -547,7 +547,15 @@ class _Compiler:
                         f"{{ SELECT ?v WHERE {{ {{ SELECT DISTINCT ?v WHERE {{ [] {p} ?v }} }} "
                         f"MINUS {{ ?v a {_n3(arg)} }} }} }}"
                     )
-                if member:
+                if "EXISTS" not in cond:
+                    # a test of the value alone (datatype, pattern, languageIn...) is
+                    # cheaper per row than hashing every distinct value first (1M:
+                    # rdfs:label's sh:datatype 0.19 -> 0.08 s, 85k mostly distinct values)
+                    rows = f"?f {p} ?v FILTER(!{cond})"
+                    query = f"SELECT ?f ?v WHERE {{ {focus} {rows} }}"
+                    if member:
+                        query = f"SELECT ?f ?v WHERE {{ {rows} BIND(?f AS ?g) FILTER({member}) }}"
+                elif member:
                     query = (
                         f"SELECT ?f ?v WHERE {{ {failing} ?f {p} ?v BIND(?f AS ?g) "
                         f"FILTER({member}) }}"
@@ -558,19 +566,18 @@ class _Compiler:
                 if param == "node":
                     out.extend(self.shape_checks(arg, self.failing_values(query), depth + 1))
         if params.get("uniqueLang") and str(params["uniqueLang"][0]).lower() == "true":
-            # pyshacl: one result per focus node and duplicated language, without a value
-            pairs = (
-                f"?f {p} ?a . ?f {p} ?b "
-                f'FILTER(!sameTerm(?a, ?b) && LANG(?a) != "" && LANG(?a) = LANG(?b)) '
-                f"BIND(LANG(?a) AS ?lang)"
+            # pyshacl: one result per focus node and duplicated language, without a value;
+            # (focus, language) groups of more than one value, instead of joining the
+            # values pairwise (1M: skos:prefLabel 0.42 -> 0.25 s); COUNT(*): the rows
+            # are distinct triples
+            grouped = (
+                f"{{ SELECT ?f ?lang WHERE {{ ?f {p} ?a BIND(LANG(?a) AS ?lang) "
+                f'FILTER(?lang != "") }} GROUP BY ?f ?lang HAVING (COUNT(*) > 1) }}'
             )
             if member:
-                query = (
-                    f"SELECT ?f ?lang WHERE {{ {{ SELECT DISTINCT ?f ?lang WHERE {{ {pairs} }} }} "
-                    f"BIND(?f AS ?g) FILTER({member}) }}"
-                )
+                query = f"SELECT ?f ?lang WHERE {{ {grouped} BIND(?f AS ?g) FILTER({member}) }}"
             else:
-                query = f"SELECT ?f ?lang WHERE {{ {focus} {pairs} }} GROUP BY ?f ?lang"
+                query = f"SELECT ?f ?lang WHERE {{ {focus} {grouped} }}"
             add("UniqueLangConstraintComponent", query, False)
         for other in params.get("lessThanOrEquals", []):
             pairs = f"?f {p} ?v . ?f {_n3(other)} ?o FILTER(!{_less_or_equal('?v', '?o')})"
