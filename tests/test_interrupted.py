@@ -336,7 +336,7 @@ def bundled(kzgraph_exe: str, tmp_path: Path) -> Kzgraph:
 
 def test_killed_builds_of_the_bundled_data(bundled: Kzgraph) -> None:
     """A few kills of the real 4.7k-triple build (~5 s), most of them in its write phase,
-    then two concurrent builds."""
+    then a build killed while two others wait for its lock."""
     kz = bundled
     project = Project.locate(
         data=ROOT / "data", ontology=ROOT / "ontology", queries=ROOT / "queries"
@@ -364,14 +364,28 @@ def test_killed_builds_of_the_bundled_data(bundled: Kzgraph) -> None:
         assert kz.run("build").returncode == 0
         assert cache_leftovers(kz.cache) == []
 
+    # a build holding the lock is killed while two others wait for it: the kernel drops
+    # an flock with its holder, so one of them builds and the other reuses its entry
     shutil.rmtree(kz.cache)
-    procs = [
-        subprocess.Popen(kz.command("build"), env=kz.env, stderr=subprocess.DEVNULL)
-        for _ in range(2)
+    first = subprocess.Popen(
+        kz.command("build"), env=kz.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    locked = appeared(kz.cache, f"{key}.lock", set())
+    while not locked() and first.poll() is None:
+        time.sleep(0.0002)
+    waiting = [
+        subprocess.Popen(kz.command("build"), env=kz.env, stderr=subprocess.PIPE) for _ in range(2)
     ]
-    assert [p.wait(timeout=HANG) for p in procs] == [0, 0]
+    time.sleep(min(1.0, seconds / 3))  # they start and block on the lock
+    assert first.poll() is None, "the first build ended before it could be killed"
+    os.kill(first.pid, signal.SIGKILL)
+    first.wait(timeout=HANG)
+    messages = [p.communicate(timeout=HANG)[1].decode() for p in waiting]
+    assert [p.returncode for p in waiting] == [0, 0], messages
+    assert sum("cache built" in text for text in messages) == 1, messages
     assert sorted(p.name for p in kz.cache.iterdir() if p.is_dir()) == [key]
     assert entry_state(kz.cache, key, reference) == "valid"
+    assert cache_leftovers(kz.cache) == []
     say(
         f"bundled build killed {sum(v for k, v in seen.items() if k.startswith('killed'))} "
         f"times of {len(whens)} (uninterrupted: {seconds:.2f} s; write window "
