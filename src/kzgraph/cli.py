@@ -675,8 +675,21 @@ def _check_query(text: str, origin: str) -> None:
     from kzgraph.query import OxigraphEngine
 
     _refuse_update(text, origin)
-    if not re.search(r"\bSERVICE\b", text, re.IGNORECASE):
+    if re.search(r"\bSERVICE\b", text, re.IGNORECASE):
+        return
+    try:
         OxigraphEngine().run(text, origin=origin)
+    except QuerySyntaxError as error:  # Oxigraph lists every character it expected instead
+        if "Prefix not found" in error.message and error.line and error.col:
+            before = text.splitlines()[error.line - 1][: error.col - 1]
+            name = re.search(r"([A-Za-z][\w.-]*)?:[\w.-]*$", before)
+            if name is not None:
+                error.message = (
+                    f"SPARQL syntax error: undefined prefix '{name.group(1) or ''}:' "
+                    "(add a PREFIX line)"
+                )
+                error.col = name.start() + 1
+        raise
 
 
 def _with_prefixes(text: str) -> str:

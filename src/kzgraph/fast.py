@@ -224,13 +224,11 @@ def file_sources(
     import pyoxigraph as ox
 
     from kzgraph.load import (
+        check_triple,
         empty_file_error,
-        ill_typed_error,
-        is_ill_typed,
         nesting_error,
         oxigraph_syntax_error,
-        schema_error,
-        schema_statement,
+        read_text,
         too_long_error,
     )
     from kzgraph.project import display_path
@@ -242,8 +240,10 @@ def file_sources(
         subjects = set()
         check_schema = path in data
         count = 0
-        # as the reference path: a deep nest would stall the blank-node canonicalization
-        deep = nesting_error(path, Path(path).read_bytes().decode("utf-8", "replace"))
+        problem = None
+        # as the reference path: binary, UTF-16, BOM, non-UTF-8, then a nest so deep
+        # that the blank-node canonicalization would never finish
+        deep = nesting_error(path, read_text(Path(path)))
         if deep is not None:
             raise deep
         try:
@@ -251,26 +251,22 @@ def file_sources(
                 count += 1
                 if isinstance(t.subject, ox.NamedNode):
                     subjects.add(t.subject.value)
-                # Oxigraph keeps an ill-typed literal ("1994-02-30"^^xsd:date) as it is;
-                # the reference path's owlrl rejects it, and so does this one
-                obj = t.object
-                if isinstance(obj, ox.Literal) and is_ill_typed(obj.value, obj.datatype.value):
-                    text = Path(path).read_text(encoding="utf-8")
-                    raise ill_typed_error(path, text, obj.value, obj.datatype.value)
-                if isinstance(obj, ox.Triple) or isinstance(t.subject, ox.Triple):
+                if isinstance(t.object, ox.Triple) or isinstance(t.subject, ox.Triple):
                     # RDF 1.2 triple terms (<< >>): rdflib, and so the reference path, refuses
                     raise _reference_parse_error(Path(path)) or ParseError(
                         "RDF 1.2 triple terms are not supported", path=label
                     )
-                if check_schema:
-                    value = "" if isinstance(obj, ox.Literal) else obj.value
-                    schema = schema_statement(t.subject.value, t.predicate.value, value)
-                    if schema is not None:
-                        raise schema_error(path, *schema, subject=t.subject.value)
+                # Oxigraph keeps an ill-typed literal ("1994-02-30"^^xsd:date) as it is;
+                # the reference path refuses it, and so does this one -- after a syntax
+                # error further on, if any, as the reference path reports that first
+                if problem is None:
+                    problem = check_triple(path, t, instances_only=check_schema)
         except SyntaxError as exc:
             raise _reference_parse_error(Path(path)) or oxigraph_syntax_error(path, exc) from None
         except MemoryError:  # "Reached the buffer maximal size": a token over 16 MiB
             raise too_long_error(path, Path(path).read_bytes()) from None
+        if problem is not None:
+            raise problem
         if count == 0:
             raise empty_file_error(path)
         for subject in subjects:

@@ -17,9 +17,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kzgraph.errors import InputError, ParseError
+from kzgraph.namespaces import ONTOLOGY
 from kzgraph.project import display_path
 
 if TYPE_CHECKING:
+    import pyoxigraph as ox
     from rdflib import Graph
 
 
@@ -210,22 +212,47 @@ def empty_file_error(path: str | Path) -> ParseError:
     )
 
 
-def strict_syntax_error(path: Path, text: str) -> ParseError | None:
-    """Oxigraph's verdict on a file rdflib accepted.  rdflib's parser is lenient (an IRI
-    with a space, ``1.2.3``, a literal as subject, a bad ``\\u`` escape, a relative IRI),
-    Oxigraph (the fast path) is not, and both paths must refuse the same files."""
+def oxigraph_pass(path: Path, text: str, *, instances_only: bool = False) -> ParseError | None:
+    """Oxigraph's verdict on a file rdflib accepted, and the per-triple checks, in
+    document order as on the fast path (:func:`kzgraph.fast.file_sources`).  rdflib's
+    parser is lenient (an IRI with a space, ``1.2.3``, a literal as subject, a bad
+    ``\\u`` escape, a relative IRI); Oxigraph is not, and both paths refuse the same files."""
     import pyoxigraph as ox
 
+    problem = None
     try:
-        for _triple in ox.parse(text.encode("utf-8"), format=ox.RdfFormat.TURTLE):
-            pass
+        for t in ox.parse(text.encode("utf-8"), format=ox.RdfFormat.TURTLE):
+            if problem is None:
+                problem = check_triple(path, t, instances_only=instances_only)
     except SyntaxError as exc:
         return oxigraph_syntax_error(path, exc)
+    return problem
+
+
+def check_triple(path: str | Path, triple: ox.Triple, *, instances_only: bool) -> ParseError | None:
+    """What both build paths refuse in one parsed triple: an ill-typed literal, and in a
+    data file (``instances_only``) a statement that defines vocabulary."""
+    import pyoxigraph as ox
+
+    obj = triple.object
+    if isinstance(obj, ox.Literal):
+        if is_ill_typed(obj.value, obj.datatype.value):
+            text = read_text(Path(path))
+            return ill_typed_error(path, text, obj.value, obj.datatype.value)
+        value = ""
+    else:
+        value = getattr(obj, "value", "")
+    if instances_only:
+        subject = getattr(triple.subject, "value", "")
+        found = schema_statement(subject, triple.predicate.value, value)
+        if found is not None:
+            return schema_error(path, *found, subject=subject)
     return None
 
 
-def parse_turtle(path: Path, graph: Graph | None = None) -> Graph:
-    """Parse one Turtle file into ``graph`` (a new graph when None)."""
+def parse_turtle(path: Path, graph: Graph | None = None, *, instances_only: bool = False) -> Graph:
+    """Parse one Turtle file into ``graph`` (a new graph when None).  A data file
+    (``instances_only``) may not define vocabulary (:func:`schema_statement`)."""
     from rdflib import Graph, Literal
     from rdflib.plugins.parsers.notation3 import BadSyntax
 
@@ -240,9 +267,12 @@ def parse_turtle(path: Path, graph: Graph | None = None) -> Graph:
     except BadSyntax as exc:
         error = _syntax_error(path, exc)
         if error.col is not None and error.col < 1:  # rdflib has lost the position
-            error = strict_syntax_error(path, text) or ParseError(error.message, path=error.path)
+            error = oxigraph_pass(path, text) or ParseError(error.message, path=error.path)
         raise error from None
     except IndexError:  # rdflib's Turtle parser reads past the end of a truncated statement
+        precise = oxigraph_pass(path, text)  # or of a term cut short, such as "1"^^ .
+        if precise is not None and not precise.message.startswith("Unexpected end"):
+            raise precise from None
         line = text.count("\n") + 1
         col = len(text) - (text.rfind("\n") + 1) + 1
         raise ParseError(
@@ -257,7 +287,7 @@ def parse_turtle(path: Path, graph: Graph | None = None) -> Graph:
         ) from None
     except (ValueError, TypeError, SyntaxError) as exc:
         raise ParseError(f"invalid Turtle: {exc}", path=display_path(path)) from None
-    strict = strict_syntax_error(path, text)
+    strict = oxigraph_pass(path, text, instances_only=instances_only)
     if strict is not None:
         raise strict
     if len(part) == 0:
@@ -274,12 +304,17 @@ def parse_turtle(path: Path, graph: Graph | None = None) -> Graph:
 
 @contextmanager
 def _quiet_rdflib() -> Iterator[None]:
-    """rdflib logs a traceback for every ill-typed literal it parses; we report it instead."""
+    """rdflib logs a traceback for every ill-typed literal it parses, and warns on stderr
+    about some ("Parsing weird boolean"); we report them instead."""
+    import warnings
+
     logger = logging.getLogger("rdflib.term")
     level = logger.level
     logger.setLevel(logging.CRITICAL)
     try:
-        yield
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
     finally:
         logger.setLevel(level)
 
@@ -334,8 +369,8 @@ def load_graph(paths: Iterable[Path], *, instances_only: Iterable[Path] = ()) ->
     """Parse every file into one new graph; remember the files defining each subject.
 
     Files in ``instances_only`` (the data files) are refused if they define vocabulary
-    (:func:`check_instances_only`)."""
-    from rdflib import Graph, Literal, URIRef
+    (:func:`schema_statement`)."""
+    from rdflib import Graph, URIRef
 
     from kzgraph.namespaces import PREFIXES
 
@@ -346,12 +381,7 @@ def load_graph(paths: Iterable[Path], *, instances_only: Iterable[Path] = ()) ->
     files = tuple(paths)
     data = set(instances_only)
     for path in files:
-        part = parse_turtle(path)
-        if path in data:
-            check_instances_only(
-                path,
-                ((str(s), str(p), "" if isinstance(o, Literal) else str(o)) for s, p, o in part),
-            )
+        part = parse_turtle(path, instances_only=path in data)
         label = display_path(path)
         for subject in set(part.subjects()):
             if isinstance(subject, URIRef):
@@ -403,8 +433,6 @@ def schema_statement(s: str, p: str, o: str) -> tuple[str, str] | None:
     file may not type anything as a class or property, may not use a schema predicate
     (``rdfs:subClassOf``, ``rdfs:domain``, ``owl:equivalentClass``...), and may not say
     anything about a term of the ontology namespace (``kz:Person rdfs:label ...``)."""
-    from kzgraph.namespaces import ONTOLOGY
-
     if p == _RDF + "type" and o in _SCHEMA_TYPES:
         return f"declares {_short(s)} a {_short(o)}", o
     if p in _SCHEMA_PREDICATES:
@@ -440,15 +468,6 @@ def locate_iri(text: str, iri: str, *, at_line_start: bool = False) -> tuple[int
         if found:
             return text_position(text, found.start(1))
     return None
-
-
-def check_instances_only(path: str | Path, triples: Iterable[tuple[str, str, str]]) -> None:
-    """Raise a ParseError (with the position of the offending term) at the first triple
-    of a data file that defines vocabulary (see :func:`schema_statement`)."""
-    for s, p, o in triples:
-        found = schema_statement(s, p, o)
-        if found is not None:
-            raise schema_error(path, *found, subject=s)
 
 
 def schema_error(path: str | Path, why: str, term: str, *, subject: str = "") -> ParseError:

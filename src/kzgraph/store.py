@@ -263,7 +263,8 @@ def build(
     except OSError as exc:
         raise CacheError(f"cannot create cache directory: {exc.strerror}", path=root) from None
     final = root / key
-    with _locked(root / f"{key}.lock"):
+    lock = root / f"{key}.lock"
+    with _locked(lock):
         _sweep(root, key)
         existing = _read_entry(key, final)
         if existing is not None and not force:
@@ -271,10 +272,19 @@ def build(
         from kzgraph.fast import choose_engine
 
         inputs_ = project.ontology_files() + project.data_files()
-        if choose_engine(inputs_, engine) == "fast":
-            entry, report = _build_entry_fast(project, key, root, say)
-        else:
-            entry, report = _build_entry(project, key, root, say)
+        try:
+            if choose_engine(inputs_, engine) == "fast":
+                entry, report = _build_entry_fast(project, key, root, say)
+            else:
+                entry, report = _build_entry(project, key, root, say)
+        except BaseException:
+            # bad input writes nothing, not even its lock file (a process waiting on
+            # this lock then builds, and fails, on its own: an unlinked lock costs at
+            # most a duplicate build, entries being renamed into place atomically)
+            if not final.exists():
+                with contextlib.suppress(OSError):
+                    lock.unlink()
+            raise
         _prune(root, key)
     return BuildResult(entry, True, report, time.perf_counter() - started)
 
