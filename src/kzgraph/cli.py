@@ -53,12 +53,10 @@ def fail(error: KzgraphError | str, code: int = 2) -> NoReturn:
 def _one_line(error: click.UsageError) -> click.UsageError:
     """A usage error shown as one ``Error: ...`` line, without click's usage and hint lines
     (the message names the option and, for a choice, every valid value)."""
-    if isinstance(error, click.exceptions.NoArgsIsHelpError):  # that one shows the help
-        return error
-    if error.ctx is not None:
-        error.message = f"{error.message.rstrip('.')} (see '{error.ctx.command_path} -h')"
-        error.ctx = None
-    return error
+    if isinstance(error, click.exceptions.NoArgsIsHelpError) or error.ctx is None:
+        return error  # NoArgsIsHelpError shows the help
+    message = error.format_message().rstrip(".")
+    return click.UsageError(f"{message} (see '{error.ctx.command_path} -h')")
 
 
 class KzGroup(click.Group):
