@@ -876,7 +876,8 @@ def materialize(
     for rule in rules:
         if rule.first is not None:
             store.update(rule.first)
-    for rule in rules:
+    # transitive properties first: the chains that read them then see their closure
+    for rule in sorted(rules, key=lambda r: "prp-trp" not in r.kind):
         if rule.first_joins is not None:
             store.update(_bind(rule.first_joins, 1))
     counts.append(_count(store, None) - asserted - counts[0])
