@@ -37,7 +37,11 @@ def display_path(path: str | Path) -> str:
 
 
 def _ttl_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*.ttl") if p.is_file())
+    """The folder's Turtle files; a link to nothing is kept, so reading it fails loudly
+    instead of the file silently dropping out of the graph."""
+    return sorted(
+        p for p in folder.rglob("*.ttl") if p.is_file() or (p.is_symlink() and not p.exists())
+    )
 
 
 @dataclass(frozen=True)
