@@ -452,6 +452,42 @@ def test_fast_builds_are_byte_identical_and_label_blank_nodes_as_the_reference(
     assert not set(asserted) & set(inferred)
 
 
+def test_long_blank_node_lists_get_the_same_labels_on_every_fast_build(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Above 200 blank-node triples the fast path labels trees of blank nodes itself
+    (rdflib's canonicalization is about cubic in a list); the labels are still the same
+    on every build, the list keeps its order, and identical siblings stay apart."""
+    from rdflib import URIRef
+    from rdflib.collection import Collection
+
+    from kzgraph import store
+    from kzgraph.project import Project
+
+    data = tmp_path / "data"
+    data.mkdir()
+    items = " ".join(str(i) for i in range(1000))
+    (data / "lists.ttl").write_text(
+        "# A long list and two identical blank nodes.\n"
+        "@prefix kz: <https://w3id.org/kzgraph/ontology#> .\n"
+        f"<urn:x:a> kz:citation ( {items} ) .\n"
+        '<urn:x:b> kz:note [ kz:text "same" ] , [ kz:text "same" ] .\n',
+        encoding="utf-8",
+    )
+    project = Project(data, REPO / "ontology", REPO / "queries")
+    files = []
+    for name in ("first", "second"):
+        monkeypatch.setenv("KZGRAPH_CACHE", str(tmp_path / name))
+        files.append(store.build(project, engine="fast").entry.asserted_path.read_bytes())
+    assert files[0] == files[1]
+    graph = Graph().parse(data=files[0].decode("utf-8"), format="nt")
+    cite = URIRef("https://w3id.org/kzgraph/ontology#citation")
+    head = graph.value(URIRef("urn:x:a"), cite)
+    assert [int(i) for i in Collection(graph, head)] == list(range(1000))
+    notes = list(graph.objects(URIRef("urn:x:b"), URIRef("https://w3id.org/kzgraph/ontology#note")))
+    assert len(set(notes)) == 2
+
+
 BAD_FILES = {
     "undefined-prefix": (
         "people.ttl",
