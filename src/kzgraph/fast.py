@@ -126,13 +126,8 @@ def canonical_blank_nodes(store: ox.Store) -> bytes:
     graph.  The lines without a blank node keep Oxigraph's dump order (the same for the
     same triples); the relabelled ones follow, sorted.
 
-    rdflib's canonicalization is about cubic in a chain of blank nodes (a 1,000-item
-    RDF list: 55 s), so above 200 such triples, blank nodes that form trees (what
-    Turtle's ``[ ]`` and ``( )`` make) get labels from :func:`_forest_labels` instead:
-    canonical too, but not rdflib's."""
+    The labels come from :func:`canonical_quads`, shared with the reference path."""
     import pyoxigraph as ox
-    from rdflib import Graph
-    from rdflib.compare import to_canonical_graph
 
     data = _dump(store)
     spans: list[tuple[int, int]] = []  # the lines that mention "_:" (maybe in a literal)
@@ -148,25 +143,7 @@ def canonical_blank_nodes(store: ox.Store) -> bytes:
             blank.append((start, end, quad))
     if not blank:
         return data
-    labels = _forest_labels([quad for _start, _end, quad in blank]) if len(blank) > 200 else None
-    if labels is not None:
-        relabelled = [
-            ox.Quad(
-                labels.get(q.subject, q.subject),
-                q.predicate,
-                labels.get(q.object, q.object),
-            )
-            for _start, _end, q in blank
-        ]
-    else:
-        text = b"".join(data[start:end] for start, end, _quad in blank)
-        graph = Graph().parse(data=text.decode("utf-8"), format="nt")
-        relabelled = list(
-            ox.parse(
-                to_canonical_graph(graph).serialize(format="nt", encoding="utf-8"),
-                format=ox.RdfFormat.N_TRIPLES,
-            )
-        )
+    relabelled = canonical_quads([quad for _start, _end, quad in blank])
     for _start, _end, quad in blank:
         store.remove(quad)
     store.extend(relabelled)
@@ -179,6 +156,48 @@ def canonical_blank_nodes(store: ox.Store) -> bytes:
         last = end
     kept.append(data[last:])
     return b"".join(kept) + b"".join(line + b"\n" for line in lines)
+
+
+#: up to this many triples with a blank node, rdflib's labels are used (the reference
+#: path's since the first release); above it rdflib's cost (about cubic in a chain of
+#: blank nodes: a 1,000-item list takes 55 s) rules it out
+RDFLIB_CANONICAL_LIMIT = 200
+
+
+def canonical_quads(quads: list[ox.Quad]) -> list[ox.Quad]:
+    """``quads`` (every triple with a blank node) with canonical blank-node labels: the
+    same labels for the same triples however their blank nodes were named, on both build
+    paths (``store._canonical`` calls this too).
+
+    Up to :data:`RDFLIB_CANONICAL_LIMIT` triples: rdflib's ``to_canonical_graph``.
+    Above: :func:`_forest_labels` where the blank nodes form trees (what Turtle's
+    ``[ ]`` and ``( )`` make), else Oxigraph's own canonicalization (RDFC-style hashing,
+    linear in practice; its labels may change with Oxigraph's version, which is part of
+    the cache key)."""
+    import pyoxigraph as ox
+
+    if len(quads) <= RDFLIB_CANONICAL_LIMIT:
+        from rdflib import Graph
+        from rdflib.compare import to_canonical_graph
+
+        text = ox.serialize(quads, format=ox.RdfFormat.N_TRIPLES)
+        assert text is not None  # no output given: the bytes are returned
+        graph = Graph().parse(data=text.decode("utf-8"), format="nt")
+        return list(
+            ox.parse(
+                to_canonical_graph(graph).serialize(format="nt", encoding="utf-8"),
+                format=ox.RdfFormat.N_TRIPLES,
+            )
+        )
+    labels = _forest_labels(quads)
+    if labels is not None:
+        return [
+            ox.Quad(labels.get(q.subject, q.subject), q.predicate, labels.get(q.object, q.object))
+            for q in quads
+        ]
+    dataset = ox.Dataset(ox.Quad(q.subject, q.predicate, q.object) for q in quads)
+    dataset.canonicalize(ox.CanonicalizationAlgorithm.UNSTABLE)
+    return [ox.Quad(q.subject, q.predicate, q.object) for q in dataset]
 
 
 def _forest_labels(quads: list[ox.Quad]) -> dict[ox.BlankNode, ox.BlankNode] | None:

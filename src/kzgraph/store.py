@@ -178,17 +178,36 @@ def _write_file(path: Path, content: bytes) -> None:
 
 
 def _canonical(graph: Graph) -> Graph:
-    """Relabel blank nodes canonically, so equal inputs give byte-identical files."""
+    """Relabel blank nodes canonically, so equal inputs give byte-identical files.  Only
+    the triples with a blank node are relabelled, with the fast path's labels
+    (:func:`kzgraph.fast.canonical_quads`); up to its rdflib limit without leaving rdflib,
+    so no literal passes through Oxigraph (which lower-cases language tags)."""
+    import pyoxigraph as ox
     from rdflib import BNode, Graph
     from rdflib.compare import to_canonical_graph
 
-    if not any(isinstance(t, BNode) for triple in graph for t in triple):
-        return graph
+    from kzgraph.fast import RDFLIB_CANONICAL_LIMIT, canonical_quads
+    from kzgraph.terms import from_oxigraph, from_rdflib, to_oxigraph_triple, to_rdflib
+
+    blank = Graph(bind_namespaces="none")
     canonical = Graph(bind_namespaces="none")
     for prefix, ns in graph.namespaces():
         canonical.bind(prefix, ns)
-    for triple in to_canonical_graph(graph):
-        canonical.add(triple)
+    for triple in graph:
+        (blank if isinstance(triple[0], BNode) or isinstance(triple[2], BNode) else canonical).add(
+            triple
+        )
+    if not len(blank):
+        return graph
+    if len(blank) <= RDFLIB_CANONICAL_LIMIT:  # rdflib itself: no round trip through Oxigraph
+        for triple in to_canonical_graph(blank):
+            canonical.add(triple)
+        return canonical
+    quads = [ox.Quad(*to_oxigraph_triple(*map(from_rdflib, triple))) for triple in blank]
+    for quad in canonical_quads(quads):
+        canonical.add(
+            tuple(to_rdflib(from_oxigraph(t)) for t in (quad.subject, quad.predicate, quad.object))
+        )
     return canonical
 
 
