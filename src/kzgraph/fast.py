@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kzgraph.errors import KzgraphError, ParseError
 from kzgraph.query import OxigraphEngine
@@ -189,8 +189,9 @@ def canonical_quads(quads: list[ox.Quad]) -> list[ox.Quad]:
                 format=ox.RdfFormat.N_TRIPLES,
             )
         )
-    labels = _forest_labels(quads)
-    if labels is not None:
+    forest = _forest_labels(quads)
+    if forest is not None:
+        labels: dict[Any, Any] = forest  # keyed by blank nodes, looked up with any term
         return [
             ox.Quad(labels.get(q.subject, q.subject), q.predicate, labels.get(q.object, q.object))
             for q in quads

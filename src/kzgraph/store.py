@@ -205,9 +205,8 @@ def _canonical(graph: Graph) -> Graph:
         return canonical
     quads = [ox.Quad(*to_oxigraph_triple(*map(from_rdflib, triple))) for triple in blank]
     for quad in canonical_quads(quads):
-        canonical.add(
-            tuple(to_rdflib(from_oxigraph(t)) for t in (quad.subject, quad.predicate, quad.object))
-        )
+        s, p, o = (to_rdflib(from_oxigraph(t)) for t in (quad.subject, quad.predicate, quad.object))
+        canonical.add((s, p, o))
     return canonical
 
 
