@@ -1062,7 +1062,8 @@ def stats(ctx: click.Context, fmt: str) -> None:
     default=10.0,
     show_default=True,
     type=click.FloatRange(min=0.1),
-    help="Seconds a query may run before it is stopped (503).",
+    help="Seconds a query may run before it is stopped (503); also the time a request body "
+    "has to arrive (408).",
 )
 @click.option(
     "--max-results",
