@@ -46,6 +46,15 @@ def test_reasoning_never_mutates_the_input() -> None:
     assert set(asserted) == before
 
 
+def test_closed_is_asserted_plus_inferred_with_their_prefixes() -> None:
+    asserted = graph("ex:Person rdfs:subClassOf ex:Agent . ex:p a ex:Person .")
+    closure = reason(asserted)
+    union = asserted + closure.inferred
+    assert set(closure.closed) == set(union)
+    assert closure.closed is not asserted
+    assert set(closure.closed.namespaces()) == set(union.namespaces())
+
+
 def test_junk_is_dropped_and_counted() -> None:
     closure = reason(graph('ex:p ex:born "1940"^^xsd:gYear . ex:C a owl:Class .'))
     assert closure.dropped > 50  # owlrl's axiomatic triples, sameAs, literal subjects

@@ -32,6 +32,24 @@ def test_superclass_constraint_needs_the_reasoned_graph(fixture_project: Project
     assert {v.component for v in report.results} == {"sh:ClassConstraintComponent"}
 
 
+def test_scratch_graph_gives_the_same_report_and_keeps_its_triples(
+    copied_project: Project,
+) -> None:
+    (copied_project.data_dir / "broken.ttl").write_text(
+        "@prefix kz: <https://w3id.org/kzgraph/ontology#> .\n"
+        "<https://w3id.org/kzgraph/resource/tenure/orphan> a kz:Tenure .\n",
+        encoding="utf-8",
+    )
+    loaded = load_graph(copied_project.ontology_files() + copied_project.data_files())
+    shapes = load_graph(copied_project.shapes_files()).graph
+    closure = reason(loaded.graph)
+    before = set(closure.closed)
+    scratch = validate_graph(closure.closed, shapes, loaded.sources, scratch=True)
+    assert set(closure.closed) == before
+    assert scratch.violations > 0
+    assert scratch == validate_graph(loaded.graph + closure.inferred, shapes, loaded.sources)
+
+
 def test_violation_names_file_label_path_message_and_shape(
     copied_project: Project, tmp_path: Path
 ) -> None:

@@ -58,6 +58,9 @@ class Closure:
     inferred: Graph
     dropped: int
     seconds: float
+    #: asserted + inferred in one new graph (owlrl's working copy without the dropped
+    #: triples), bound to the prefixes ``asserted + inferred`` would have: what SHACL sees
+    closed: Graph
 
 
 def is_junk(s: object, p: object, o: object) -> bool:
@@ -93,6 +96,7 @@ def reason(asserted: Graph) -> Closure:
     """
     import owlrl
     from rdflib import Graph
+    from rdflib.namespace import NamespaceManager
 
     started = time.perf_counter()
     work = Graph(bind_namespaces="none")
@@ -113,17 +117,28 @@ def reason(asserted: Graph) -> Closure:
     inferred = Graph(bind_namespaces="none")
     for prefix, ns in asserted.namespaces():
         inferred.bind(prefix, ns)
-    dropped = 0
+    junk = []
+    seen_asserted = 0
     for s, p, o in work:
         if (s, p, o) in asserted:
+            seen_asserted += 1
             continue
         if is_junk(s, p, o):
-            dropped += 1
+            junk.append((s, p, o))
             continue
         inferred.add((s, p, o))
+    for triple in junk:  # what is left of work is the closed graph: no third copy
+        work.remove(triple)
+    if seen_asserted < len(asserted):  # owlrl dropped an asserted triple (a blank predicate)
+        for triple in asserted:
+            work.add(triple)
+    work.namespace_manager = NamespaceManager(work, "rdflib")  # as Graph.__add__ binds
+    for prefix, ns in set(list(asserted.namespaces()) + list(inferred.namespaces())):
+        work.bind(prefix, ns)
     return Closure(
         asserted=asserted,
         inferred=inferred,
-        dropped=dropped,
+        dropped=len(junk),
         seconds=time.perf_counter() - started,
+        closed=work,
     )

@@ -81,11 +81,17 @@ def _short(graph: Graph, node: object) -> str:
     return node.n3() if hasattr(node, "n3") else str(node)
 
 
-def pyshacl_results(data: Graph, shapes: Graph) -> Graph:
+def pyshacl_results(data: Graph, shapes: Graph, *, scratch: bool = False) -> Graph:
     """pyshacl's validation report graph for ``data`` that is already reasoned (so no
-    inference here: one place reasons), with every result kept (warnings, infos)."""
-    import pyshacl
+    inference here: one place reasons), with every result kept (warnings, infos).
 
+    pyshacl copies ``data`` first (advanced mode: SHACL rules would add to it).  A
+    ``scratch`` graph, one the caller throws away after this, is not copied when the
+    shapes have no ``sh:rule``: nothing then writes to it, and the results are the same."""
+    import pyshacl
+    from rdflib import URIRef
+
+    in_place = scratch and (None, URIRef(SH + "rule"), None) not in shapes
     _conforms, results_graph, _text = pyshacl.validate(
         data,
         shacl_graph=shapes,
@@ -94,6 +100,7 @@ def pyshacl_results(data: Graph, shapes: Graph) -> Graph:
         allow_warnings=True,
         allow_infos=True,
         advanced=True,
+        inplace=in_place,
     )
     return results_graph  # type: ignore[no-any-return]  # pyshacl is untyped
 
@@ -102,14 +109,17 @@ def validate_graph(
     data: Graph,
     shapes: Graph,
     sources: Mapping[str, tuple[str, ...]] | None = None,
+    *,
+    scratch: bool = False,
 ) -> ValidationReport:
-    """Validate ``data`` (already reasoned) against ``shapes``; never modifies ``data``."""
+    """Validate ``data`` (already reasoned) against ``shapes``; never modifies ``data``'s
+    triples (``scratch``: see :func:`pyshacl_results`)."""
     from rdflib import RDF, URIRef
 
     from kzgraph.namespaces import PREFIXES
 
     sources = sources or {}
-    results_graph = pyshacl_results(data, shapes)
+    results_graph = pyshacl_results(data, shapes, scratch=scratch)
     for prefix, ns in PREFIXES.items():
         results_graph.bind(prefix, ns, replace=True)
         data.namespace_manager.bind(prefix, ns, override=False)
