@@ -181,33 +181,38 @@ def _canonical(graph: Graph) -> Graph:
     """Relabel blank nodes canonically, so equal inputs give byte-identical files.  Only
     the triples with a blank node are relabelled, with the fast path's labels
     (:func:`kzgraph.fast.canonical_quads`); up to its rdflib limit without leaving rdflib,
-    so no literal passes through Oxigraph (which lower-cases language tags)."""
-    import pyoxigraph as ox
-    from rdflib import BNode, Graph
-    from rdflib.compare import to_canonical_graph
+    so no literal passes through Oxigraph (which lower-cases language tags).
 
-    from kzgraph.fast import RDFLIB_CANONICAL_LIMIT, canonical_quads
-    from kzgraph.terms import from_oxigraph, from_rdflib, to_oxigraph_triple, to_rdflib
+    Works in place: ``graph`` is the build's own freshly loaded graph, and copying its
+    other triples into a new graph cost more than the relabelling (a few dozen triples)."""
+    from rdflib import BNode, Graph
+
+    from kzgraph.fast import RDFLIB_CANONICAL_LIMIT
 
     blank = Graph(bind_namespaces="none")
-    canonical = Graph(bind_namespaces="none")
-    for prefix, ns in graph.namespaces():
-        canonical.bind(prefix, ns)
     for triple in graph:
-        (blank if isinstance(triple[0], BNode) or isinstance(triple[2], BNode) else canonical).add(
-            triple
-        )
+        if isinstance(triple[0], BNode) or isinstance(triple[2], BNode):
+            blank.add(triple)
     if not len(blank):
         return graph
+    for triple in blank:
+        graph.remove(triple)
     if len(blank) <= RDFLIB_CANONICAL_LIMIT:  # rdflib itself: no round trip through Oxigraph
+        from rdflib.compare import to_canonical_graph
+
         for triple in to_canonical_graph(blank):
-            canonical.add(triple)
-        return canonical
+            graph.add(triple)
+        return graph
+    import pyoxigraph as ox
+
+    from kzgraph.fast import canonical_quads
+    from kzgraph.terms import from_oxigraph, from_rdflib, to_oxigraph_triple, to_rdflib
+
     quads = [ox.Quad(*to_oxigraph_triple(*map(from_rdflib, triple))) for triple in blank]
     for quad in canonical_quads(quads):
         s, p, o = (to_rdflib(from_oxigraph(t)) for t in (quad.subject, quad.predicate, quad.object))
-        canonical.add((s, p, o))
-    return canonical
+        graph.add((s, p, o))
+    return graph
 
 
 def _versions() -> dict[str, str]:
