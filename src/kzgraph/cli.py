@@ -293,7 +293,7 @@ def validate(ctx: click.Context, paths: tuple[Path, ...], fmt: str) -> None:
             click.echo(f"inconsistent: {message}")
         err(f"kzgraph: {len(error.messages)} OWL RL inconsistencies; the data cannot be validated")
         ctx.exit(1)
-    report = validate_graph(loaded.graph + closure.inferred, shapes, loaded.sources)
+    report = validate_graph(closure.closed, shapes, loaded.sources, scratch=True)
     if fmt == "turtle":
         click.echo(validation_turtle(report), nl=False)
     else:
