@@ -238,7 +238,7 @@ def test_queries_reports_bad_header(runner: CliRunner, copied_project: Project) 
     (copied_project.queries_dir / "broken.rq").write_text("#+ title: x\nSELECT * { ?s ?p $o }\n")
     result = invoke(runner, [*project_args(copied_project), "queries"])
     assert result.exit_code == 2
-    assert "broken.rq: $variables not declared in params: o" in result.stderr
+    assert "broken.rq:2:18: $variables not declared in params: o" in result.stderr
 
 
 # --------------------------------------------------------------------------- query

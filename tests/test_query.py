@@ -66,15 +66,15 @@ def test_checks_need_severity() -> None:
         ("#+ description: no title\nSELECT * WHERE { ?s ?p ?o }\n", "needs a 'title'"),
         (
             "#+ title: t\nSELECT * WHERE { ?s ?p $o }\n",
-            "$variables not declared in params: o",
+            "q.rq:2:24: $variables not declared in params: o",
         ),
         (
             "#+ title: t\n#+ params:\n#+   x: {type: string}\nSELECT * WHERE { ?s ?p ?o }\n",
-            "params never used as $variables: x",
+            "q.rq:3: params never used as $variables: x",
         ),
         (
             "#+ title: t\n#+ params:\n#+   x: {type: colour}\nSELECT * WHERE { ?s ?p $x }\n",
-            "parameter 'x' needs a type",
+            "q.rq:3: parameter 'x' needs a type",
         ),
         (
             "#+ title: t\n#+ params:\n#+   n: {type: integer, default: 1}\n"
@@ -84,7 +84,7 @@ def test_checks_need_severity() -> None:
         (
             "#+ title: t\n#+ params:\n#+   d: {type: date, default: yesterday}\n"
             "SELECT * WHERE { ?s ?p ?o FILTER(?o = $d) }\n",
-            "parameter 'd' expects date",
+            "q.rq:3: bad default: parameter 'd' expects date",
         ),
     ],
 )

@@ -93,6 +93,27 @@ def _header(path: str, text: str) -> tuple[str, int]:
     return "\n".join(lines), first
 
 
+def _header_line(text: str, key: str) -> int | None:
+    """The line of the header's first ``key:`` entry (a parameter name, ``params``)."""
+    pattern = re.compile(rf"#\+\s*{re.escape(key)}\s*:")
+    for number, line in enumerate(text.splitlines(), start=1):
+        if pattern.match(line):
+            return number
+        if not line.startswith("#+") and line.strip() and not line.lstrip().startswith("#"):
+            return None
+    return None
+
+
+def _first_use(text: str, names: set[str]) -> tuple[int | None, int | None]:
+    """Line and column of the first ``$name`` (one of ``names``) outside comment lines."""
+    pattern = re.compile(r"\$(" + "|".join(map(re.escape, sorted(names))) + r")\b")
+    for number, line in enumerate(text.splitlines(), start=1):
+        found = None if line.lstrip().startswith("#") else pattern.search(line)
+        if found is not None:
+            return number, found.start() + 1
+    return None, None
+
+
 def parse_saved_query(path: Path, *, check: bool = False) -> SavedQuery:
     """Read one ``.rq`` file and validate its header against its text."""
     import yaml
@@ -116,12 +137,18 @@ def parse_saved_query(path: Path, *, check: bool = False) -> SavedQuery:
         raise QueryHeaderError("header needs a 'title' string", path=shown, line=first_line)
     raw_params = meta.get("params") or {}
     if not isinstance(raw_params, dict):
-        raise QueryHeaderError("'params' must be a mapping of name -> {type: ...}", path=shown)
+        raise QueryHeaderError(
+            "'params' must be a mapping of name -> {type: ...}",
+            path=shown,
+            line=_header_line(text, "params"),
+        )
     params = []
     for name, spec in raw_params.items():
         if not isinstance(spec, dict) or spec.get("type") not in PARAM_TYPES:
             raise QueryHeaderError(
-                f"parameter {name!r} needs a type, one of: {', '.join(PARAM_TYPES)}", path=shown
+                f"parameter {name!r} needs a type, one of: {', '.join(PARAM_TYPES)}",
+                path=shown,
+                line=_header_line(text, str(name)),
             )
         params.append(
             Param(
@@ -136,11 +163,14 @@ def parse_saved_query(path: Path, *, check: bool = False) -> SavedQuery:
     declared = {p.name for p in params}
     if used != declared:
         parts = []
+        line, col = _first_use(text, used - declared) if used - declared else (None, None)
+        if declared - used:
+            line, col = _header_line(text, sorted(declared - used)[0]), None
         if used - declared:
             parts.append(f"$variables not declared in params: {', '.join(sorted(used - declared))}")
         if declared - used:
             parts.append(f"params never used as $variables: {', '.join(sorted(declared - used))}")
-        raise QueryHeaderError("; ".join(parts), path=shown)
+        raise QueryHeaderError("; ".join(parts), path=shown, line=line, col=col)
     outside = params_outside_where(text)
     if outside:
         raise QueryHeaderError(
@@ -168,7 +198,9 @@ def parse_saved_query(path: Path, *, check: bool = False) -> SavedQuery:
             try:
                 coerce(p, p.default, saved, project_prefixes=False)
             except ParameterError as exc:
-                raise QueryHeaderError(f"bad default: {exc.message}", path=shown) from None
+                raise QueryHeaderError(
+                    f"bad default: {exc.message}", path=shown, line=_header_line(text, p.name)
+                ) from None
     return saved
 
 
