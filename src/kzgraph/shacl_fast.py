@@ -235,6 +235,20 @@ class _Compiler:
             raise UnsupportedShapeError(self.name(shape), "only IRI paths are compiled")
         return str(path)
 
+    def active_params(
+        self, shape: Any, *, property_shape: bool = False
+    ) -> dict[str, list[Any]] | None:
+        """The shape's parameters once :meth:`check_params` accepts them; None when the
+        shape is ``sh:deactivated``.  A ``property_shape`` may not nest ``sh:property``."""
+        self.check_params(shape)
+        params = self.params.get(shape, {})
+        deactivated = params.get("deactivated")
+        if deactivated and str(deactivated[0]).lower() == "true":
+            return None
+        if property_shape and "property" in params:
+            raise UnsupportedShapeError(self.name(shape), "sh:property on a property shape")
+        return params
+
     def check_params(self, shape: Any) -> None:
         params = self.params.get(shape, {})
         unknown = set(params) - _KNOWN
@@ -303,9 +317,8 @@ class _Compiler:
     def conforms(self, shape: Any, v: str, depth: int = 0) -> str:
         if depth > 8:
             raise UnsupportedShapeError(self.name(shape), "shapes nested too deeply")
-        self.check_params(shape)
-        params = self.params.get(shape, {})
-        if params.get("deactivated") and str(params["deactivated"][0]).lower() == "true":
+        params = self.active_params(shape)
+        if params is None:
             return "true"
         parts: list[str] = []
         if "path" in params:  # a property shape used as a node's conformance test
@@ -321,12 +334,9 @@ class _Compiler:
         return "(" + " && ".join(parts) + ")" if parts else "true"
 
     def property_conditions(self, shape: Any, f: str, depth: int) -> list[str]:
-        self.check_params(shape)
-        params = self.params.get(shape, {})
-        if params.get("deactivated") and str(params["deactivated"][0]).lower() == "true":
+        params = self.active_params(shape, property_shape=True)
+        if params is None:
             return []
-        if "property" in params:
-            raise UnsupportedShapeError(self.name(shape), "sh:property on a property shape")
         p = f"<{self.path(shape)}>"
         out: list[str] = []
         for n in params.get("minCount", []):
@@ -436,9 +446,8 @@ class _Compiler:
         compiled here by running that shape with the failing values as focus nodes."""
         if depth > 8:
             raise UnsupportedShapeError(self.name(shape), "sh:node nested too deeply")
-        self.check_params(shape)
-        params = self.params.get(shape, {})
-        if params.get("deactivated") and str(params["deactivated"][0]).lower() == "true":
+        params = self.active_params(shape)
+        if params is None:
             return []
         if "path" in params:
             return self.property_checks(shape, focus, depth)
@@ -471,12 +480,9 @@ class _Compiler:
         return checks
 
     def property_checks(self, shape: Any, focus: str, depth: int = 0) -> list[CompiledCheck]:
-        self.check_params(shape)
-        params = self.params.get(shape, {})
-        if params.get("deactivated") and str(params["deactivated"][0]).lower() == "true":
+        params = self.active_params(shape, property_shape=True)
+        if params is None:
             return []
-        if "property" in params:
-            raise UnsupportedShapeError(self.name(shape), "sh:property on a property shape")
         path = self.path(shape)
         p = f"<{path}>"
         name = str(shape)
