@@ -136,11 +136,8 @@ def _runs() -> list[Any]:
     for case in MANIFEST:
         engines = ENGINES if case.get("both_engines") else (None,)
         for engine in engines:
-            marks = []
-            if case.get("known_defect"):  # not run: it would only time out
-                marks.append(pytest.mark.xfail(reason=case["known_defect"], run=False))
             name = case["name"] + (f"-{engine}" if engine else "")
-            runs.append(pytest.param(case, engine, id=name, marks=marks))
+            runs.append(pytest.param(case, engine, id=name))
     return runs
 
 
