@@ -478,17 +478,35 @@ def test_describe_ambiguous_label(runner: CliRunner, fx_args: list[str]) -> None
     result = invoke(runner, [*fx_args, "describe", "T. Ozal"])
     assert result.exit_code == 2
     assert result.stdout == ""
-    assert "'T. Ozal' matches 2 resources: Ozal (namesake)" in result.stderr
-    assert f"Turgut Özal <{KZR}person/ozal>" in result.stderr
+    lines = result.stderr.splitlines()
+    assert lines[0] == "Error: 'T. Ozal' matches 2 resources; give more of the name, or an IRI"
+    assert lines[1:] == [  # ranked: label, kind, IRI
+        "  candidates:",
+        f"    1. Ozal (namesake) (person) <{KZR}person/ozal-namesake>",
+        f"    2. Turgut Özal (person) <{KZR}person/ozal>",
+    ]
+
+
+def test_describe_close_spelling_resolves_and_says_so(
+    runner: CliRunner, fx_args: list[str]
+) -> None:
+    result = invoke(runner, [*fx_args, "describe", "Kazakstan"])
+    assert result.exit_code == 0
+    assert result.stderr == f'kzgraph: "Kazakstan" → Kazakhstan <{KZR}state/kazakhstan>\n'
+    assert result.stdout.startswith(f"Kazakhstan  <{KZR}state/kazakhstan>\n")
 
 
 def test_describe_not_found_suggests(runner: CliRunner, fx_args: list[str]) -> None:
-    result = invoke(runner, [*fx_args, "describe", "Kazakstan"])
+    result = invoke(runner, [*fx_args, "describe", "Kazak"])
     assert result.exit_code == 2
-    assert result.stderr.splitlines()[0] == "Error: no resource matches 'Kazakstan'"
-    assert "did you mean: Kazakhstan <" in result.stderr
+    assert result.stderr.splitlines() == [
+        "Error: no resource matches 'Kazak'",
+        "  nearest names:",
+        f"    Kazakhstan (state) <{KZR}state/kazakhstan>",
+    ]
     unknown_iri = invoke(runner, [*fx_args, "describe", "person:nobody"])
     assert unknown_iri.exit_code == 2
+    assert unknown_iri.stderr.splitlines()[0] == "Error: no resource matches 'person:nobody'"
 
 
 # --------------------------------------------------------------------------- stats

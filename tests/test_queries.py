@@ -224,7 +224,11 @@ def test_header_is_valid(path: Path) -> None:
     assert isinstance(meta.get("description"), str) and meta["description"].strip()
     params = meta.get("params") or {}
     text = path.read_text(encoding="utf-8")
-    assert set(params) == dollar_variables(text)
+    # a date parameter with period: span also binds $NAME_end, the period's last day
+    spans = {f"{n}_end" for n, spec in params.items() if spec.get("period") == "span"}
+    assert set(params) | (spans & dollar_variables(text)) == dollar_variables(text)
+    for name, spec in params.items():  # every bundled date parameter says how it reads 1994
+        assert spec.get("type") != "date" or spec.get("period") in ("start", "end", "span"), name
     body_vars = {t.text[1:] for t in tokens(text) if t.kind == "var" and t.text.startswith("?")}
     for name, spec in params.items():
         assert spec.get("type") in PARAM_TYPES, name

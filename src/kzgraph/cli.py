@@ -22,7 +22,10 @@ from kzgraph.errors import KzgraphError, QuerySyntaxError
 from kzgraph.project import Project, display_path
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from kzgraph.query import Engine, QueryResult
+    from kzgraph.resolve import Candidate
     from kzgraph.store import CacheEntry
 
 TABLE_FORMATS = ("table", "csv", "tsv", "json", "markdown")
@@ -477,6 +480,22 @@ def _query_engine(
     return remote, remote.url
 
 
+def _resolve_term(engine: Engine, term: str) -> str:
+    """The IRI of the one resource ``term`` names (see kzgraph.resolve), said on stderr."""
+    from kzgraph.resolve import NameIndex
+
+    found = NameIndex.from_engine(engine).resolve(term)
+    _say_resolved([("", term, found)])
+    return found.iri
+
+
+def _say_resolved(resolved: Iterable[tuple[str, str, Candidate]]) -> None:
+    """One stderr line per name resolved: ``kzgraph: "Demirel" → Süleyman Demirel <…>``."""
+    for _param, typed, found in resolved:
+        if typed.strip() != found.iri:
+            err(f'kzgraph: "{typed.strip()}" → {found.label} <{found.iri}>')
+
+
 # --------------------------------------------------------------------------- query
 
 
@@ -533,17 +552,17 @@ def query(
       kzgraph query visits-by-person -p person person:turgut-ozal --endpoint http://127.0.0.1:7878
       kzgraph query summits --endpoint http://localhost:3030/kz/sparql --timeout 5 -f csv
     """
-    from kzgraph.query import find_query, load_catalog, run_saved
+    from kzgraph.query import bind, bind_params, find_query, load_catalog
 
     project = project_of(ctx)
     saved = find_query(load_catalog(project.queries_dir), name)
-    from kzgraph.query import resolve_params
-
-    resolve_params(saved, params)  # fail on bad parameters before building anything
+    bind_params(saved, params, check_only=True)  # fail on bad parameters before building
     if endpoint is None and engine == "oxigraph":
         _check_query(saved.text, display_path(saved.path))
     store, where = _query_engine(ctx, endpoint, engine, asserted, timeout)
-    result = run_saved(store, saved, params)
+    bound = bind_params(saved, params, store)
+    _say_resolved(bound.resolved)
+    result = store.run(bind(saved.text, bound.values), origin=display_path(saved.path))
     _print_result(result, fmt, store)
     if result.kind == "select":
         err(f"kzgraph: {_rows_text(len(result.rows))} ({result.seconds * 1000:.0f} ms, {where})")
@@ -972,23 +991,24 @@ def docs(ctx: click.Context, output: Path, force: bool) -> None:
 def describe(ctx: click.Context, term: str, engine: str) -> None:
     """Show everything about one resource, each fact with its [P#] sources.
 
-    TERM is a full IRI, a prefixed name (person:nazarbayev) or a label
-    (case-insensitive; rdfs:label, skos:prefLabel or skos:altLabel).
+    TERM is a full IRI, a prefixed name (person:nursultan-nazarbayev) or a name as people
+    type it: any label or spelling, in any script, with or without diacritics, a surname
+    alone or after initials ("S. Demirel"), or close to one (Nazarbaev).
 
     \b
     Examples:
-      kzgraph describe person:nazarbayev
+      kzgraph describe person:nursultan-nazarbayev
       kzgraph describe "Turgut Özal"
+      kzgraph describe Erdogan
       kzgraph describe https://w3id.org/kzgraph/resource/state/turkey
     """
     from kzgraph.describe import describe as describe_resource
-    from kzgraph.describe import resolve
     from kzgraph.query import open_engine
     from kzgraph.render import render_description
 
     entry = _entry(project_of(ctx))
     store = open_engine(entry, engine)
-    iri = resolve(store, term)
+    iri = _resolve_term(store, term)
     asserted = open_engine(entry, engine, asserted_only=True)
     click.echo(render_description(describe_resource(store, iri, asserted)), nl=False)
 
@@ -1210,7 +1230,9 @@ def plot_timeline(
 
 @plot.command("network")
 @_OUTPUT
-@click.option("--focus", metavar="TERM", help="IRI, prefixed name or label of the centre.")
+@click.option(
+    "--focus", metavar="TERM", help="The centre: an IRI, a prefixed name or a name (as describe)."
+)
 @click.option(
     "--depth", default=1, show_default=True, type=click.IntRange(1, 6), help="Steps from --focus."
 )
@@ -1225,7 +1247,10 @@ def plot_network(ctx: click.Context, output: Path | None, focus: str | None, dep
     """
     from kzgraph.plot import network_figure
 
-    _write_picture(ctx, lambda engine: network_figure(engine, focus, depth), output)
+    def draw(engine: Engine) -> Any:
+        return network_figure(engine, _resolve_term(engine, focus) if focus else None, depth)
+
+    _write_picture(ctx, draw, output)
 
 
 @plot.command("figures")

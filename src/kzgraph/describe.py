@@ -9,12 +9,9 @@ link, which is stated on its subject.
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterator
 from dataclasses import dataclass
 
-from kzgraph.errors import AmbiguousTermError, TermNotFoundError
-from kzgraph.query import Engine, expand_iri
+from kzgraph.query import Engine
 from kzgraph.terms import (
     IRI,
     RDFS_LABEL,
@@ -72,52 +69,11 @@ class Description:
     incoming: tuple[Fact, ...]  # value = the subject linking here
 
 
-def _iter_label_triples(engine: Engine) -> Iterator[tuple[str, str]]:
-    for pred in SEARCH_PREDICATES:
-        for s, _p, o in engine.triples(None, IRI(pred), None):
-            if isinstance(s, IRI) and isinstance(o, Literal):
-                yield s.value, o.value
-
-
 def resolve(engine: Engine, term: str) -> str:
-    """The IRI ``term`` names: a full IRI, a prefixed name, or a label (case-insensitive)."""
-    text = term.strip()
-    looks_like_iri = (
-        text.startswith("<")
-        or "://" in text
-        or (":" in text and " " not in text and not text.endswith(":"))
-    )
-    if looks_like_iri:
-        iri = expand_iri(text)
-        if iri is not None and _exists(engine, iri):
-            return iri
-    wanted = text.casefold()
-    matches: dict[str, str] = {}
-    all_labels: dict[str, set[str]] = {}
-    for iri, label in _iter_label_triples(engine):
-        all_labels.setdefault(label.casefold(), set()).add(iri)
-        if label.casefold() == wanted:
-            matches.setdefault(iri, label)
-    if len(matches) == 1:
-        return next(iter(matches))
-    if matches:
-        labels = engine.labels(matches)
-        candidates = sorted((labels[i], i) for i in matches)
-        raise AmbiguousTermError(term, candidates)
-    close = difflib.get_close_matches(wanted, list(all_labels), n=5, cutoff=0.6)
-    close += [k for k in sorted(all_labels) if wanted and wanted in k and k not in close][:5]
-    suggestions = []
-    for key in close[:5]:
-        for iri in sorted(all_labels[key]):
-            suggestions.append(f"{engine.labels([iri])[iri]} <{iri}>")
-    raise TermNotFoundError(term, sorted(set(suggestions))[:5])
+    """The IRI ``term`` names: an IRI, a prefixed name or a name (see :mod:`kzgraph.resolve`)."""
+    from kzgraph.resolve import NameIndex
 
-
-def _exists(engine: Engine, iri: str) -> bool:
-    node = IRI(iri)
-    return any(True for _ in engine.triples(node, None, None)) or any(
-        True for _ in engine.triples(None, None, node)
-    )
+    return NameIndex.from_engine(engine).resolve(term).iri
 
 
 def sources_of(engine: Engine, node: Term) -> Sources:

@@ -84,22 +84,45 @@ class QuerySyntaxError(KzgraphError):
 
 
 class TermNotFoundError(KzgraphError):
-    """``describe`` found no resource for the term."""
+    """No resource has a name that matches what was typed (see :mod:`kzgraph.resolve`)."""
 
-    def __init__(self, term: str, suggestions: list[str]):
-        hint = f"did you mean: {'; '.join(suggestions)}?" if suggestions else None
-        super().__init__(f"no resource matches {term!r}", hint=hint)
+    def __init__(
+        self,
+        term: str,
+        suggestions: list[str],
+        *,
+        what: str | None = None,
+        note: str | None = None,
+    ):
+        listed = "\n".join(f"    {s}" for s in suggestions)
+        hint = f"nearest names:\n{listed}" if suggestions else None
+        where = f"{what}: " if what else ""
+        why = f" ({note})" if note else ""
+        super().__init__(f"{where}no resource matches {term!r}{why}", hint=hint)
         self.suggestions = suggestions
 
 
 class AmbiguousTermError(KzgraphError):
-    """``describe`` found several resources for a label."""
+    """What was typed matches several resources equally well; ``candidates`` are ranked
+    ``(description, iri)`` pairs."""
 
-    def __init__(self, term: str, candidates: list[tuple[str, str]]):
-        lines = "; ".join(f"{label} <{iri}>" for label, iri in candidates)
+    def __init__(
+        self,
+        term: str,
+        candidates: list[tuple[str, str]],
+        *,
+        total: int | None = None,
+        what: str | None = None,
+    ):
+        total = len(candidates) if total is None else total
+        shown = "\n".join(
+            f"    {i}. {label} <{iri}>" for i, (label, iri) in enumerate(candidates, 1)
+        )
+        more = f"\n    ... and {total - len(candidates)} more" if total > len(candidates) else ""
+        where = f"{what}: " if what else ""
         super().__init__(
-            f"{term!r} matches {len(candidates)} resources: {lines}",
-            hint="give the full IRI or a prefixed name",
+            f"{where}{term!r} matches {total} resources; give more of the name, or an IRI",
+            hint=f"candidates:\n{shown}{more}",
         )
         self.candidates = candidates
 
@@ -148,3 +171,7 @@ class DocsError(KzgraphError):
 
 class ExportError(KzgraphError):
     """``kzgraph export`` was asked for something it cannot do (e.g. a bad ``--base``)."""
+
+
+class SearchError(KzgraphError):
+    """A full-text search cannot be run: empty or malformed search text, an unknown kind."""

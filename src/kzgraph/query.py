@@ -12,10 +12,11 @@ in-memory pyoxigraph store, ~10x faster to start than rdflib) and
 
 from __future__ import annotations
 
+import calendar
 import datetime as _dt
 import difflib
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,7 @@ from kzgraph.errors import (
     ParameterError,
     QueryHeaderError,
     QuerySyntaxError,
+    TermNotFoundError,
     UnknownQueryError,
 )
 from kzgraph.project import display_path
@@ -50,8 +52,14 @@ from kzgraph.terms import (
 if TYPE_CHECKING:
     from rdflib import Graph
 
+    from kzgraph.resolve import Candidate, NameIndex
+
 PARAM_TYPES = ("date", "gYear", "string", "iri", "integer", "lang")
 SEVERITIES = ("error", "warning")
+#: how a ``date`` parameter reads a year or a month: its first day, its last day, or both
+#: (``span`` binds ``$NAME`` to the first day and ``$NAME_end`` to the last)
+PERIODS = ("start", "end", "span")
+SPAN_END = "_end"
 
 # --------------------------------------------------------------------------- catalog
 
@@ -63,6 +71,10 @@ class Param:
     default: str | None = None
     description: str = ""
     example: str | None = None
+    #: ``iri`` parameters: the classes a value must belong to (full IRIs; empty: any)
+    classes: tuple[str, ...] = ()
+    #: ``date`` parameters: how a year or a month is read (one of PERIODS; None: days only)
+    period: str | None = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +87,8 @@ class SavedQuery:
     text: str
     severity: str | None = None  # checks only
     fix: str | None = None  # checks only
+    #: plain-words phrasings people use for this question (``kzgraph ask`` learns from them)
+    examples: tuple[str, ...] = ()
 
     def param(self, name: str) -> Param | None:
         return next((p for p in self.params if p.name == name), None)
@@ -142,25 +156,11 @@ def parse_saved_query(path: Path, *, check: bool = False) -> SavedQuery:
             path=shown,
             line=_header_line(text, "params"),
         )
-    params = []
-    for name, spec in raw_params.items():
-        if not isinstance(spec, dict) or spec.get("type") not in PARAM_TYPES:
-            raise QueryHeaderError(
-                f"parameter {name!r} needs a type, one of: {', '.join(PARAM_TYPES)}",
-                path=shown,
-                line=_header_line(text, str(name)),
-            )
-        params.append(
-            Param(
-                name=str(name),
-                type=spec["type"],
-                default=None if spec.get("default") is None else str(spec["default"]),
-                description=str(spec.get("description") or ""),
-                example=None if spec.get("example") is None else str(spec["example"]),
-            )
-        )
+    params = [_param(str(name), spec, text, shown) for name, spec in raw_params.items()]
     used = dollar_variables(text)
-    declared = {p.name for p in params}
+    declared = {p.name for p in params} | {
+        p.name + SPAN_END for p in params if p.period == "span" and p.name + SPAN_END in used
+    }
     if used != declared:
         parts = []
         line, col = _first_use(text, used - declared) if used - declared else (None, None)
@@ -183,6 +183,13 @@ def parse_saved_query(path: Path, *, check: bool = False) -> SavedQuery:
         raise QueryHeaderError("a check needs 'severity: error' or 'severity: warning'", path=shown)
     if not query_form(text):
         raise QueryHeaderError("no SELECT, ASK, CONSTRUCT or DESCRIBE found", path=shown)
+    examples = meta.get("examples") or []
+    if not isinstance(examples, list) or not all(isinstance(e, str) for e in examples):
+        raise QueryHeaderError(
+            "'examples' must be a list of phrasings (strings)",
+            path=shown,
+            line=_header_line(text, "examples"),
+        )
     saved = SavedQuery(
         name=path.stem,
         path=path,
@@ -192,6 +199,7 @@ def parse_saved_query(path: Path, *, check: bool = False) -> SavedQuery:
         text=text,
         severity=severity if check else None,
         fix=str(meta.get("fix") or "").strip() or None if check else None,
+        examples=tuple(" ".join(e.split()) for e in examples),
     )
     for p in params:  # defaults must be valid values of their type
         if p.default is not None:
@@ -202,6 +210,56 @@ def parse_saved_query(path: Path, *, check: bool = False) -> SavedQuery:
                     f"bad default: {exc.message}", path=shown, line=_header_line(text, p.name)
                 ) from None
     return saved
+
+
+def _param(name: str, spec: object, text: str, shown: str) -> Param:
+    """One ``params:`` entry of a header, checked."""
+    line = _header_line(text, name)
+    if not isinstance(spec, dict) or spec.get("type") not in PARAM_TYPES:
+        raise QueryHeaderError(
+            f"parameter {name!r} needs a type, one of: {', '.join(PARAM_TYPES)}",
+            path=shown,
+            line=line,
+        )
+    kind = spec["type"]
+    raw_classes = spec.get("class") or []
+    raw_classes = [raw_classes] if isinstance(raw_classes, str) else raw_classes
+    if raw_classes and kind != "iri":
+        raise QueryHeaderError(
+            f"parameter {name!r}: 'class' applies to iri parameters", path=shown, line=line
+        )
+    classes = []
+    for raw in raw_classes:
+        iri = expand_iri(str(raw), declared_prefixes(text), project_prefixes=False)
+        if iri is None or iri.startswith("urn:kzgraph:unchecked:"):
+            raise QueryHeaderError(
+                f"parameter {name!r}: class {raw!r} is not an IRI or a prefixed name the query "
+                "declares",
+                path=shown,
+                line=line,
+            )
+        classes.append(iri)
+    period = spec.get("period")
+    if kind == "date" and period is not None and period not in PERIODS:
+        raise QueryHeaderError(
+            f"date parameter {name!r}: 'period' is one of: {', '.join(PERIODS)} (how a year "
+            "or a month given as its value is read)",
+            path=shown,
+            line=line,
+        )
+    if kind != "date" and period is not None:
+        raise QueryHeaderError(
+            f"parameter {name!r}: 'period' applies to date parameters", path=shown, line=line
+        )
+    return Param(
+        name=name,
+        type=kind,
+        default=None if spec.get("default") is None else str(spec["default"]),
+        description=str(spec.get("description") or ""),
+        example=None if spec.get("example") is None else str(spec["example"]),
+        classes=tuple(classes),
+        period=period,
+    )
 
 
 def load_catalog(folder: Path) -> dict[str, SavedQuery]:
@@ -230,13 +288,14 @@ def find_query(catalog: Mapping[str, SavedQuery], name: str) -> SavedQuery:
 # --------------------------------------------------------------------------- parameters
 
 _DATE = re.compile(r"^-?\d{4,}-\d{2}-\d{2}$")
+_PERIOD = re.compile(r"^(\d{4})(?:-(\d{2}))?$")
 _GYEAR = re.compile(r"^-?\d{4,}$")
 _INTEGER = re.compile(r"^[+-]?\d+$")
 _LANG = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
 _PNAME = re.compile(r"^([A-Za-z][\w\-.]*)?:([\w\-.:%]*)$")
 
 _EXAMPLES = {
-    "date": "1994-10-17",
+    "date": "1994-10-17, 1994-10 or 1994",
     "gYear": "1992",
     "integer": "10",
     "string": "any text",
@@ -290,13 +349,13 @@ def coerce(
     if any("\ud800" <= ch <= "\udfff" for ch in raw):  # how Python passes on non-UTF-8 argv
         raise bad(": not valid UTF-8")
     if kind == "date":
-        if not _DATE.match(value):
-            raise bad()
-        try:
-            _dt.date.fromisoformat(value)
-        except ValueError:
-            raise bad(": no such day") from None
-        return Literal(value, XSD + "date")
+        if param.period is None and not _DATE.match(value) and _PERIOD.match(value):
+            raise bad(
+                ": this query takes a day (its header has no 'period: start|end|span' saying "
+                "how it reads a month or a year)"
+            )
+        first, last = _period(value, bad)
+        return Literal(last if param.period == "end" else first, XSD + "date")
     if kind == "gYear":
         if not _GYEAR.match(value):
             raise bad()
@@ -327,27 +386,137 @@ def coerce(
     return Literal(value)
 
 
-def resolve_params(query: SavedQuery, given: Iterable[tuple[str, str]]) -> dict[str, Term]:
-    """Check ``-p NAME VALUE`` pairs against the query and return typed terms."""
+def _period(value: str, bad: Callable[..., ParameterError]) -> tuple[str, str]:
+    """The first and last day of a day (``1994-10-17``), a month (``1994-10``) or a year."""
+    if _DATE.match(value):
+        try:
+            _dt.date.fromisoformat(value)
+        except ValueError:
+            raise bad(": no such day") from None
+        return value, value
+    m = _PERIOD.match(value)
+    if m is None:
+        raise bad()
+    year, month = int(m.group(1)), int(m.group(2) or 0)
+    if m.group(2) is None:
+        return f"{year:04d}-01-01", f"{year:04d}-12-31"
+    if not 1 <= month <= 12:
+        raise bad(": no such month")
+    days = calendar.monthrange(year, month)[1]
+    return f"{year:04d}-{month:02d}-01", f"{year:04d}-{month:02d}-{days:02d}"
+
+
+def period_end(param: Param, raw: str) -> Term:
+    """The last day of the period ``raw`` names (a ``span`` parameter's ``$NAME_end``)."""
+
+    def bad(why: str = "") -> ParameterError:
+        return ParameterError(f"parameter {param.name!r} expects a date, got {raw!r}{why}")
+
+    return Literal(_period(raw.strip(), bad)[1], XSD + "date")
+
+
+def looks_like_iri(value: str) -> bool:
+    """Whether a typed value is meant as an IRI or a prefixed name, not as a name."""
+    text = value.strip()
+    return (
+        text.startswith("<")
+        or "://" in text
+        or bool(_PNAME.match(text))
+        and not text.endswith(":")
+        and " " not in text
+    )
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A saved query's parameter values as terms, and the names that were resolved."""
+
+    values: dict[str, Term]
+    #: (parameter, what was typed, what it resolved to) for each value given as a name
+    resolved: tuple[tuple[str, str, Candidate], ...] = ()
+
+
+def bind_params(
+    query: SavedQuery,
+    given: Iterable[tuple[str, str]],
+    names: NameIndex | Engine | None = None,
+    *,
+    check_only: bool = False,
+) -> Bound:
+    """Check ``-p NAME VALUE`` pairs against the query and return typed terms.
+
+    ``iri`` parameters take an IRI, a prefixed name, or a name that ``names`` resolves
+    (:mod:`kzgraph.resolve`), narrowed to the parameter's classes; with ``names`` an IRI
+    must also name a resource the graph has.  ``names`` may be an engine: its
+    :class:`~kzgraph.resolve.NameIndex` is then built only if a name needs resolving.
+    ``check_only``: check what can be checked without the graph (a name is then accepted
+    unresolved)."""
+    from kzgraph.resolve import NameIndex
+
+    index = names if isinstance(names, NameIndex) else None
+
+    def name_index() -> NameIndex:
+        nonlocal index
+        if index is None:
+            assert isinstance(names, Engine)
+            index = NameIndex.from_engine(names)
+        return index
+
     values: dict[str, Term] = {}
-    for name, raw in given:
-        param = query.param(name)
-        if param is None:
+    resolved: list[tuple[str, str, Candidate]] = []
+    pairs = list(given)
+    for name, _raw in pairs:
+        if query.param(name) is None:
             declared = ", ".join(p.name for p in query.params) or "none"
             raise ParameterError(
                 f"query {query.name!r} has no parameter {name!r} (declared: {declared})"
             )
-        values[name] = coerce(param, raw, query)
+    chosen = dict(pairs)
     for param in query.params:
-        if param.name not in values:
-            if param.default is None:
-                raise ParameterError(
-                    f"parameter {param.name!r} of query {query.name!r} needs a value "
-                    f"({param.type}, e.g. {param.example or _EXAMPLES[param.type]}): "
-                    f"-p {param.name} VALUE"
-                )
-            values[param.name] = coerce(param, param.default, query)
-    return values
+        raw = chosen.get(param.name, param.default)
+        if raw is None:
+            raise ParameterError(
+                f"parameter {param.name!r} of query {query.name!r} needs a value "
+                f"({param.type}, e.g. {param.example or _EXAMPLES[param.type]}): "
+                f"-p {param.name} VALUE"
+            )
+        if param.type == "iri" and not looks_like_iri(raw):
+            if any("\ud800" <= ch <= "\udfff" for ch in raw) or names is None:
+                if check_only and raw.strip():
+                    continue
+                values[param.name] = coerce(param, raw, query)  # raises: not an IRI
+                continue
+            what = f"saved query {query.name!r}: parameter {param.name!r}"
+            prefixes = declared_prefixes(query.text)
+            found = name_index().resolve(raw, param.classes, prefixes, what=what)
+            values[param.name] = IRI(found.iri)
+            resolved.append((param.name, raw, found))
+            continue
+        values[param.name] = term = coerce(param, raw, query)
+        if param.type == "iri" and names is not None and not _mentioned(names, term.value):
+            what = f"saved query {query.name!r}: parameter {param.name!r}"
+            near = name_index().nearest(raw, param.classes)
+            raise TermNotFoundError(raw.strip(), near, what=what)
+        if param.period == "span":
+            values[param.name + SPAN_END] = period_end(param, raw)
+    return Bound(values, tuple(resolved))
+
+
+def _mentioned(names: NameIndex | Engine, iri: str) -> bool:
+    """Whether the graph has ``iri`` (as a subject, or as an object)."""
+    if not isinstance(names, Engine):
+        return iri in names.known
+    node = IRI(iri)
+    return any(True for _ in names.triples(node, None, None)) or any(
+        True for _ in names.triples(None, None, node)
+    )
+
+
+def resolve_params(
+    query: SavedQuery, given: Iterable[tuple[str, str]], names: NameIndex | Engine | None = None
+) -> dict[str, Term]:
+    """The typed terms of ``-p NAME VALUE`` pairs (see :func:`bind_params`)."""
+    return bind_params(query, given, names).values
 
 
 def bind(text: str, values: Mapping[str, Term]) -> str:
@@ -560,9 +729,12 @@ def open_engine(entry: Any, engine: str = "oxigraph", *, asserted_only: bool = F
 
 
 def run_saved(
-    engine: Engine, query: SavedQuery, given: Iterable[tuple[str, str]] = ()
+    engine: Engine,
+    query: SavedQuery,
+    given: Iterable[tuple[str, str]] = (),
+    names: NameIndex | Engine | None = None,
 ) -> QueryResult:
-    values = resolve_params(query, given)
+    values = resolve_params(query, given, names)
     return engine.run(bind(query.text, values), origin=display_path(query.path))
 
 

@@ -1,0 +1,389 @@
+"""One resolver for every name a person types: text in, resources of the graph out.
+
+The rule it keeps: every place that takes a term (saved-query ``iri`` parameters,
+``describe``, ``plot --focus``, the endpoint's forms, ``ask``) resolves it here, through
+:class:`NameIndex`, so a name that works in one place works in all of them.
+
+Matching runs in tiers of falling confidence, and the first tier that finds anything
+decides (:data:`TIERS`):
+
+1. ``iri``: a full IRI (``<…>`` or ``https://…``) or a prefixed name (``person:turgut-ozal``)
+   of a resource the graph mentions;
+2. ``exact``: a name as written (case-insensitive): ``rdfs:label``, ``skos:prefLabel``,
+   ``skos:altLabel``, ``kz:articleSpelling``, ``kz:title`` or ``kz:citationText``, in any
+   language;
+3. ``folded``: the same after :func:`kzgraph.spelling.fold` (case, diacritics, script and
+   punctuation: Erdoğan = ERDOGAN = Эрдоган);
+4. ``spelling``: after :func:`kzgraph.spelling.loose` (Chiller = Çiller, Nazarbaev = Nazarbayev);
+5. ``surname``: a surname alone or after initials ("Demirel", "S. Demirel", "A.N. Sezer");
+6. ``words``: every word typed is a word of one name ("friendship treaty");
+7. ``fuzzy``: rapidfuzz's similarity of the loose forms, at least :data:`FUZZY_CUTOFF`
+   (Nazarbaiev, Yesevy).
+
+One resource found in the deciding tier is the answer; several are reported ranked
+(:class:`~kzgraph.errors.AmbiguousTermError`), none with the nearest names
+(:class:`~kzgraph.errors.TermNotFoundError`).  A class (``kz:Person``) narrows the
+candidates before the tiers run.  The index is built from any :class:`~kzgraph.query.Engine`
+with three SPARQL queries, so it works the same on the local graph and on ``--endpoint``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+
+from kzgraph.errors import AmbiguousTermError, TermNotFoundError
+from kzgraph.spelling import fold, loose
+from kzgraph.terms import IRI, RDFS_LABEL, SKOS_ALTLABEL, SKOS_PREFLABEL, Literal, pick_label
+
+KZ = "https://w3id.org/kzgraph/ontology#"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+RDFS_SUBCLASSOF = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
+#: the properties whose values are names of their subject
+NAME_PROPERTIES = (
+    RDFS_LABEL,
+    SKOS_PREFLABEL,
+    SKOS_ALTLABEL,
+    KZ + "articleSpelling",
+    KZ + "title",
+    KZ + "citationText",
+)
+TIERS = ("iri", "exact", "folded", "spelling", "surname", "words", "fuzzy")
+#: the lowest rapidfuzz ratio (0-100) of loose forms that counts as a fuzzy match
+FUZZY_CUTOFF = 85.0
+#: a fuzzy winner must lead the next resource by this many points to be the answer
+FUZZY_MARGIN = 4.0
+#: how many candidates an ambiguity error lists
+SHOWN = 8
+
+_IRI_LIKE = re.compile(r"^(<[^<>\s]*>|[a-z][a-z0-9+.-]*://\S+|[A-Za-z][\w.-]*:[\w\-.:%/#]*)$")
+#: words that never make a name on their own (for surname and words matching)
+_SMALL = frozenset(
+    "a an and at by de del der di du el for in la le of on or the to van von with".split()
+)
+
+
+@dataclass(frozen=True)
+class Name:
+    """One name of a resource, as the graph writes it."""
+
+    iri: str
+    text: str
+    language: str | None
+    property: str
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A resource that what was typed may mean, and how it matched."""
+
+    iri: str
+    label: str
+    kind: str  # the label of its most specific class ("person", "official visit", ...)
+    matched: str  # the name that matched, as the graph writes it
+    how: str  # one of TIERS
+    score: float  # 100 for every tier but fuzzy
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A stretch of a sentence (token positions ``start``..``end``) that names resources."""
+
+    start: int
+    end: int
+    text: str
+    candidates: tuple[Candidate, ...]
+
+
+def _exact_key(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", text).casefold().split())
+
+
+@dataclass
+class NameIndex:
+    """Every name of every resource, keyed for each tier (see the module doc)."""
+
+    names: list[Name]
+    types: Mapping[str, frozenset[str]]  # IRI -> every class (the closure's rdf:type)
+    labels: Mapping[str, str]  # IRI -> display label
+    kinds: Mapping[str, str]  # IRI -> label of its most specific class
+    known: frozenset[str] = frozenset()  # every IRI that occurs as a subject
+    _exact: dict[str, list[int]] = field(default_factory=dict, repr=False)
+    _folded: dict[str, list[int]] = field(default_factory=dict, repr=False)
+    _loose: dict[str, list[int]] = field(default_factory=dict, repr=False)
+    _surname: dict[str, list[tuple[int, tuple[str, ...]]]] = field(default_factory=dict, repr=False)
+    _words: list[tuple[int, frozenset[str]]] = field(default_factory=list, repr=False)
+
+    def __post_init__(self) -> None:
+        for i, name in enumerate(self.names):
+            self._exact.setdefault(_exact_key(name.text), []).append(i)
+            folded = fold(name.text)
+            if not folded:
+                continue
+            self._folded.setdefault(folded, []).append(i)
+            loose_key = loose(name.text)
+            self._loose.setdefault(loose_key, []).append(i)
+            words = loose_key.split()
+            self._words.append((i, frozenset(words)))
+            if _personal(name.text, words):
+                self._surname.setdefault(words[-1], []).append((i, tuple(words[:-1])))
+
+    # ------------------------------------------------------------------ building
+
+    @classmethod
+    def from_engine(cls, engine: object) -> NameIndex:
+        """The index of the graph behind ``engine`` (a :class:`kzgraph.query.Engine`)."""
+        from kzgraph.query import Engine
+
+        assert isinstance(engine, Engine)
+        props = " ".join(IRI(p).n3() for p in NAME_PROPERTIES)
+        names_q = (
+            f"SELECT ?s ?p ?o WHERE {{ VALUES ?p {{ {props} }} ?s ?p ?o "
+            "FILTER(isIRI(?s) && isLiteral(?o)) }"
+        )
+        types_q = f"SELECT ?s ?t WHERE {{ ?s <{RDF_TYPE}> ?t FILTER(isIRI(?s) && isIRI(?t)) }}"
+        subclass_q = (
+            f"SELECT ?c ?d WHERE {{ ?c <{RDFS_SUBCLASSOF}> ?d FILTER(isIRI(?c) && isIRI(?d)) }}"
+        )
+        names = []
+        label_pairs: dict[str, list[tuple[str, Literal]]] = {}
+        for s, p, o in engine.run(names_q).rows:
+            if s is None or p is None or not isinstance(o, Literal):
+                continue
+            names.append(Name(s.value, o.value, o.language, p.value))
+            if p.value in (RDFS_LABEL, SKOS_PREFLABEL):
+                label_pairs.setdefault(s.value, []).append((p.value, o))
+        types: dict[str, set[str]] = {}
+        for s, t in engine.run(types_q).rows:
+            if s is not None and t is not None:
+                types.setdefault(s.value, set()).add(t.value)
+        supers: dict[str, set[str]] = {}
+        for c, d in engine.run(subclass_q).rows:
+            if c is not None and d is not None and c != d:
+                supers.setdefault(c.value, set()).add(d.value)
+        subjects = {n.iri for n in names} | set(types)
+        labels = {iri: pick_label(iri, label_pairs.get(iri, [])) for iri in subjects}
+        kinds = {iri: _kind(classes, supers, labels) for iri, classes in types.items()}
+        return cls(
+            names=sorted(names, key=lambda n: (n.iri, n.property, n.text, n.language or "")),
+            types={iri: frozenset(c) for iri, c in types.items()},
+            labels=labels,
+            kinds=kinds,
+            known=frozenset(subjects),
+        )
+
+    # ------------------------------------------------------------------ lookup
+
+    def _allowed(self, iri: str, classes: Collection[str] | None) -> bool:
+        return not classes or not self.types.get(iri, frozenset()).isdisjoint(classes)
+
+    def _candidates(
+        self, ids: Iterable[int], how: str, classes: Collection[str] | None, score: float = 100.0
+    ) -> list[Candidate]:
+        best: dict[str, Candidate] = {}
+        for i in ids:
+            name = self.names[i]
+            if not self._allowed(name.iri, classes) or name.iri in best:
+                continue
+            best[name.iri] = self.candidate(name.iri, name.text, how, score)
+        return sorted(best.values(), key=lambda c: (-c.score, c.label.casefold(), c.iri))
+
+    def candidate(self, iri: str, matched: str, how: str, score: float = 100.0) -> Candidate:
+        label = self.labels.get(iri) or pick_label(iri, [])
+        return Candidate(iri, label, self.kinds.get(iri, "resource"), matched, how, score)
+
+    def lookup(
+        self,
+        text: str,
+        classes: Collection[str] | None = None,
+        prefixes: Mapping[str, str] | None = None,
+    ) -> list[Candidate]:
+        """The candidates of the first tier that finds any (see the module doc)."""
+        typed = text.strip()
+        if not typed:
+            return []
+        if _IRI_LIKE.match(typed):
+            from kzgraph.query import expand_iri
+
+            iri = expand_iri(typed, prefixes)
+            if iri is not None and iri in self.known and self._allowed(iri, classes):
+                return [self.candidate(iri, typed, "iri")]
+            if iri is not None and (typed.startswith("<") or "://" in typed):
+                return []  # a full IRI is never read as a name
+        for how, ids in (
+            ("exact", self._exact.get(_exact_key(typed), [])),
+            ("folded", self._folded.get(fold(typed), [])),
+            ("spelling", self._loose.get(loose(typed), [])),
+        ):
+            found = self._candidates(ids, how, classes)
+            if found:
+                return found
+        words = loose(typed).split()
+        if not words:
+            return []
+        found = self._candidates(self._by_surname(words), "surname", classes)
+        if found:
+            return found
+        content = [w for w in words if w not in _SMALL]
+        if content:
+            wanted = frozenset(content)
+            found = self._candidates((i for i, ws in self._words if wanted <= ws), "words", classes)
+            if found:
+                return found
+        return self._fuzzy(typed, classes)
+
+    def _by_surname(self, words: list[str]) -> list[int]:
+        surname, initials = words[-1], [w for w in words[:-1] if w not in _SMALL]
+        if len(surname) <= 2 or not surname.isalpha():
+            return []
+        if any(len(w) > 1 for w in initials):  # given names written out: not this tier
+            return []
+        hits = []
+        for i, given in self._surname.get(surname, []):
+            if not initials or _initials_fit(initials, given):
+                hits.append(i)
+        return hits
+
+    def _fuzzy(self, typed: str, classes: Collection[str] | None) -> list[Candidate]:
+        from rapidfuzz import fuzz
+
+        key = loose(typed)
+        if len(key.replace(" ", "")) < 5:
+            return []
+        scored: dict[str, tuple[float, str]] = {}
+        for name in self.names:
+            if not self._allowed(name.iri, classes):
+                continue
+            name_key = loose(name.text)
+            score = fuzz.ratio(key, name_key)
+            if " " not in key and _personal(name.text, name_key.split()):
+                score = max(score, fuzz.ratio(key, name_key.rsplit(" ", 1)[1]))  # the surname
+            if score >= FUZZY_CUTOFF and score > scored.get(name.iri, (0.0, ""))[0]:
+                scored[name.iri] = (score, name.text)
+        found = [self.candidate(iri, text, "fuzzy", s) for iri, (s, text) in scored.items()]
+        return sorted(found, key=lambda c: (-c.score, c.label.casefold(), c.iri))
+
+    def resolve(
+        self,
+        text: str,
+        classes: Collection[str] | None = None,
+        prefixes: Mapping[str, str] | None = None,
+        *,
+        what: str | None = None,
+    ) -> Candidate:
+        """The one resource ``text`` names, else AmbiguousTermError / TermNotFoundError.
+
+        ``what`` names the place that asked (``parameter 'person' of query …``) in errors."""
+        found = self.lookup(text, classes, prefixes)
+        if len(found) == 1:
+            return found[0]
+        if found and found[0].how == "fuzzy" and found[0].score - found[1].score >= FUZZY_MARGIN:
+            return found[0]
+        if found:
+            raise AmbiguousTermError(
+                text,
+                [(describe_candidate(c), c.iri) for c in found[:SHOWN]],
+                total=len(found),
+                what=what,
+            )
+        if classes:
+            other = self.lookup(text, None, prefixes)
+            if other:
+                wanted = " or ".join(sorted({self.labels.get(c, c) for c in classes}))
+                shown = "; ".join(f"{describe_candidate(c)} <{c.iri}>" for c in other[:3])
+                raise TermNotFoundError(
+                    text, self.nearest(text, classes), what=what, note=f"not a {wanted}: {shown}"
+                )
+        raise TermNotFoundError(text, self.nearest(text, classes), what=what)
+
+    def nearest(self, text: str, classes: Collection[str] | None = None, n: int = 5) -> list[str]:
+        """Up to ``n`` names closest to ``text`` (for "did you mean"), as "label <iri>"."""
+        from rapidfuzz import fuzz
+
+        key = loose(text.rsplit(":", 1)[-1] if _IRI_LIKE.match(text.strip()) else text)
+        if not key:
+            return []
+        scored: dict[str, float] = {}
+        for name in self.names:
+            if not self._allowed(name.iri, classes):
+                continue
+            name_key = loose(name.text)
+            score = max(
+                [fuzz.ratio(key, name_key)]
+                + [fuzz.ratio(key, w) for w in name_key.split() if len(w) > 3 and " " not in key]
+            )
+            score += fuzz.ratio(key, name_key) / 1000  # ties: the closer whole name first
+            if score >= 70 and score > scored.get(name.iri, 0.0):
+                scored[name.iri] = score
+        best = sorted(scored, key=lambda iri: (-scored[iri], self.labels.get(iri, iri)))[:n]
+        return [f"{self.labels.get(i, i)} ({self.kinds.get(i, 'resource')}) <{i}>" for i in best]
+
+    def mentions(
+        self, text: str, *, max_words: int = 8, skip: Collection[str] = ()
+    ) -> list[Mention]:
+        """The names in a sentence: the longest stretches of words that resolve to resources
+        (tiers up to ``surname``; single common words, and words in ``skip``, never count)."""
+        words = text.split()
+        found: list[Mention] = []
+        start = 0
+        while start < len(words):
+            for end in range(min(len(words), start + max_words), start, -1):
+                piece = " ".join(words[start:end]).strip(" ,.;:!?\"'()«»“”")
+                key = fold(piece)
+                edge = key.split()[:1] + key.split()[-1:]
+                if not key or any(w in _SMALL for w in edge) or (end - start == 1 and key in skip):
+                    continue
+                if end - start == 1 and len(key) < 3:
+                    continue
+                hits = [c for c in self.lookup(piece) if c.how in TIERS[:5]]
+                if not hits and end - start == 1 and len(key) >= 6:
+                    hits = self._fuzzy(piece, None)[:3]
+                if hits:
+                    found.append(Mention(start, end, piece, tuple(hits)))
+                    start = end
+                    break
+            else:
+                start += 1
+        return found
+
+
+def _personal(text: str, words: list[str]) -> bool:
+    """Whether a name reads as a person's: 2-4 capitalised words or initials, a surname last
+    ("Süleyman Demirel", "A.N. Sezer"; not "Mausoleum of Khoja Akhmet Yassawi")."""
+    written = text.replace(".", ". ").split()
+    return (
+        2 <= len(words) <= 4
+        and 2 <= len(written) <= 5
+        and all(w[:1].isupper() for w in written)
+        and words[-1].isalpha()
+        and len(words[-1]) > 2
+        and not any(w in _SMALL for w in words)
+    )
+
+
+def _initials_fit(initials: list[str], given: tuple[str, ...]) -> bool:
+    """Whether initials (``["a", "n"]``) are the first letters of given names, in order."""
+    pos = 0
+    for initial in initials:
+        while pos < len(given) and not given[pos].startswith(initial):
+            pos += 1
+        if pos == len(given):
+            return False
+        pos += 1
+    return True
+
+
+def _kind(classes: set[str], supers: Mapping[str, set[str]], labels: Mapping[str, str]) -> str:
+    """The label of the most specific of ``classes`` (kz: classes first)."""
+    ours = {c for c in classes if c.startswith(KZ)} or classes
+    specific = sorted(c for c in ours if not any(c in supers.get(o, ()) for o in ours if o != c))
+    if not specific:
+        return "resource"
+    return min(labels.get(c, pick_label(c, [])) for c in specific)
+
+
+def describe_candidate(candidate: Candidate) -> str:
+    """``Süleyman Demirel (person)``: how a candidate is shown in lists."""
+    return f"{candidate.label} ({candidate.kind})"
