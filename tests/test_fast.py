@@ -46,6 +46,7 @@ REPO = Path(__file__).parent.parent
 ONTOLOGY = REPO / "ontology" / "kzgraph.ttl"
 SHAPES = REPO / "ontology" / "shapes.ttl"
 VIOLATIONS = Path(__file__).parent / "fixtures" / "scale" / "violations.ttl"
+NESTED = Path(__file__).parent / "shapes" / "invalid" / "Summit-ordinal-02.ttl"
 sys.path.insert(0, str(REPO / "benchmarks"))
 
 from generate import generate  # noqa: E402
@@ -287,11 +288,14 @@ def test_closure_equals_owlrl_on_generated_data(generated_closures) -> None:  # 
     assert len(fast) > 5000
 
 
+def _key(r):  # type: ignore[no-untyped-def]
+    """A result's fields, and (recursively) those of the result it is a detail of."""
+    parent = None if r.detail_of is None else _key(r.detail_of)
+    return (r.focus, r.path, r.component, r.source_shape, r.value, r.severity, r.messages, parent)
+
+
 def _keyed(results) -> Counter:  # type: ignore[no-untyped-def]
-    return Counter(
-        (r.focus, r.path, r.component, r.source_shape, r.value, r.severity, r.messages)
-        for r in results
-    )
+    return Counter(_key(r) for r in results)
 
 
 def _shacl_pair(store: ox.Store, reference_graph: Graph) -> tuple[Counter, Counter]:
@@ -324,6 +328,34 @@ def test_shacl_verdicts_equal_pyshacl_on_many_kinds_of_violation(generated: Path
     components = {key[2].rsplit("#", 1)[1] for key in mine}
     assert len(mine) >= 40 and len(components) >= 15, components
     assert all(key[6] for key in mine)  # every result carries the shape's sh:message
+
+
+def test_nested_results_are_details_as_in_pyshacl() -> None:
+    """kz:ordinal "9": one violation (sh:node), explained by two sh:detail results (the
+    shape kzsh:PositiveInteger's sh:or and sh:minInclusive), as pyshacl reports it."""
+    from kzgraph.shacl_fast import validate_store
+    from kzgraph.validate import validate_graph
+
+    store = load_store([ONTOLOGY, NESTED])
+    materialize(store)
+    graph = Graph().parse(
+        data=store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph()),
+        format="nt",
+    )
+    shapes = load_graph([SHAPES]).graph
+    raw = raw_results(store, shapes)
+    assert _keyed(raw) == _keyed(reference_results(graph, shapes))
+    assert [r.detail_of is None for r in raw].count(True) == 1 and len(raw) == 3
+    fast = validate_store(store, shapes)
+    assert fast == validate_graph(graph, shapes)
+    assert fast.violations == 1 and len(fast.results) == 1
+    (result,) = fast.results
+    assert result.component == "sh:NodeConstraintComponent" and result.value == '"9"'
+    assert {d.component for d in result.details} == {
+        "sh:OrConstraintComponent",
+        "sh:MinInclusiveConstraintComponent",
+    }
+    assert {(d.focus, d.focus_label, d.file) for d in result.details} == {('"9"', "9", "")}
 
 
 def test_unsupported_shapes_are_refused() -> None:

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
+import pytest
+from click.testing import CliRunner
+
+from conftest import project_args
+from kzgraph.cli import cli
 from kzgraph.load import load_graph
 from kzgraph.project import Project
 from kzgraph.reason import reason
+from kzgraph.render import render_validation, validation_turtle
 from kzgraph.validate import ValidationReport, validate_graph
+
+REPO = Path(__file__).parent.parent
+#: kz:ordinal "9" (a string): one sh:node violation, two nested sh:detail results
+NESTED = Path(__file__).parent / "shapes" / "invalid" / "Summit-ordinal-02.ttl"
 
 
 def run(project: Project, reasoned: bool = True) -> ValidationReport:
@@ -73,3 +85,47 @@ def test_violation_names_file_label_path_message_and_shape(
     assert holder.severity == "Violation"
     assert holder.source_shape == "kz:TenureShape-holder"
     assert by_path["kz:statedIn"].component == "sh:MinCountConstraintComponent"
+
+
+@pytest.fixture
+def nested_project(tmp_path: Path) -> Project:
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(NESTED, data / NESTED.name)
+    return Project(data, REPO / "ontology", REPO / "queries")
+
+
+def test_nested_results_are_details_of_one_violation(nested_project: Project) -> None:
+    """SHACL (Jena, pyshacl's own sh:result list) counts one result; the sh:detail
+    results that say why "9" fails kzsh:PositiveInteger are listed under it."""
+    report = run(nested_project)
+    assert report.violations == 1 and dict(report.severity_counts) == {"Violation": 1}
+    (result,) = report.results
+    assert result.file.endswith(NESTED.name) and result.value == '"9"'
+    assert result.source_shape == "kzsh:Summit-ordinal"
+    assert [(d.focus, d.focus_label, d.file, d.component) for d in result.details] == [
+        ('"9"', "9", "", "sh:MinInclusiveConstraintComponent"),
+        ('"9"', "9", "", "sh:OrConstraintComponent"),
+    ]
+    text = render_validation(report, "text").splitlines()
+    assert len(text) == 3 and text[0].startswith(result.file + ": violation: ")
+    assert all(line.startswith('    detail: "9" The value must be') for line in text[1:])
+    assert "(unknown file)" not in "\n".join(text) and "9 <9>" not in "\n".join(text)
+    doc = json.loads(render_validation(report, "json"))
+    assert doc["counts"] == {"Violation": 1} and len(doc["results"]) == 1
+    assert len(doc["results"][0]["details"]) == 2
+    turtle = validation_turtle(report)
+    assert turtle.count("sh:result ") == 1 and turtle.count("sh:detail ") == 2
+
+
+def test_validate_command_and_cache_count_top_level_results(nested_project: Project) -> None:
+    from kzgraph.store import build
+
+    result = CliRunner().invoke(cli, [*project_args(nested_project), "validate"])
+    assert result.exit_code == 1
+    assert "does not conform: 1 violations, 0 warnings" in result.stderr
+    assert len([line for line in result.stdout.splitlines() if not line.startswith(" ")]) == 1
+    for engine in ("reference", "fast"):
+        built = build(nested_project, force=True, engine=engine)
+        assert built.entry.meta["validation"]["violations"] == 1, engine
+        assert built.report is not None and len(built.report.results[0].details) == 2, engine

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     from kzgraph.describe import Description, Fact
     from kzgraph.query import QueryResult
-    from kzgraph.validate import ValidationReport
+    from kzgraph.validate import ValidationReport, Violation
 
 TABLE_FORMATS = ("table", "csv", "tsv", "json", "markdown")
 RDF_FORMATS = ("turtle", "nt", "nq", "trig", "jsonld", "xml")
@@ -279,16 +279,37 @@ def render_validation(report: ValidationReport, fmt: str) -> str:
         return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
     if not report.results:
         return ""
-    out = []
+    out: list[str] = []
     for v in report.results:
-        where = v.file or "(unknown file)"
-        path = f" {v.path}:" if v.path else ""
+        _violation_lines(v, 0, out)
+    return "\n".join(out) + "\n"
+
+
+def _violation_lines(v: Violation, depth: int, out: list[str]) -> None:
+    """One line per result; its ``sh:detail`` results indented under it, each naming
+    its constraint component (the details of one shape often share its message)."""
+    path = f" {v.path}:" if v.path else ""
+    if depth == 0:
         value = f" (value: {v.value})" if v.value else ""
         out.append(
-            f"{where}: {v.severity.lower()}: {v.focus_label} <{v.focus}>{path} {v.message}{value}"
-            f" [shape {v.source_shape}]"
+            f"{v.file or '(unknown file)'}: {v.severity.lower()}: {_focus_text(v)}{path} "
+            f"{v.message}{value} [shape {v.source_shape}]"
         )
-    return "\n".join(out) + "\n"
+    else:
+        value = f" (value: {v.value})" if v.value and v.value != v.focus else ""
+        out.append(
+            f"{'    ' * depth}detail: {_focus_text(v)}{path} {v.message}{value} "
+            f"[shape {v.source_shape}, {v.component}]"
+        )
+    for detail in v.details:
+        _violation_lines(detail, depth + 1, out)
+
+
+def _focus_text(v: Violation) -> str:
+    """``label <IRI>`` for a node, the literal itself (``"9"``) for a literal focus."""
+    if v.focus.startswith('"'):
+        return v.focus
+    return f"{v.focus_label} <{v.focus}>"
 
 
 def validation_turtle(report: ValidationReport) -> str:
@@ -302,12 +323,17 @@ def validation_turtle(report: ValidationReport) -> str:
     ]
     for i, v in enumerate(report.results):
         end = " ." if i == len(report.results) - 1 else " ;"
-        lines.append(
-            f"    sh:result [ a sh:ValidationResult ; sh:focusNode <{v.focus}> ; "
-            f'sh:resultSeverity sh:{v.severity} ; sh:resultMessage "{escape_string(v.message)}" ]'
-            + end
-        )
+        lines.append(f"    sh:result {_result_turtle(v)}{end}")
     return "\n".join(lines) + "\n"
+
+
+def _result_turtle(v: Violation) -> str:
+    focus = v.focus if v.focus.startswith(('"', "_:")) else f"<{v.focus}>"
+    details = "".join(f" sh:detail {_result_turtle(d)} ;" for d in v.details)
+    return (
+        f"[ a sh:ValidationResult ; sh:focusNode {focus} ;{details} "
+        f'sh:resultSeverity sh:{v.severity} ; sh:resultMessage "{escape_string(v.message)}" ]'
+    )
 
 
 def _sources_text(fact: Fact, own: object = None) -> str:

@@ -157,6 +157,8 @@ class RawResult:
     value: str | None
     severity: str  # full IRI
     messages: tuple[str, ...] = ()
+    #: the result this one explains (``sh:detail``): its value is this one's focus
+    detail_of: RawResult | None = None
 
 
 @dataclass(frozen=True)
@@ -168,6 +170,9 @@ class CompiledCheck:
     path: str | None
     query: str
     has_value: bool  # the query binds ?v
+    #: the ``sh:node`` check whose failing values this check's shape explains: its
+    #: results are ``sh:detail``s of that check's results, not results of their own
+    parent: CompiledCheck | None = None
 
 
 @dataclass
@@ -438,19 +443,22 @@ class _Compiler:
             f"{{ {{ {query} }} }} }} }} }}"
         )
 
-    def shape_checks(self, shape: Any, focus: str, depth: int) -> list[CompiledCheck]:
+    def shape_checks(
+        self, shape: Any, focus: str, depth: int, parent: CompiledCheck | None = None
+    ) -> list[CompiledCheck]:
         """The checks of one shape over the focus nodes ``focus`` binds to ``?f``.
 
         pyshacl reports, under each ``sh:node`` result, the referenced shape's own results
         for the value node (``sh:detail``, typed ``sh:ValidationResult`` too); they are
-        compiled here by running that shape with the failing values as focus nodes."""
+        compiled here by running that shape with the failing values as focus nodes, each
+        check with the ``sh:node`` check as its ``parent``."""
         if depth > 8:
             raise UnsupportedShapeError(self.name(shape), "sh:node nested too deeply")
         params = self.active_params(shape)
         if params is None:
             return []
         if "path" in params:
-            return self.property_checks(shape, focus, depth)
+            return self.property_checks(shape, focus, depth, parent)
         checks: list[CompiledCheck] = []
         for param in sorted(set(params) & _VALUE_PARAMS):
             for arg in params[param]:
@@ -462,9 +470,10 @@ class _Compiler:
                         f"SELECT ?f ?v WHERE {{ {focus} MINUS {{ ?f a {_n3(arg)} }} "
                         f"BIND(?f AS ?v) }}"
                     )
-                checks.append(CompiledCheck(str(shape), SH + _COMPONENT[param], None, query, True))
+                check = CompiledCheck(str(shape), SH + _COMPONENT[param], None, query, True, parent)
+                checks.append(check)
                 if param == "node":
-                    checks += self.shape_checks(arg, self.failing_values(query), depth + 1)
+                    checks += self.shape_checks(arg, self.failing_values(query), depth + 1, check)
         for x in params.get("hasValue", []):
             checks.append(
                 CompiledCheck(
@@ -473,13 +482,16 @@ class _Compiler:
                     None,
                     f"SELECT ?f WHERE {{ {focus} FILTER(!sameTerm(?f, {_n3(x)})) }}",
                     False,
+                    parent,
                 )
             )
         for prop in params.get("property", []):
-            checks += self.property_checks(prop, focus, depth)
+            checks += self.property_checks(prop, focus, depth, parent)
         return checks
 
-    def property_checks(self, shape: Any, focus: str, depth: int = 0) -> list[CompiledCheck]:
+    def property_checks(
+        self, shape: Any, focus: str, depth: int = 0, parent: CompiledCheck | None = None
+    ) -> list[CompiledCheck]:
         params = self.active_params(shape, property_shape=True)
         if params is None:
             return []
@@ -489,7 +501,7 @@ class _Compiler:
         out: list[CompiledCheck] = []
 
         def add(component: str, query: str, has_value: bool) -> None:
-            out.append(CompiledCheck(name, SH + component, path, query, has_value))
+            out.append(CompiledCheck(name, SH + component, path, query, has_value, parent))
 
         # Oxigraph tests ``EXISTS`` on a variable bound straight by a pattern by scanning
         # the EXISTS pattern per row, on a BIND alias (``?g``) by an index lookup: every
@@ -570,7 +582,8 @@ class _Compiler:
                     query = f"SELECT ?f ?v WHERE {{ {failing} {focus} ?f {p} ?v }}"
                 add(_COMPONENT[param], query, True)
                 if param == "node":
-                    out.extend(self.shape_checks(arg, self.failing_values(query), depth + 1))
+                    nested = self.failing_values(query)
+                    out.extend(self.shape_checks(arg, nested, depth + 1, out[-1]))
         if params.get("uniqueLang") and str(params["uniqueLang"][0]).lower() == "true":
             # pyshacl: one result per focus node and duplicated language, without a value;
             # (focus, language) groups of more than one value, instead of joining the
@@ -638,29 +651,42 @@ def _term(node: Any) -> str:
 
 
 def raw_results(store: ox.Store, shapes: Graph) -> list[RawResult]:
-    """Run every compiled check against the store's default graph."""
+    """Run every compiled check against the store's default graph: the top-level
+    results and, after each, none or more ``sh:detail`` results (``detail_of`` set)."""
     import pyoxigraph as ox
 
     compiler = _Compiler(shapes)
     checks = compiler.compile()
     results: list[RawResult] = []
+    #: check -> its results by value (a check's details attach to the results whose
+    #: value is their focus); a parent check always comes before its nested ones
+    by_value: dict[CompiledCheck, dict[str | None, list[RawResult]]] = {}
     for check in checks:
         messages = compiler.messages(check.shape)
         severity = compiler.severity(check.shape)
         solutions = store.query(check.query)
         assert isinstance(solutions, ox.QuerySolutions)  # every check is a SELECT
+        mine = by_value.setdefault(check, {})
+        parents = by_value.get(check.parent, {}) if check.parent is not None else {}
         for row in solutions:
-            results.append(
-                RawResult(
-                    focus=_term(row["f"]),
+            focus = _term(row["f"])
+            value = _term(row["v"]) if check.has_value else None
+            owners: list[RawResult | None] = [None]
+            if check.parent is not None:
+                owners = list(parents.get(focus, []))
+            for owner in owners:
+                result = RawResult(
+                    focus=focus,
                     path=check.path,
                     component=check.component,
                     source_shape=check.shape,
-                    value=_term(row["v"]) if check.has_value else None,
+                    value=value,
                     severity=severity,
                     messages=messages,
+                    detail_of=owner,
                 )
-            )
+                results.append(result)
+                mine.setdefault(value, []).append(result)
     return results
 
 
@@ -710,29 +736,34 @@ def validate_store(
 
     sources = sources or {}
     labels: dict[str, str] = {}
-    violations = []
+    details: dict[RawResult, list[RawResult]] = {}
     for r in raw:
+        if r.detail_of is not None:
+            details.setdefault(r.detail_of, []).append(r)
+
+    def violation(r: RawResult) -> Violation:
         if r.focus not in labels:
-            labels[r.focus] = label(r.focus)
+            literal = r.focus.startswith('"')
+            labels[r.focus] = _lexical_form(r.focus) if literal else label(r.focus)
         owners = sources.get(r.focus, ())
         component = short(r.component)
         value = ""
         if r.value is not None:
             value = short(r.value) if not r.value.startswith(('"', "_:")) else r.value
-        violations.append(
-            Violation(
-                file=owners[0] if owners else "",
-                focus=r.focus,
-                focus_label=labels[r.focus],
-                path=short(r.path),
-                message="; ".join(sorted(r.messages)) or component,
-                severity=r.severity.removeprefix(SH),
-                source_shape=short(r.source_shape),
-                component=component,
-                value=value,
-            )
+        return Violation(
+            file=owners[0] if owners else "",
+            focus=r.focus,
+            focus_label=labels[r.focus],
+            path=short(r.path),
+            message="; ".join(sorted(r.messages)) or component,
+            severity=r.severity.removeprefix(SH),
+            source_shape=short(r.source_shape),
+            component=component,
+            value=value,
+            details=tuple(sorted(violation(d) for d in details.get(r, ()))),
         )
-    violations.sort()
+
+    violations = sorted(violation(r) for r in raw if r.detail_of is None)
     counts = Counter(v.severity for v in violations)
     _ = started
     return ValidationReport(
@@ -741,6 +772,14 @@ def validate_store(
         triples=len(store),
         severity_counts=dict(counts),
     )
+
+
+def _lexical_form(literal: str) -> str:
+    """The lexical form of a literal in N-Triples form (a detail's focus: its label)."""
+    import pyoxigraph as ox
+
+    (quad,) = ox.parse(f"<urn:s> <urn:p> {literal} .", format=ox.RdfFormat.N_TRIPLES)
+    return str(quad.object.value)
 
 
 def load_shapes(paths: Iterable[Path]) -> Graph:
@@ -753,7 +792,6 @@ def reference_results(data: Graph, shapes: Graph) -> list[RawResult]:
     """pyshacl's results on ``data`` (inference none) as :class:`RawResult` rows, literal
     values in Oxigraph's canonical form, to compare with :func:`raw_results`."""
     import pyoxigraph as ox
-    from rdflib import RDF as RDFNS
     from rdflib import BNode, URIRef
     from rdflib import Literal as RLiteral
 
@@ -777,20 +815,26 @@ def reference_results(data: Graph, shapes: Graph) -> list[RawResult]:
     def one(node: Any, name: str) -> Any:
         return report.value(node, URIRef(SH + name))
 
-    out = []
-    for node in report.subjects(RDFNS.type, URIRef(SH + "ValidationResult")):
+    out: list[RawResult] = []
+
+    def add(node: Any, parent: RawResult | None) -> None:
         path = one(node, "resultPath")
-        out.append(
-            RawResult(
-                focus=form(one(node, "focusNode")) or "",
-                path=str(path) if path is not None else None,
-                component=str(one(node, "sourceConstraintComponent")),
-                source_shape=str(one(node, "sourceShape")),
-                value=form(one(node, "value")),
-                severity=str(one(node, "resultSeverity")),
-                messages=tuple(
-                    sorted(str(m) for m in report.objects(node, URIRef(SH + "resultMessage")))
-                ),
-            )
+        result = RawResult(
+            focus=form(one(node, "focusNode")) or "",
+            path=str(path) if path is not None else None,
+            component=str(one(node, "sourceConstraintComponent")),
+            source_shape=str(one(node, "sourceShape")),
+            value=form(one(node, "value")),
+            severity=str(one(node, "resultSeverity")),
+            messages=tuple(
+                sorted(str(m) for m in report.objects(node, URIRef(SH + "resultMessage")))
+            ),
+            detail_of=parent,
         )
+        out.append(result)
+        for detail in report.objects(node, URIRef(SH + "detail")):
+            add(detail, result)
+
+    for node in report.objects(None, URIRef(SH + "result")):
+        add(node, None)
     return out

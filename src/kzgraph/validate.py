@@ -3,6 +3,10 @@
 The data graph given to pyshacl is the OWL RL closure (asserted + inferred), run
 with ``inference='none'``: reasoning happens in one place (``reason``), and
 ``sh:class`` constraints on a superclass see the inferred types.
+
+Results are counted as SHACL counts them: the report's top-level ``sh:result``s.  The
+results pyshacl nests under one with ``sh:detail`` (why a value fails an ``sh:node``
+shape) are that result's :attr:`Violation.details`, never counted on their own.
 """
 
 from __future__ import annotations
@@ -34,6 +38,9 @@ class Violation:
     source_shape: str
     component: str  # e.g. "sh:MinCountConstraintComponent"
     value: str = ""  # the offending value, when pyshacl gives one
+    #: the nested results (``sh:detail``) that explain this one, e.g. why the value
+    #: fails the shape an ``sh:node`` refers to; their focus is that value
+    details: tuple[Violation, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -114,7 +121,8 @@ def validate_graph(
 ) -> ValidationReport:
     """Validate ``data`` (already reasoned) against ``shapes``; never modifies ``data``'s
     triples (``scratch``: see :func:`pyshacl_results`)."""
-    from rdflib import RDF, URIRef
+    from rdflib import Literal as RLiteral
+    from rdflib import URIRef
 
     from kzgraph.namespaces import PREFIXES
 
@@ -127,7 +135,8 @@ def validate_graph(
     sh = {
         name: URIRef(SH + name)
         for name in (
-            "ValidationResult",
+            "result",
+            "detail",
             "focusNode",
             "resultPath",
             "resultMessage",
@@ -137,10 +146,9 @@ def validate_graph(
             "value",
         )
     }
-    results = []
-    for result in results_graph.subjects(RDF.type, sh["ValidationResult"]):
 
-        def one(name: str, result: Node = result) -> Node | None:
+    def violation(result: Node, depth: int = 0) -> Violation:
+        def one(name: str) -> Node | None:
             return results_graph.value(result, sh[name])
 
         focus = one("focusNode")
@@ -149,19 +157,22 @@ def validate_graph(
         component = _short(results_graph, one("sourceConstraintComponent"))
         value = one("value")
         owners = sources.get(str(focus), ())
-        results.append(
-            Violation(
-                file=owners[0] if owners else "",
-                focus=str(focus),
-                focus_label=_labels_of(data, focus),
-                path=_short(results_graph, one("resultPath")),
-                message="; ".join(messages) or component,
-                severity=severity,
-                source_shape=_short(results_graph, one("sourceShape")),
-                component=component,
-                value=_short(data, value) if value is not None else "",
-            )
+        nested = results_graph.objects(result, sh["detail"]) if depth < 16 else ()
+        return Violation(
+            file=owners[0] if owners else "",
+            # a literal focus (a detail's: the value that failed) keeps its quotes
+            focus=str(focus) if not isinstance(focus, RLiteral) else focus.n3(),
+            focus_label=_labels_of(data, focus),
+            path=_short(results_graph, one("resultPath")),
+            message="; ".join(messages) or component,
+            severity=severity,
+            source_shape=_short(results_graph, one("sourceShape")),
+            component=component,
+            value=_short(data, value) if value is not None else "",
+            details=tuple(sorted(violation(d, depth + 1) for d in nested)),
         )
+
+    results = [violation(r) for r in results_graph.objects(None, sh["result"])]
     results.sort()
     counts = Counter(v.severity for v in results)
     return ValidationReport(
