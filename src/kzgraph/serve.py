@@ -44,6 +44,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from kzgraph import formats
 from kzgraph import html as pages
 from kzgraph.describe import describe
+from kzgraph.resolve import NameIndex
 from kzgraph.errors import (
     InputError,
     KzgraphError,
@@ -183,6 +184,8 @@ class Site:
         self.ontology = OxigraphEngine(turtle=[Path(f) for f in config.ontology_files])
         self.catalog: dict[str, SavedQuery] = load_catalog(Path(config.queries_dir))
         self.stats = dataset_stats(self.engine)
+        # names as people type them, for the saved queries' iri parameters (kzgraph.resolve)
+        self.names = NameIndex.from_engine(self.engine)
         self.pool = QueryPool(
             [Path(f) for f in config.graph_files],
             size=config.query_workers,
@@ -473,7 +476,7 @@ def create_app(config: ServeConfig) -> Starlette:
         given = {
             k: v for k, v in request.query_params.items() if query.param(k) is not None and v != ""
         }
-        values = resolve_params(query, given.items())
+        values = resolve_params(query, given.items(), site.names)
         return query, bind(query.text, values), given
 
     async def saved_query(request: Request) -> Response:
