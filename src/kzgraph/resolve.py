@@ -199,8 +199,11 @@ class NameIndex:
         text: str,
         classes: Collection[str] | None = None,
         prefixes: Mapping[str, str] | None = None,
+        *,
+        upto: str = "fuzzy",
     ) -> list[Candidate]:
-        """The candidates of the first tier that finds any (see the module doc)."""
+        """The candidates of the first tier that finds any (see the module doc), trying the
+        tiers up to ``upto`` only (one of :data:`TIERS`)."""
         typed = text.strip()
         if not typed:
             return []
@@ -212,19 +215,21 @@ class NameIndex:
                 return [self.candidate(iri, typed, "iri")]
             if iri is not None and (typed.startswith("<") or "://" in typed):
                 return []  # a full IRI is never read as a name
+        if upto == "iri":
+            return []
         for how, ids in (
             ("exact", self._exact.get(_exact_key(typed), [])),
             ("folded", self._folded.get(fold(typed), [])),
             ("spelling", self._loose.get(loose(typed), [])),
         ):
             found = self._candidates(ids, how, classes)
-            if found:
+            if found or how == upto:
                 return found
         words = loose(typed).split()
         if not words:
             return []
         found = self._candidates(self._by_surname(words), "surname", classes)
-        if found:
+        if found or upto == "surname":
             return found
         content = [w for w in words if w not in _SMALL]
         if content:
@@ -232,7 +237,7 @@ class NameIndex:
             found = self._candidates((i for i, ws in self._words if wanted <= ws), "words", classes)
             if found:
                 return found
-        return self._fuzzy(typed, classes)
+        return self._fuzzy(typed, classes) if upto == "fuzzy" else []
 
     def _by_surname(self, words: list[str]) -> list[int]:
         surname, initials = words[-1], [w for w in words[:-1] if w not in _SMALL]
@@ -337,7 +342,7 @@ class NameIndex:
                     continue
                 if end - start == 1 and len(key) < 3:
                     continue
-                hits = [c for c in self.lookup(piece) if c.how in TIERS[:5]]
+                hits = self.lookup(piece, upto="surname")
                 if not hits and end - start == 1 and len(key) >= 6:
                     hits = self._fuzzy(piece, None)[:3]
                 if hits:
