@@ -335,3 +335,30 @@ def test_describe_and_plot_focus_take_names(tmp_path: Path) -> None:
     assert drawn.exit_code == 0, drawn.stderr
     assert f'"Chiller" → Tansu Çiller <{R}person/tansu-ciller>' in drawn.stderr
     assert "Çiller" in (tmp_path / "n.svg").read_text(encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- --endpoint
+
+from test_remote import entry, published, server  # noqa: E402, F401 - fixtures: a real Oxigraph server
+
+
+def test_names_resolve_on_a_remote_endpoint_too(published: str) -> None:  # noqa: F811
+    runner = CliRunner()
+    remote = runner.invoke(
+        cli,
+        [*ARGS, "query", "visits-by-person", "-p", "person", "Назарбаев", "--endpoint", published,
+         "-f", "csv"],
+    )  # fmt: skip
+    assert remote.exit_code == 0, remote.stderr
+    assert f'"Назарбаев" → Nursultan Nazarbayev <{R}person/nursultan-nazarbayev>' in remote.stderr
+    local = runner.invoke(
+        cli, [*ARGS, "query", "visits-by-person", "-p", "person", "Nazarbayev", "-f", "csv"]
+    )
+    assert remote.stdout == local.stdout and local.stdout.count("\n") > 3
+    missing = runner.invoke(
+        cli,
+        [*ARGS, "query", "visits-by-person", "-p", "person", "person:nobody", "--endpoint",
+         published],
+    )  # fmt: skip
+    assert missing.exit_code == 2
+    assert "no resource matches 'person:nobody'" in missing.stderr
