@@ -111,6 +111,7 @@ def published(server: str, entry: Any) -> str:
     assert result.exit_code == 0, result.stderr
     total = entry.asserted_count + entry.inferred_count
     assert f"uploaded {total} triples (asserted + inferred)" in result.stderr
+    assert result.stderr.rstrip().endswith(f"; verified: the graph holds {total} triples")
     return server
 
 
@@ -231,6 +232,7 @@ def test_named_graph_upload_then_from_and_graph(server: str, entry: Any) -> None
     assert result.exit_code == 0, result.stderr
     assert f"uploaded {entry.asserted_count} triples (asserted)" in result.stderr
     assert f"graph <{graph}>" in result.stderr
+    assert f"verified: the graph holds {entry.asserted_count} triples" in result.stderr
     assert remote_count(server, f"SELECT (COUNT(*) AS ?n) FROM <{graph}> WHERE {{ ?s ?p ?o }}") == (
         entry.asserted_count
     )
@@ -356,8 +358,11 @@ def recorder() -> Iterator[str]:
 
 def test_basic_credentials_come_from_the_environment(recorder: str, entry: Any) -> None:
     env = {"KZGRAPH_ENDPOINT_USER": "ada", "KZGRAPH_ENDPOINT_PASSWORD": "pa:ss"}
-    result = CliRunner().invoke(cli, [*ARGS, "publish", "--endpoint", recorder], env=env)
+    result = CliRunner().invoke(
+        cli, [*ARGS, "publish", "--endpoint", recorder, "--no-verify"], env=env
+    )
     assert result.exit_code == 0, result.stderr
+    assert result.stderr.rstrip().endswith("; not verified (--no-verify)")
     (request,) = Recorder.seen
     assert request["path"] == "/store?default"
     assert request["headers"]["Authorization"] == "Basic YWRhOnBhOnNz"  # ada:pa:ss

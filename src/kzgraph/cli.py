@@ -865,7 +865,7 @@ def export(
     metavar="URL",
     required=True,
     help="Graph Store endpoint (Oxigraph: http://HOST:PORT/store; a bare http://HOST:PORT "
-    "means that; Fuseki: http://HOST:3030/DATASET/data).",
+    "means that; Fuseki: http://HOST:3030/DATASET/data). user:password@ in it is HTTP Basic.",
 )
 @click.option(
     "--graph",
@@ -890,6 +890,13 @@ def export(
     show_default=True,
     help="Seconds to wait for the server's answer.",
 )
+@click.option(
+    "--verify/--no-verify",
+    default=True,
+    show_default=True,
+    help="After the upload, read the graph back (GET, same URL) and compare its count of "
+    "triples with what was sent.",
+)
 @click.pass_context
 def publish(
     ctx: click.Context,
@@ -898,35 +905,54 @@ def publish(
     inferred: bool,
     replace: bool,
     timeout: float,
+    verify: bool,
 ) -> None:
     """Upload the graph to a triple store (SPARQL 1.1 Graph Store HTTP Protocol).
 
     Sends N-Triples: by default the reasoned graph (asserted + inferred), so that the
     saved queries give the same answers there as here, on stores without an OWL
-    reasoner.  Credentials come from the environment only: KZGRAPH_ENDPOINT_TOKEN
-    (bearer), or KZGRAPH_ENDPOINT_USER and KZGRAPH_ENDPOINT_PASSWORD (basic).
+    reasoner.  Then it reads the graph back and counts its triples (exit 2 if the graph
+    holds fewer than were sent).  Redirects are not followed: the error names the new
+    URL.  Credentials: KZGRAPH_ENDPOINT_TOKEN (bearer), or KZGRAPH_ENDPOINT_USER and
+    KZGRAPH_ENDPOINT_PASSWORD (basic); they go to the endpoint's scheme, host and port only.
 
     \b
     Examples:
       kzgraph publish --endpoint http://127.0.0.1:7878 --replace
       kzgraph publish --endpoint http://127.0.0.1:7878/store --graph https://w3id.org/kzgraph/graph/kz
       kzgraph publish --endpoint http://localhost:3030/kz/data --asserted
-      KZGRAPH_ENDPOINT_USER=admin KZGRAPH_ENDPOINT_PASSWORD=... kzgraph publish --endpoint URL
+      KZGRAPH_ENDPOINT_USER=admin KZGRAPH_ENDPOINT_PASSWORD="$PW" kzgraph publish --endpoint http://localhost:3030/kz/data
     """
-    from kzgraph.remote import auth_header, graph_url, upload
+    from kzgraph.remote import graph_url, parse_endpoint, upload
 
-    graph_url(endpoint, graph)  # check the URL and the graph IRI before building anything
-    auth_header()
+    target = parse_endpoint(endpoint)  # URL, credentials and graph IRI checked before building
+    graph_url(target.url, graph)
+    for warning in target.warnings:
+        err(f"kzgraph: warning: {warning}")
     entry = _entry(project_of(ctx))
     files = [entry.asserted_path] + ([entry.inferred_path] if inferred else [])
-    done = upload(files, endpoint, graph=graph, replace=replace, timeout=timeout)
+    done = upload(files, target, graph=graph, replace=replace, timeout=timeout, verify=verify)
     what = "asserted + inferred" if inferred else "asserted"
     where = f"graph <{graph}>" if graph else "the default graph"
     verb = "replaced" if replace else "added to"
+    checked = done.verified
+    if checked is None:
+        check = "not verified" + (" (--no-verify)" if not verify else "")
+    elif checked.before is None:
+        check = f"verified: the graph holds {checked.after} triples"
+    else:
+        check = f"verified: the graph holds {checked.after} triples, {checked.before} before"
     err(
         f"kzgraph: uploaded {done.triples} triples ({what}) to {done.url}: {verb} {where} "
-        f"(HTTP {done.status}, {done.seconds:.2f} s)"
+        f"(HTTP {done.status}, {done.seconds:.2f} s); {check}"
     )
+    if checked is None and verify:
+        err(f"kzgraph: warning: not verified: {done.not_verified}")
+    if checked is not None and checked.before is None and checked.after > checked.sent:
+        err(
+            f"kzgraph: warning: the graph holds {checked.after - checked.sent} triples more than "
+            "were sent: the store's own inferences, or the PUT did not replace the graph"
+        )
 
 
 # --------------------------------------------------------------------------- docs

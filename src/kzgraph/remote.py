@@ -10,30 +10,40 @@ Saved-query parameters are bound by the same ``VALUES`` block (:func:`kzgraph.qu
 before the text is sent: nothing is pasted into the query, remotely either.
 
 :func:`upload` sends a cache entry's N-Triples with the *SPARQL 1.1 Graph Store HTTP
-Protocol* (``PUT`` replaces, ``POST`` adds; ``?default`` or ``?graph=IRI``).
+Protocol* (``PUT`` replaces, ``POST`` adds; ``?default`` or ``?graph=IRI``), then reads the
+graph back (``GET``, same URL) and compares its count of triples with what was sent.
 
 URLs: a bare server URL (no path, e.g. ``http://127.0.0.1:7878``) means Oxigraph's
 layout, ``/query`` for queries and ``/store`` for uploads; any other URL is used as
 given (Fuseki ``/ds/sparql`` and ``/ds/data``, GraphDB ``/repositories/R`` and
 ``/repositories/R/rdf-graphs/service``, ...).
 
-Credentials come only from the environment: ``KZGRAPH_ENDPOINT_TOKEN`` (sent as
-``Authorization: Bearer``) or ``KZGRAPH_ENDPOINT_USER`` with
-``KZGRAPH_ENDPOINT_PASSWORD`` (HTTP Basic).  The token wins when both are set.
+Credentials: ``KZGRAPH_ENDPOINT_TOKEN`` (sent as ``Authorization: Bearer``), or
+``KZGRAPH_ENDPOINT_USER`` with ``KZGRAPH_ENDPOINT_PASSWORD`` (HTTP Basic; the token wins
+when both are set), or ``user:password@`` in the URL (HTTP Basic, percent-decoded; not
+together with the variables).  The rule this module keeps: credentials go to the
+endpoint's origin (scheme, host, port) only and appear in no message.  Redirects are
+never followed on upload; a query follows up to 5 within its origin.  A URL with user
+info or plain http to another host gives warnings (:attr:`Endpoint.warnings`): the
+caller shows them, this module prints nothing.
 
 Errors are :class:`kzgraph.errors.EndpointError` with one line saying what the server
-answered (status and the first line of the body), or why it could not be reached.
-Only the standard library is used (``urllib``).
+answered (status and the first line of the body, read even when the server answered
+before taking the whole request body), or why it could not be reached.  Only the
+standard library is used (``http.client``) and pyoxigraph to read RDF.
 """
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import http.client
+import ipaddress
 import json
 import os
+import re
+import ssl
 import time
-import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterable, Iterator, Mapping
@@ -66,18 +76,54 @@ RESULTS_ACCEPT = "application/sparql-results+json, application/sparql-results+xm
 GRAPH_ACCEPT = (
     "application/n-triples, text/turtle;q=0.9, application/rdf+xml;q=0.5, application/ld+json;q=0.4"
 )
-_LOOPBACK = ("127.", "localhost", "::1", "[::1]")
 USER_AGENT = "kzgraph"
 
 
 # --------------------------------------------------------------------------- URLs, credentials
 
 
+def redact(url: str) -> str:
+    """``url`` with the password of any ``user:password@`` replaced by ``***``, for messages.
+
+    It errs on the side of hiding: text before the last ``@`` that looks like user info is
+    masked even when the URL does not parse (a password with an unencoded ``/`` or ``#``)."""
+    at = url.rfind("@")
+    if at < 0:
+        return url
+    start = url.find("://") + 3 if "://" in url[:at] else 0
+    userinfo = url[start:at]
+    if ":" not in userinfo:
+        return url
+    return f"{url[:start]}{userinfo.split(':', 1)[0]}:***{url[at:]}"
+
+
 def _check_url(url: str) -> urllib.parse.SplitResult:
     parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise EndpointError(f"not an http(s) URL: {url!r}")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise EndpointError(f"not an http(s) URL: {redact(url)!r}")
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        raise EndpointError(f"not a valid port in {redact(url)!r}") from None
     return parts
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1): traffic stays here."""
+    host = host.strip("[]").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def origin(url: str) -> tuple[str, str, int]:
+    """(scheme, host, port) of ``url``, the default port filled in: what may see credentials."""
+    parts = urllib.parse.urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return parts.scheme.lower(), (parts.hostname or "").lower(), port
 
 
 def query_url(url: str) -> str:
@@ -96,6 +142,10 @@ def store_url(url: str) -> str:
     return url
 
 
+def _basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+
+
 def auth_header(environ: Mapping[str, str] | None = None) -> str | None:
     """The ``Authorization`` header value from the environment, or None."""
     env = os.environ if environ is None else environ
@@ -109,12 +159,55 @@ def auth_header(environ: Mapping[str, str] | None = None) -> str | None:
         return None
     if ENV_PASSWORD not in env:
         raise EndpointError(f"{ENV_USER} is set but {ENV_PASSWORD} is not")
-    pair = f"{user}:{env[ENV_PASSWORD]}".encode()
-    return "Basic " + base64.b64encode(pair).decode("ascii")
+    return _basic(user, env[ENV_PASSWORD])
 
 
-def _first_line(body: bytes) -> str:
+@dataclass(frozen=True)
+class Endpoint:
+    """A checked endpoint: its URL without user info, and what to send there."""
+
+    url: str  # never holds credentials: safe to show
+    auth: str | None  # the Authorization header value, sent to this URL's origin only
+    warnings: tuple[str, ...] = ()  # for the user, before anything is sent
+
+
+def parse_endpoint(url: str, environ: Mapping[str, str] | None = None) -> Endpoint:
+    """Check ``url`` and take its credentials: ``user:password@`` in the URL (HTTP Basic,
+    percent-decoded, removed from the URL) or the ``KZGRAPH_ENDPOINT_*`` variables, not both."""
+    parts = _check_url(url)
+    warnings = []
+    if "@" not in parts.netloc:
+        auth = auth_header(environ)
+        clean = url
+    else:
+        env = os.environ if environ is None else environ
+        taken = [name for name in (ENV_TOKEN, ENV_USER, ENV_PASSWORD) if env.get(name)]
+        if taken:
+            raise EndpointError(
+                f"credentials both in the --endpoint URL and in {taken[0]}: give them in one place"
+            )
+        if parts.password is None:
+            raise EndpointError(
+                f"the --endpoint URL names user {parts.username!r} but no password: give "
+                f"user:password@ or set {ENV_USER} and {ENV_PASSWORD}"
+            )
+        user = urllib.parse.unquote(parts.username or "")
+        auth = _basic(user, urllib.parse.unquote(parts.password))
+        clean = urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+        warnings.append(
+            "the password in the --endpoint URL is visible to other users (ps) and in shell "
+            f"history: {ENV_USER} and {ENV_PASSWORD} keep it out"
+        )
+    if auth and parts.scheme == "http" and not is_loopback(parts.hostname or ""):
+        warnings.append(f"credentials go unencrypted (plain http) to {parts.hostname}: use https")
+    return Endpoint(clean, auth, tuple(warnings))
+
+
+def _first_line(body: bytes, media: str = "") -> str:
+    """The first line of text of an answer's body (of an HTML page: without its tags)."""
     text = body.decode("utf-8", errors="replace")
+    if media == "text/html":  # nginx's "<html>\n<head><title>413 Request Entity Too Large..."
+        text = re.sub(r"<[^>]*>", " ", text)
     for line in text.splitlines():
         line = " ".join(line.split())
         if line:
@@ -122,12 +215,7 @@ def _first_line(body: bytes) -> str:
     return "(empty body)"
 
 
-def _opener(url: str) -> urllib.request.OpenerDirector:
-    host = urllib.parse.urlsplit(url).hostname or ""
-    if host.startswith(_LOOPBACK) or host == "localhost":
-        # never send loopback traffic through an http_proxy from the environment
-        return urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    return urllib.request.build_opener()
+# --------------------------------------------------------------------------- HTTP
 
 
 @dataclass(frozen=True)
@@ -137,6 +225,184 @@ class HttpAnswer:
     body: bytes
 
 
+@dataclass(frozen=True)
+class _Reply:
+    status: int
+    reason: str
+    content_type: str
+    location: str | None  # absolute
+    body: bytes
+    complete: bool  # False: the server answered before it took the whole body
+
+
+REDIRECTS = (301, 302, 303, 307, 308)
+MAX_REDIRECTS = 5
+
+
+def _connection(
+    parts: urllib.parse.SplitResult, timeout: float
+) -> tuple[http.client.HTTPConnection, str, dict[str, str]]:
+    """A connection for ``parts`` (through the environment's proxy unless loopback or
+    no_proxy), the request target, and headers for the proxy."""
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    proxy = None
+    if not is_loopback(host) and not urllib.request.proxy_bypass(host):
+        proxy = urllib.request.getproxies().get(parts.scheme)
+    context = ssl.create_default_context() if parts.scheme == "https" else None
+    if not proxy:
+        if context is None:
+            return http.client.HTTPConnection(host, port, timeout=timeout), target, {}
+        https = http.client.HTTPSConnection(host, port, timeout=timeout, context=context)
+        return https, target, {}
+    via = urllib.parse.urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+    extra = {}
+    if via.username:
+        user, password = (urllib.parse.unquote(v or "") for v in (via.username, via.password))
+        extra["Proxy-Authorization"] = _basic(user, password)
+    proxy_port = via.port or 80
+    if context is None:  # plain http through the proxy: absolute URL as the target
+        absolute = urllib.parse.urlunsplit(parts._replace(fragment=""))
+        conn = http.client.HTTPConnection(via.hostname or "", proxy_port, timeout=timeout)
+        return conn, absolute, extra
+    conn = http.client.HTTPSConnection(
+        via.hostname or "", proxy_port, timeout=timeout, context=context
+    )
+    conn.set_tunnel(host, port, headers=extra)
+    return conn, target, {}
+
+
+def _send(conn: http.client.HTTPConnection, body: bytes | Iterable[bytes] | None) -> OSError | None:
+    """Send the body; the error that stopped it (a broken pipe, a reset, a time-out), if any."""
+    chunks = [body] if isinstance(body, bytes) else (body or ())
+    try:
+        for chunk in chunks:
+            conn.send(chunk)
+    except OSError as error:
+        return error
+    return None
+
+
+def _exchange(
+    method: str,
+    url: str,
+    body: bytes | Iterable[bytes] | None,
+    headers: Mapping[str, str],
+    timeout: float,
+) -> _Reply:
+    """One request and its answer, redirects not followed.  A server that answers before
+    it has read the whole body (a proxy's 413) is heard: after a broken pipe its answer
+    is read, and reported instead of the broken pipe."""
+    conn, target, extra = _connection(urllib.parse.urlsplit(url), timeout)
+    broken: OSError | None = None
+    try:
+        conn.putrequest(method, target, skip_accept_encoding=True)
+        for name, value in {**headers, **extra}.items():
+            conn.putheader(name, value)
+        try:
+            conn.endheaders()
+            broken = _send(conn, body)
+            if broken is not None and conn.sock is not None:
+                conn.sock.settimeout(min(timeout, 5.0))  # an early answer is there already
+            response = conn.getresponse()
+            data = response.read()
+        except OSError as error:
+            if broken is not None:
+                raise _unreachable(url, broken, timeout, sending=True) from None
+            raise _unreachable(url, error, timeout) from None
+    except http.client.HTTPException as error:  # the server broke the protocol
+        raise EndpointError(f"{url} sent a malformed HTTP answer: {error!r}") from None
+    finally:
+        conn.close()
+    location = response.headers.get("Location")
+    return _Reply(
+        response.status,
+        response.reason,
+        (response.headers.get_content_type() or "").lower(),
+        urllib.parse.urljoin(url, location) if location else None,
+        data,
+        broken is None,
+    )
+
+
+def _unreachable(
+    url: str, error: OSError, timeout: float, *, sending: bool = False
+) -> EndpointError:
+    if isinstance(error, TimeoutError):
+        what = "take the request body" if sending else "answer"
+        return EndpointError(f"{url} did not {what} within {timeout:g} s")
+    if isinstance(error, ConnectionRefusedError):
+        return EndpointError(f"cannot reach {url}: connection refused")
+    text = error.strerror or str(error) or type(error).__name__
+    if sending:
+        return EndpointError(
+            f"{url} closed the connection while the request was sent ({text}), without an answer"
+        )
+    return EndpointError(f"cannot reach {url}: {text}")
+
+
+def _suggestion(location: str, url: str) -> str:
+    """``location`` without the ``?default``/``?graph=`` part kzgraph adds to an upload URL."""
+    if "?" not in url:
+        return location
+    added = url.rsplit("?", 1)[1].rsplit("&", 1)[-1]
+    for sep in "?&":
+        if location.endswith(sep + added):
+            return location[: -len(added) - 1]
+    return location
+
+
+def _redirect(url: str, reply: _Reply, follow: bool) -> str:
+    """The URL to follow ``reply``'s redirect to; EndpointError when it may not be followed."""
+    head = f"{url} answered {reply.status} {reply.reason}"
+    if reply.location is None:
+        raise EndpointError(f"{head} without a Location to redirect to")
+    where = redact(reply.location)
+    if not follow:
+        raise EndpointError(
+            f"{head}, redirecting to {where}; kzgraph does not follow redirects on upload: "
+            f"use --endpoint {_suggestion(where, url)}"
+        )
+    if origin(reply.location) != origin(url):
+        raise EndpointError(
+            f"{head}, redirecting to {where} on another origin; kzgraph follows a query's "
+            f"redirects within its origin (scheme, host, port) only: use --endpoint {where}"
+        )
+    parts = urllib.parse.urlsplit(reply.location)
+    return urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+
+def _fetch(
+    method: str,
+    url: str,
+    *,
+    body: bytes | Iterable[bytes] | None,
+    headers: Mapping[str, str] | None,
+    timeout: float,
+    auth: str | None,
+    follow: bool,
+) -> tuple[str, _Reply]:
+    """The final URL and its answer (any status but a redirect), following redirects as
+    :func:`request` says."""
+    _check_url(url)
+    sent = {"User-Agent": USER_AGENT, **(headers or {})}
+    if isinstance(body, bytes):
+        sent["Content-Length"] = str(len(body))
+    if auth:
+        sent["Authorization"] = auth
+    follow = follow and (body is None or isinstance(body, bytes))  # a stream is sent once
+    for _ in range(MAX_REDIRECTS + 1):
+        reply = _exchange(method, url, body, sent, timeout)
+        if reply.status not in REDIRECTS:
+            return url, reply
+        url = _redirect(url, reply, follow)
+        if reply.status == 303 and method != "GET":  # "see other": GET it, without a body
+            method, body = "GET", None
+            sent = {k: v for k, v in sent.items() if k not in ("Content-Type", "Content-Length")}
+    raise EndpointError(f"{url} redirected more than {MAX_REDIRECTS} times")
+
+
 def request(
     method: str,
     url: str,
@@ -144,42 +410,34 @@ def request(
     body: bytes | Iterable[bytes] | None = None,
     headers: Mapping[str, str] | None = None,
     timeout: float = DEFAULT_TIMEOUT,
-    environ: Mapping[str, str] | None = None,
+    auth: str | None = None,
+    follow: bool = True,
 ) -> HttpAnswer:
-    """One HTTP request; a 2xx answer is returned, anything else raises EndpointError."""
-    _check_url(url)
-    sent = {"User-Agent": USER_AGENT, **(headers or {})}
-    auth = auth_header(environ)
-    if auth:
-        sent["Authorization"] = auth
-    req = urllib.request.Request(url, data=body, headers=sent, method=method)
-    try:
-        with _opener(url).open(req, timeout=timeout) as response:
-            data = response.read()
-            status = response.status
-            media = response.headers.get_content_type() or ""
-    except urllib.error.HTTPError as error:
-        try:
-            answer = error.read()
-        except OSError:
-            answer = b""
-        reason = f" {error.reason}" if error.reason else ""
-        raise EndpointError(f"{url} answered {error.code}{reason}: {_first_line(answer)}") from None
-    except urllib.error.URLError as error:
-        why = error.reason
-        if isinstance(why, TimeoutError):
-            raise EndpointError(f"{url} did not answer within {timeout:g} s") from None
-        if isinstance(why, ConnectionRefusedError):
-            raise EndpointError(f"cannot reach {url}: connection refused") from None
-        text = getattr(why, "strerror", None) or str(why)
-        raise EndpointError(f"cannot reach {url}: {text}") from None
-    except TimeoutError:
-        raise EndpointError(f"{url} did not answer within {timeout:g} s") from None
-    except OSError as error:  # a reset connection, a broken pipe while sending
-        raise EndpointError(f"cannot reach {url}: {error.strerror or error}") from None
-    except http.client.HTTPException as error:  # the server broke the protocol
-        raise EndpointError(f"{url} sent a malformed HTTP answer: {error!r}") from None
-    return HttpAnswer(status, media.lower(), data)
+    """One HTTP request; a 2xx answer is returned, anything else raises EndpointError.
+
+    Redirects: with ``follow`` (queries) up to 5 are followed within the URL's origin
+    (scheme, host and port), 301/302/307/308 with the same method and body, 303 as a GET;
+    one to another origin is refused, so ``auth`` never leaves its origin.  Without
+    ``follow`` (uploads) none is followed: the error names the Location.  A body given as
+    a stream of chunks (an upload) needs its Content-Length header and is never resent."""
+    url, reply = _fetch(
+        method, url, body=body, headers=headers, timeout=timeout, auth=auth, follow=follow
+    )
+    head = f"{url} answered {reply.status} {reply.reason}".rstrip()
+    if not 200 <= reply.status < 300:
+        hint = None
+        size = int(
+            (headers or {}).get("Content-Length") or (len(body) if isinstance(body, bytes) else 0)
+        )
+        if reply.status == 413 and size:
+            hint = (
+                f"the request body was {size / 1e6:.2f} MB: raise the body size limit of the "
+                "server or of the proxy in front of it (nginx: client_max_body_size)"
+            )
+        raise EndpointError(f"{head}: {_first_line(reply.body, reply.content_type)}", hint=hint)
+    if not reply.complete:
+        raise EndpointError(f"{head} before it had taken the whole request body")
+    return HttpAnswer(reply.status, reply.content_type, reply.body)
 
 
 # --------------------------------------------------------------------------- results
@@ -291,10 +549,11 @@ class RemoteEngine(Engine):
         timeout: float = DEFAULT_TIMEOUT,
         environ: Mapping[str, str] | None = None,
     ) -> None:
-        self.url = query_url(url)
+        target = parse_endpoint(url, environ)  # a half-set credential fails here, not later
+        self.url = query_url(target.url)
+        self.auth = target.auth
+        self.warnings = target.warnings
         self.timeout = timeout
-        self.environ = environ
-        auth_header(environ)  # report a half-set credential before any query runs
 
     def _post(self, text: str, accept: str) -> HttpAnswer:
         headers = {"Accept": accept, "Content-Type": "application/sparql-query; charset=utf-8"}
@@ -305,7 +564,7 @@ class RemoteEngine(Engine):
                 body=text.encode("utf-8"),
                 headers=headers,
                 timeout=self.timeout,
-                environ=self.environ,
+                auth=self.auth,
             )
         except EndpointError as error:
             if " answered 415" not in str(error):
@@ -314,9 +573,8 @@ class RemoteEngine(Engine):
         form = urllib.parse.urlencode({"query": text}).encode("ascii")
         headers["Content-Type"] = "application/x-www-form-urlencoded"
         return request(
-            "POST", self.url, body=form, headers=headers, timeout=self.timeout,
-            environ=self.environ,
-        )  # fmt: skip
+            "POST", self.url, body=form, headers=headers, timeout=self.timeout, auth=self.auth
+        )
 
     def run(self, text: str, origin: str | None = None) -> QueryResult:
         from dataclasses import replace
@@ -386,14 +644,29 @@ class RemoteEngine(Engine):
 
 
 @dataclass(frozen=True)
+class Verification:
+    """The graph's size read back (GET) around an upload.
+
+    Counts, not content: stores normalise literals (Oxigraph keeps ``"2"^^xsd:nonNegativeInteger``
+    as ``xsd:integer``), so a sent triple may come back spelled otherwise but counted once."""
+
+    sent: int  # distinct triples sent
+    sent_blank: int  # of which with a blank node: a POST adds them again every time
+    before: int | None  # the graph's triples before a POST (None for a PUT)
+    after: int  # the graph's triples after the upload
+
+
+@dataclass(frozen=True)
 class Upload:
-    url: str  # the request URL, with ?default or ?graph=
+    url: str  # the request URL, with ?default or ?graph=; never holds credentials
     graph: str | None  # None: the default graph
     method: str  # PUT (replace) or POST (add)
     triples: int
     bytes: int
     status: int
     seconds: float
+    verified: Verification | None = None
+    not_verified: str = ""  # why not, and how to check by hand (when verified is None)
 
 
 def _ntriples_chunks(files: Iterable[Path]) -> Iterator[bytes]:
@@ -429,30 +702,124 @@ def graph_url(url: str, graph: str | None) -> str:
 
 def upload(
     files: Iterable[Path],
-    url: str,
+    url: str | Endpoint,
     *,
     graph: str | None = None,
     replace: bool = False,
     timeout: float = DEFAULT_TIMEOUT,
     environ: Mapping[str, str] | None = None,
+    verify: bool = True,
 ) -> Upload:
-    """Send N-Triples ``files`` as one graph (PUT replaces it, POST adds to it)."""
+    """Send N-Triples ``files`` as one graph (PUT replaces it, POST adds to it); with
+    ``verify``, count the graph's triples (GET, same URL) before a POST and after either.
+
+    Redirects are never followed (the error names the Location).  A count that cannot be
+    what was sent raises EndpointError (see :func:`_check_counts`); a store that does not
+    let the graph be read leaves ``verified`` None and says why in ``not_verified``."""
+    target = url if isinstance(url, Endpoint) else parse_endpoint(url, environ)
     paths = list(files)
-    target = graph_url(url, graph)
+    request_url = graph_url(target.url, graph)
     triples, size = _count_lines(paths)
     method = "PUT" if replace else "POST"
+    before: int | str | None = None
+    if verify and not replace:
+        before = _graph_size(request_url, target, timeout)
     started = time.perf_counter()
     answer = request(
         method,
-        target,
+        request_url,
         body=_ntriples_chunks(paths),
         headers={
             "Content-Type": "application/n-triples; charset=utf-8",
             "Content-Length": str(size),
         },
         timeout=timeout,
-        environ=environ,
+        auth=target.auth,
+        follow=False,
     )
-    return Upload(
-        target, graph, method, triples, size, answer.status, time.perf_counter() - started
+    done = Upload(
+        request_url, graph, method, triples, size, answer.status, time.perf_counter() - started
+    )
+    if not verify:
+        return dataclasses.replace(done, not_verified="--no-verify")
+    sent, sent_blank = _count_triples(
+        b"".join(_ntriples_chunks(paths)), "application/n-triples", "the upload"
+    )
+    after = before if isinstance(before, str) else _graph_size(request_url, target, timeout)
+    if isinstance(before, str) or isinstance(after, str):
+        why = f"{before if isinstance(before, str) else after}; {_how_to_check(done, target, sent)}"
+        return dataclasses.replace(done, not_verified=why)
+    checked = Verification(sent, sent_blank, before, after)
+    _check_counts(done, checked)
+    return dataclasses.replace(done, verified=checked)
+
+
+def _count_triples(body: bytes, media: str, url: str) -> tuple[int, int]:
+    """(distinct triples of an RDF document, of which with a blank node)."""
+    import pyoxigraph as ox
+
+    if not body.strip():
+        return 0, 0
+    fmt = ox.RdfFormat.from_media_type(media) if media else None
+    if fmt is None:
+        raise EndpointError(f"{url} answered with {media or 'no media type'}, not RDF")
+    seen: set[tuple[str, str, str]] = set()
+    blank = 0
+    try:
+        for quad in ox.parse(body, format=fmt):
+            key = (str(quad.subject), str(quad.predicate), str(quad.object))
+            if key not in seen:
+                seen.add(key)
+                blank += isinstance(quad.subject, ox.BlankNode) or isinstance(
+                    quad.object, ox.BlankNode
+                )
+    except (SyntaxError, ValueError) as error:
+        raise EndpointError(f"{url} sent {media} that does not parse: {error}") from None
+    return len(seen), blank
+
+
+def _graph_size(url: str, target: Endpoint, timeout: float) -> int | str:
+    """The number of triples in the graph at ``url`` (GET), or why it cannot be read."""
+    try:
+        url, reply = _fetch(
+            "GET", url, body=None, headers={"Accept": GRAPH_ACCEPT}, timeout=timeout,
+            auth=target.auth, follow=False,
+        )  # fmt: skip
+    except EndpointError as error:
+        return f"reading the graph back: {error}"
+    if reply.status == 404:  # the Graph Store Protocol's answer for a graph that is not there
+        return 0
+    if not 200 <= reply.status < 300:
+        first = _first_line(reply.body, reply.content_type)
+        return f"a GET of {url} answered {reply.status} {reply.reason}: {first}"
+    try:
+        return _count_triples(reply.body, reply.content_type, f"a GET of {url}")[0]
+    except EndpointError as error:
+        return str(error)
+
+
+def _check_counts(done: Upload, checked: Verification) -> None:
+    """EndpointError unless the counts fit the upload: a PUT leaves at least the triples
+    sent (more: the store's own inferences); a POST leaves at least as many, and adds the
+    triples with blank nodes again (RDF: a document's blank nodes are new nodes)."""
+    head = f"{done.url} answered {done.status} to the {done.method}, but"
+    sent, after = checked.sent, checked.after
+    if after < sent:
+        raise EndpointError(f"{head} the graph holds {after} triples, fewer than the {sent} sent")
+    if checked.before is not None and after - checked.before < checked.sent_blank:
+        raise EndpointError(
+            f"{head} the graph grew by {after - checked.before} triples, fewer than the "
+            f"{checked.sent_blank} sent with blank nodes (new nodes on every POST)"
+        )
+
+
+def _how_to_check(done: Upload, target: Endpoint, sent: int) -> str:
+    parts = urllib.parse.urlsplit(target.url)
+    bare = parts.path in ("", "/") and not parts.query
+    where = query_url(target.url) if bare else "QUERY-URL"
+    pattern = "?s ?p ?o" if done.graph is None else f"GRAPH <{done.graph}> {{ ?s ?p ?o }}"
+    return (
+        f"count the triples with: kzgraph sparql 'SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}'"
+        f" --endpoint {where} (expect {sent}"
+        + (")" if done.method == "PUT" else " or more: the graph was added to)")
     )
