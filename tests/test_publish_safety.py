@@ -520,3 +520,15 @@ def test_no_verify_sends_one_request(stores: Any) -> None:
     assert result.exit_code == 0
     assert result.stderr.strip().endswith("; not verified (--no-verify)")
     assert [r["method"] for r in store.seen] == ["PUT"]
+
+
+def test_query_on_an_endpoint_with_user_info_warns_and_never_shows_it(server: str) -> None:  # noqa: F811
+    netloc = server.removeprefix("http://")
+    result = CliRunner().invoke(
+        cli,
+        [*ARGS, "sparql", "ASK { ?s ?p ?o }", "--endpoint", f"http://ada:s3cret@{netloc}"],
+        env=NO_CREDENTIALS,
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "kzgraph: warning: the password in the --endpoint URL is visible" in result.stderr
+    assert "s3cret" not in result.stdout + result.stderr

@@ -477,6 +477,8 @@ def _query_engine(
     from kzgraph.remote import RemoteEngine
 
     remote = RemoteEngine(endpoint, timeout=timeout)
+    for warning in remote.warnings:
+        err(f"kzgraph: warning: {warning}")
     return remote, remote.url
 
 
@@ -612,7 +614,7 @@ def sparql(
     Examples:
       kzgraph sparql 'SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p ORDER BY DESC(?n)'
       kzgraph sparql --file my-query.rq -f csv
-      echo 'DESCRIBE person:nazarbayev' | kzgraph sparql - -f nt
+      echo 'DESCRIBE person:nursultan-nazarbayev' | kzgraph sparql - -f nt
       kzgraph sparql 'SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }' --endpoint http://127.0.0.1:7878
     """
     from kzgraph.load import read_text
