@@ -33,7 +33,7 @@ from kzgraph.materialize import (
     materialize,
     read_tbox,
 )
-from kzgraph.query import OxigraphEngine, comparable_rows, load_catalog, run_saved, sort_key
+from kzgraph.query import OxigraphEngine, load_catalog, run_saved, sort_key
 from kzgraph.reason import reason
 from kzgraph.shacl_fast import (
     UnsupportedShapeError,
@@ -371,7 +371,7 @@ def test_unsupported_shapes_are_refused() -> None:
 def _rows(engine, query) -> list:  # type: ignore[no-untyped-def]
     given = [(p.name, p.example) for p in query.params if p.default is None and p.example]
     result = run_saved(engine, query, given)
-    return sorted(comparable_rows(query, result), key=lambda row: [sort_key(t) for t in row])
+    return sorted(result.rows, key=lambda row: [sort_key(t) for t in row])
 
 
 def test_every_saved_query_returns_the_same_rows_on_both_closures(bundled, tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -747,27 +747,3 @@ def sort_key(term: Term | None) -> tuple[int, str, str, str]:
     if isinstance(term, IRI):
         return (2, term.value, "", "")
     return (3, term.value, term.datatype, term.language or "")
-
-
-_CONCAT_COLUMN = re.compile(r"GROUP_CONCAT\([^)]*\)\s+AS\s+\?(\w+)", re.IGNORECASE)
-
-
-def comparable_rows(query: SavedQuery, result: QueryResult) -> list[tuple[Term | None, ...]]:
-    """The result's rows with the items of each ``GROUP_CONCAT`` cell sorted.
-
-    SPARQL leaves the order inside a ``GROUP_CONCAT`` undefined, so two engines (or one
-    engine over the same triples loaded in another order) may join the same items in
-    another order.  Use this to compare results across engines and endpoints.
-    """
-    from dataclasses import replace
-
-    columns = set(_CONCAT_COLUMN.findall(query.text))
-    return [
-        tuple(
-            replace(t, value=" ".join(sorted(t.value.split(" "))))
-            if isinstance(t, Literal) and name in columns
-            else t
-            for name, t in zip(result.variables, row, strict=True)
-        )
-        for row in result.rows
-    ]
