@@ -144,6 +144,17 @@ def test_a_class_narrows_the_candidates(names: NameIndex) -> None:
     assert names.resolve("Yassawi", [KZ + "Place"]).iri == R + "place/yassawi-mausoleum"
 
 
+@pytest.mark.parametrize("typed", ["15", "P15", "p 15", "paragraph 15", "Paragraph 15"])
+def test_paragraphs_by_number(names: NameIndex, typed: str) -> None:
+    found = names.resolve(typed, [KZ + "Paragraph"])
+    assert found.iri == R + "paragraph/P15"
+    assert names.resolve("paragraph 3", [KZ + "Paragraph"]).iri == R + "paragraph/P3"  # not P33
+
+
+def test_loose_keeps_numbers() -> None:
+    assert loose("1993") == "1993" and loose("P33") == "p33"
+
+
 def test_several_close_candidates_are_listed_ranked(names: NameIndex) -> None:
     with pytest.raises(AmbiguousTermError) as caught:
         names.resolve("friendship treaty")

@@ -50,6 +50,7 @@ def test_build_writes_a_complete_entry(fixture_project: Project, private_cache: 
         "asserted.nt",
         "inferred.nt",
         "meta.json",
+        "search.sqlite",
         "sources.json",
     ]
     meta = json.loads((entry.path / "meta.json").read_text())

@@ -713,11 +713,12 @@ def _check_query(text: str, origin: str) -> None:
 
 def _with_prefixes(text: str) -> str:
     """Prepend PREFIX lines for project prefixes the query does not declare itself."""
-    from kzgraph.namespaces import PREFIXES
+    from kzgraph.namespaces import FUNCTIONS, PREFIXES
     from kzgraph.sparql_text import declared_prefixes
 
     declared = declared_prefixes(text)
-    extra = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in PREFIXES.items() if p not in declared)
+    known = {**PREFIXES, "kzf": FUNCTIONS}  # kzf: the full-text functions (kzgraph.search)
+    extra = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in known.items() if p not in declared)
     return extra + text if "BASE" not in text.upper().split() else text
 
 
@@ -1039,6 +1040,84 @@ def describe(ctx: click.Context, term: str, engine: str) -> None:
     iri = _resolve_term(store, term)
     asserted = open_engine(entry, engine, asserted_only=True)
     click.echo(render_description(describe_resource(store, iri, asserted)), nl=False)
+
+
+# --------------------------------------------------------------------------- search
+
+
+@cli.command()
+@click.argument("words", nargs=-1, required=True, metavar="TEXT...")
+@click.option(
+    "--kind",
+    metavar="KIND",
+    help="Only resources of this kind, subclasses included: person, event, document, "
+    "institution, place, state, office, tenure, work, paragraph, figure, conflict, diaspora, "
+    "people, signature, or any class name (visit, summit, city...).",
+)
+@click.option(
+    "--lang",
+    metavar="TAG",
+    help="Only text in this language (en, tr, ru, kk; kk also takes kk-Cyrl).",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(1, 1000),
+    default=20,
+    show_default=True,
+    help="At most this many resources.",
+)
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+    help="table and csv mark the match «…»; json gives the snippet and the match offsets.",
+)
+@click.pass_context
+def search(
+    ctx: click.Context, words: tuple[str, ...], kind: str | None, lang: str | None, limit: int,
+    fmt: str,
+) -> None:  # fmt: skip
+    """Find resources by anything the graph says about them, best first.
+
+    Every word must occur in one text of the resource (a label, a title, a description, a
+    role, a note...); "a phrase" in that order; word* is a prefix; a OR b takes either;
+    NOT word (or -word after --) leaves out resources that have the word.  Case, accents,
+    Cyrillic, Kazakh and Turkish letters and common spelling variants are folded away:
+    Назарбаев, nazarbaev and Nazarbayev are one word.  Each resource is shown once, with
+    its best text and its [P#] sources.  Exit 0 with hits, 1 when nothing matches, 2 when
+    the search cannot run.
+
+    \b
+    Examples:
+      kzgraph search madrassa
+      kzgraph search Назарбаев --kind event
+      kzgraph search '"treaty of friendship"'
+      kzgraph search 'yass*' --lang en -f json
+      kzgraph search visit NOT ozal --limit 5
+      kzgraph search erdogan OR gul -f csv
+    """
+    from kzgraph.render import render_search
+    from kzgraph.search import open_index
+    from kzgraph.search_syntax import parse_query
+
+    text = " ".join(words)
+    parse_query(text)  # a search that cannot run fails before the graph is built
+    index = open_index(_entry(project_of(ctx)).path)
+    result = index.search(text, kind=kind, lang=lang, limit=limit)
+    if result.hits or fmt != "table":
+        click.echo(render_search(result, fmt), nl=False)
+    ms = f"{result.seconds * 1000:.0f} ms"
+    if not result.hits:
+        of_kind = f" of kind {kind}" if kind else ""
+        in_lang = f" in language {lang}" if lang else ""
+        err(f"kzgraph: nothing{of_kind}{in_lang} matches {result.understood} ({ms})")
+        ctx.exit(1)
+    shown = len(result.hits)
+    more = f" (the best {shown}; --limit to see more)" if shown < result.total else ""
+    err(f"kzgraph: {result.total} resources match{more} ({ms})")
 
 
 # --------------------------------------------------------------------------- stats

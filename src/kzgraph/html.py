@@ -22,6 +22,7 @@ from kzgraph.terms import IRI, LABEL_PREDICATES, RDF_LANGSTRING, XSD, BNode, Lit
 if TYPE_CHECKING:
     from kzgraph.describe import Description, Fact, Sources
     from kzgraph.query import Engine, QueryResult, SavedQuery
+    from kzgraph.search import SearchHit, SearchResult, Snippet
 
 #: languages a page can be shown in (label language tags of the data)
 LANGUAGES = {"en": "English", "kk-Cyrl": "Қазақша", "tr": "Türkçe", "ru": "Русский"}
@@ -125,8 +126,17 @@ def term_html(term: Term | None, labels: Mapping[str, str]) -> str:
     return out
 
 
-def page(title: str, body: str, *, lang: str = "en", head: str = "") -> str:
-    """The common layout."""
+def search_box(query: str = "") -> str:
+    """The search form every page's header carries (GET /search?q=...)."""
+    return (
+        '<form class="search" role="search" method="get" action="/search">'
+        f'<input type="search" name="q" value="{esc(query)}" placeholder="Search the graph" '
+        'aria-label="Search the graph"><button type="submit">Search</button></form>'
+    )
+
+
+def page(title: str, body: str, *, lang: str = "en", head: str = "", search: str = "") -> str:
+    """The common layout (``search``: the text to show in the header's search box)."""
     return f"""<!doctype html>
 <html lang="{esc(lang)}">
 <head>
@@ -138,7 +148,8 @@ def page(title: str, body: str, *, lang: str = "en", head: str = "") -> str:
 <body>
 <header class="top"><a class="brand" href="/">kzgraph</a>
 <nav><a href="/#questions">Questions</a> <a href="/sparql">SPARQL</a>
-<a href="/ontology">Ontology</a> <a href="/.well-known/void">VoID</a></nav></header>
+<a href="/ontology">Ontology</a> <a href="/.well-known/void">VoID</a></nav>
+{search_box(search)}</header>
 <main>
 {body}
 </main>
@@ -151,6 +162,91 @@ every fact cites its paragraph of the source article [P1]–[P33]</footer>
 
 def error_page(status: int, message: str) -> str:
     return page(f"Error {status}", f'<h1>Error {status}</h1>\n<p class="error">{esc(message)}</p>')
+
+
+def marked_html(snippet: Snippet) -> str:
+    """A snippet, escaped, with its matches in ``<mark>``."""
+    out, last = [], 0
+    for start, end in snippet.spans:
+        out += [esc(snippet.text[last:start]), "<mark>", esc(snippet.text[start:end]), "</mark>"]
+        last = end
+    out.append(esc(snippet.text[last:]))
+    return "".join(out)
+
+
+SEARCH_HELP = """<details class="syntax"><summary>How to search</summary><ul>
+<li>Every word must occur in one text of a resource (a name, title, description, note…);
+case, accents, Cyrillic, Kazakh and Turkish letters are folded: <code>Назарбаев</code>,
+<code>nazarbaev</code> and <code>Nazarbayev</code> are one word.</li>
+<li><code>"treaty of friendship"</code>: a phrase; <code>yass*</code>: a prefix;
+<code>erdogan OR gul</code>: either; <code>visit -ozal</code> or <code>visit NOT ozal</code>:
+leave out.</li>
+<li>In SPARQL: <code>kzf:score(?resource, "text")</code>, <code>kzf:match(?literal, "text")</code>,
+<code>kzf:snippet(?resource, "text")</code> (prefix <code>kzf:</code> predeclared).</li>
+</ul></details>"""
+
+
+#: the label languages the search page offers (``--lang``; ``kk`` takes ``kk-Cyrl``)
+SEARCH_LANGUAGES = (("en", "English"), ("kk", "Қазақша"), ("tr", "Türkçe"), ("ru", "Русский"))
+
+
+def _options(values: Sequence[tuple[str, str]], chosen: str) -> str:
+    return '<option value="">any</option>' + "".join(
+        f'<option value="{esc(v)}"{" selected" if v == chosen else ""}>{esc(text)}</option>'
+        for v, text in values
+    )
+
+
+def _hit_html(hit: SearchHit, locators: Mapping[str, str]) -> str:
+    where = hit.property_label + (f"@{hit.language}" if hit.language else "")
+    sources = " ".join(
+        link_iri(locators[loc], f"[{loc}]") if loc in locators else esc(f"[{loc}]")
+        for loc in hit.locators
+    )
+    return (
+        f'<li>{link_iri(hit.iri, hit.label)} <span class="kind">{esc(hit.kind_label)}</span>'
+        f'<div class="snippet"><span class="prop">{esc(where)}</span> '
+        f"{marked_html(hit.snippet)}</div>"
+        + (f'<span class="src">{sources}</span>' if sources else "")
+        + "</li>"
+    )
+
+
+def search_page(
+    query: str,
+    result: SearchResult | None,
+    *,
+    kind: str = "",
+    lang: str = "",
+    kinds: Sequence[str] = (),
+    locators: Mapping[str, str] | None = None,
+    error: str | None = None,
+) -> str:
+    """The /search page: the form, then the hits (or the error), then the syntax."""
+    parts = [
+        "<h1>Search</h1>",
+        '<form class="search-page" method="get" action="/search">'
+        f'<input type="search" name="q" value="{esc(query)}" aria-label="Search text" autofocus>'
+        f'<label>kind <select name="kind">{_options([(k, k) for k in kinds], kind)}</select>'
+        f'</label><label>language <select name="lang">{_options(SEARCH_LANGUAGES, lang)}'
+        '</select></label><button type="submit">Search</button></form>',
+    ]
+    if error:
+        parts.append(f'<p class="error">{esc(error)}</p>')
+    elif result is not None and not result.hits:
+        parts.append(f'<p class="count">Nothing matches {esc(result.understood)}.</p>')
+    elif result is not None:
+        shown, total = len(result.hits), result.total
+        note = f"{total} resource{'s' if total != 1 else ''} match {result.understood}"
+        note += f"; the best {shown} shown" if shown < total else ""
+        fields = [("q", query), ("kind", kind), ("lang", lang), ("format", "json")]
+        json_href = "/search?" + urlencode([(k, v) for k, v in fields if v])
+        parts.append(f'<p class="count">{esc(note)} · <a href="{esc(json_href)}">JSON</a></p>')
+        items = "\n".join(_hit_html(hit, locators or {}) for hit in result.hits)
+        parts.append(f'<ol class="hits">\n{items}\n</ol>')
+    parts.append(SEARCH_HELP)
+    title = f"Search: {query}" if query.strip() else "Search"
+    return page(title, "\n".join(parts), search=query)
 
 
 def results_table(result: QueryResult, labels: Mapping[str, str], truncated: bool = False) -> str:

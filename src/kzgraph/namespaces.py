@@ -15,6 +15,8 @@ BASE = "https://w3id.org/kzgraph/"
 ONTOLOGY = BASE + "ontology#"
 #: The namespace of every resource in ``data/``.
 RESOURCE_BASE = BASE + "resource/"
+#: kzgraph's SPARQL extension functions (``kzf:score``...; see :mod:`kzgraph.search`).
+FUNCTIONS = BASE + "function#"
 
 #: The kinds of resource, one per data file, each a path segment under RESOURCE_BASE.
 KINDS = (

@@ -89,7 +89,9 @@ def _execute(engine: Any, text: str, fmt: str, limit: int, prefixes: dict[str, s
 
     started = time.perf_counter()
     try:
-        raw = engine.store.query(text, prefixes=prefixes)
+        raw = engine.store.query(
+            text, prefixes=prefixes, custom_functions=engine.custom_functions()
+        )
     except SyntaxError as exc:
         raise _syntax_error(exc, None) from None
     truncated = False
@@ -148,24 +150,31 @@ def _execute(engine: Any, text: str, fmt: str, limit: int, prefixes: dict[str, s
     )
 
 
-def _worker_main(conn: Connection, files: Sequence[str], memory_limit: int | None) -> None:
-    """Loop of one worker process: receive (text, format, limit), send an Answer or an error."""
+def _worker_main(
+    conn: Connection, files: Sequence[str], memory_limit: int | None, search_dir: str = ""
+) -> None:
+    """Loop of one worker process: receive (text, format, limit), send an Answer or an error.
+
+    ``search_dir``: the cache entry whose search index answers the kzf: functions."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when workers stop
     if memory_limit:
         import resource
 
         with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
-    from kzgraph.namespaces import PREFIXES
+    from kzgraph.namespaces import FUNCTIONS, PREFIXES
     from kzgraph.query import OxigraphEngine
+    from kzgraph.search import TextFunctions
 
     try:
         engine = OxigraphEngine([Path(f) for f in files])
+        if search_dir:
+            engine.text_functions = TextFunctions(Path(search_dir))
     except Exception as exc:  # reported to the parent, which fails to start
         conn.send(("error", "QueryFailedError", f"cannot load the graph: {exc}"))
         return
     conn.send(("ready", len(engine)))
-    prefixes = dict(PREFIXES)
+    prefixes = {**PREFIXES, "kzf": FUNCTIONS}
     while True:
         try:
             text, fmt, limit = conn.recv()
@@ -203,7 +212,7 @@ class _Worker:
             self.process.wait(timeout=5)
 
 
-def _spawn_worker(files: Sequence[str], memory_limit: int | None) -> _Worker:
+def _spawn_worker(files: Sequence[str], memory_limit: int | None, search_dir: str = "") -> _Worker:
     """Start ``python -m kzgraph.pool`` on one end of a socket pair and wait until it is ready.
 
     A plain subprocess rather than ``multiprocessing``: spawn/forkserver would re-import
@@ -214,6 +223,7 @@ def _spawn_worker(files: Sequence[str], memory_limit: int | None) -> _Worker:
     try:
         process = subprocess.Popen(
             [sys.executable, "-m", "kzgraph.pool", str(child.fileno()), str(memory_limit or 0)]
+            + [search_dir or "-"]
             + list(files),
             pass_fds=(child.fileno(),),
             stdin=subprocess.DEVNULL,
@@ -258,8 +268,10 @@ class QueryPool:
         timeout: float = 10.0,
         max_results: int = 10_000,
         memory_limit: int | None = DEFAULT_MEMORY_LIMIT,
+        search_dir: Path | None = None,
     ) -> None:
         self.files = [str(f) for f in files]
+        self.search_dir = str(search_dir) if search_dir is not None else ""
         self.size = max(1, size)
         self.timeout = timeout
         self.max_results = max_results
@@ -273,7 +285,7 @@ class QueryPool:
     # -- life cycle
 
     def _spawn(self) -> _Worker:
-        return _spawn_worker(self.files, self.memory_limit)
+        return _spawn_worker(self.files, self.memory_limit, self.search_dir)
 
     async def start(self) -> None:
         self._idle = asyncio.Queue()
@@ -388,9 +400,9 @@ class QueryPool:
 
 
 def _main(argv: list[str]) -> None:
-    fd, memory_limit, *files = argv
+    fd, memory_limit, search_dir, *files = argv
     conn = Connection(int(fd))
-    _worker_main(conn, files, int(memory_limit) or None)
+    _worker_main(conn, files, int(memory_limit) or None, "" if search_dir == "-" else search_dir)
 
 
 if __name__ == "__main__":

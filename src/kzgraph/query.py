@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from kzgraph.errors import (
     ParameterError,
+    QueryEvaluationError,
     QueryHeaderError,
     QuerySyntaxError,
     TermNotFoundError,
@@ -53,6 +54,7 @@ if TYPE_CHECKING:
     from rdflib import Graph
 
     from kzgraph.resolve import Candidate, NameIndex
+    from kzgraph.search import TextFunctions
 
 PARAM_TYPES = ("date", "gYear", "string", "iri", "integer", "lang")
 SEVERITIES = ("error", "warning")
@@ -555,6 +557,9 @@ class Engine:
     """What every engine offers: run SPARQL, match triples, find labels."""
 
     name = "?"
+    #: the full-text SPARQL functions (kzf:score, kzf:match, kzf:snippet; see
+    #: :class:`kzgraph.search.TextFunctions`), set by :func:`open_engine`
+    text_functions: TextFunctions | None = None
 
     def run(self, text: str, origin: str | None = None) -> QueryResult:
         raise NotImplementedError
@@ -585,6 +590,7 @@ class OxigraphEngine(Engine):
     """An in-memory pyoxigraph store loaded from N-Triples files."""
 
     name = "oxigraph"
+    _custom: tuple[TextFunctions | None, dict[Any, Callable[..., Any]]] | None = None
 
     def __init__(self, files: Iterable[Path] = (), *, turtle: Iterable[Path] = ()) -> None:
         import pyoxigraph as ox
@@ -606,9 +612,12 @@ class OxigraphEngine(Engine):
 
         started = time.perf_counter()
         try:
-            result = self.store.query(text)
+            result = self.store.query(text, custom_functions=self.custom_functions())
         except SyntaxError as exc:
             raise _syntax_error(exc, origin) from None
+        except RuntimeError as exc:  # e.g. a function the engine does not know
+            message = " ".join(str(exc).split())
+            raise QueryEvaluationError(f"query evaluation failed: {message}", path=origin) from None
         if isinstance(result, ox.QueryBoolean):
             return QueryResult("ask", boolean=bool(result), seconds=time.perf_counter() - started)
         if isinstance(result, ox.QuerySolutions):
@@ -622,6 +631,13 @@ class OxigraphEngine(Engine):
             for t in result
         )
         return QueryResult("graph", triples=triples, seconds=time.perf_counter() - started)
+
+    def custom_functions(self) -> dict[Any, Callable[..., Any]]:
+        """The kzf: functions in pyoxigraph's form (``Store.query(custom_functions=...)``);
+        without :attr:`text_functions` they are known (queries parse) and unbound."""
+        if self._custom is None or self._custom[0] is not self.text_functions:
+            self._custom = (self.text_functions, _oxigraph_functions(self.text_functions))
+        return self._custom[1]
 
     def triples(
         self, s: Term | None = None, p: Term | None = None, o: Term | None = None
@@ -667,6 +683,8 @@ class RdflibEngine(Engine):
 
         started = time.perf_counter()
         try:
+            if self.text_functions is not None:
+                _rdflib_functions()[self.graph] = self.text_functions
             result = self.graph.query(text)
         except ParseException as exc:
             raise _syntax_error(exc, origin) from None
@@ -706,6 +724,80 @@ class RdflibEngine(Engine):
             yield from_rdflib(a), from_rdflib(b), from_rdflib(c)
 
 
+def _oxigraph_functions(functions: TextFunctions | None) -> dict[Any, Callable[..., Any]]:
+    """pyoxigraph callables for the kzf: functions: terms in, a term or None (unbound) out."""
+    import pyoxigraph as ox
+
+    from kzgraph.search import MATCH, SCORE, SNIPPET
+
+    def text_of(search: object, more: tuple[object, ...]) -> str | None:
+        return search.value if isinstance(search, ox.Literal) and not more else None
+
+    def score(entity: object, search: object = None, *more: object) -> ox.Literal | None:
+        text = text_of(search, more)
+        if text is None or functions is None or not isinstance(entity, ox.NamedNode):
+            return None
+        found = functions.score(entity.value, text)
+        return None if found is None else ox.Literal(found)
+
+    def match(value: object, search: object = None, *more: object) -> ox.Literal | None:
+        text = text_of(search, more)
+        if text is None or functions is None or not isinstance(value, ox.Literal):
+            return None
+        found = functions.match(value.value, text)
+        return None if found is None else ox.Literal(found)
+
+    def snippet(entity: object, search: object = None, *more: object) -> ox.Literal | None:
+        text = text_of(search, more)
+        if text is None or functions is None or not isinstance(entity, ox.NamedNode):
+            return None
+        found = functions.snippet(entity.value, text)
+        return None if found is None else ox.Literal(found)
+
+    return {ox.NamedNode(SCORE): score, ox.NamedNode(MATCH): match, ox.NamedNode(SNIPPET): snippet}
+
+
+_RDFLIB_GRAPHS: Any = None  # rdflib Graph -> its TextFunctions (a WeakKeyDictionary)
+
+
+def _rdflib_functions() -> Any:
+    """Register the kzf: functions with rdflib once; they find the queried graph's
+    TextFunctions here (rdflib's registry is global, so they are looked up per graph)."""
+    global _RDFLIB_GRAPHS
+    if _RDFLIB_GRAPHS is not None:
+        return _RDFLIB_GRAPHS
+    import weakref
+
+    from rdflib import Literal as RLiteral
+    from rdflib import URIRef
+    from rdflib.plugins.sparql.evalutils import _eval
+    from rdflib.plugins.sparql.operators import register_custom_function
+    from rdflib.plugins.sparql.sparql import SPARQLError
+
+    from kzgraph.search import MATCH, SCORE, SNIPPET
+
+    graphs: weakref.WeakKeyDictionary[Any, TextFunctions] = weakref.WeakKeyDictionary()
+
+    def define(iri: str, call: Callable[[TextFunctions, Any, str], Any]) -> None:
+        def function(expr: Any, ctx: Any) -> Any:
+            functions = graphs.get(ctx.ctx.graph)
+            values = [_eval(a, ctx) for a in (expr.expr or [])]
+            if functions is None or len(values) != 2 or not isinstance(values[1], RLiteral):
+                raise SPARQLError(f"<{iri}> takes a term and a search text")
+            found = call(functions, values[0], str(values[1]))
+            if found is None:
+                raise SPARQLError(f"<{iri}>: no value")
+            return RLiteral(found)
+
+        register_custom_function(URIRef(iri), function, override=True, raw=True)
+
+    define(SCORE, lambda f, e, t: f.score(str(e), t) if isinstance(e, URIRef) else None)
+    define(MATCH, lambda f, v, t: f.match(str(v), t) if isinstance(v, RLiteral) else None)
+    define(SNIPPET, lambda f, e, t: f.snippet(str(e), t) if isinstance(e, URIRef) else None)
+    _RDFLIB_GRAPHS = graphs
+    return graphs
+
+
 ENGINES: dict[str, type[OxigraphEngine | RdflibEngine]] = {
     "oxigraph": OxigraphEngine,
     "rdflib": RdflibEngine,
@@ -716,16 +808,23 @@ def open_engine(entry: Any, engine: str = "oxigraph", *, asserted_only: bool = F
     """An engine over a cache entry (``kzgraph.store.CacheEntry``).
 
     A fast-path entry holds an on-disk Oxigraph store of the closure (``store/``): it
-    is opened read-only instead of reloading the N-Triples."""
+    is opened read-only instead of reloading the N-Triples.  The engine answers the
+    full-text functions from the entry's search index (:mod:`kzgraph.search`)."""
+    from kzgraph.search import TextFunctions
+
     stored = entry.path / "store"
+    opened: Engine
     if engine == "oxigraph" and not asserted_only and stored.is_dir():
         import pyoxigraph as ox
 
         from kzgraph.fast import StoreEngine
 
-        return StoreEngine(ox.Store.read_only(str(stored)))
-    files = [entry.asserted_path] if asserted_only else [entry.asserted_path, entry.inferred_path]
-    return ENGINES[engine](files)
+        opened = StoreEngine(ox.Store.read_only(str(stored)))
+    else:
+        files = [entry.asserted_path]
+        opened = ENGINES[engine](files if asserted_only else [*files, entry.inferred_path])
+    opened.text_functions = TextFunctions(entry.path)
+    return opened
 
 
 def run_saved(

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from kzgraph.describe import Description, Fact
     from kzgraph.query import QueryResult
+    from kzgraph.search import SearchResult
     from kzgraph.validate import ValidationReport, Violation
 
 TABLE_FORMATS = ("table", "csv", "tsv", "json", "markdown")
@@ -379,3 +380,77 @@ def render_description(desc: Description) -> str:
         out.append("Incoming links")
         group(desc.incoming, "← ")
     return "\n".join(out) + "\n"
+
+
+# --------------------------------------------------------------------------- search
+
+SEARCH_FORMATS = ("table", "csv", "json")
+
+
+def prefixed(iri: str) -> str:
+    """``person:turgut-ozal`` for a resource IRI (the data files' prefixes), else the IRI."""
+    from kzgraph.namespaces import KINDS, RESOURCE_BASE
+
+    if iri.startswith(RESOURCE_BASE):
+        kind, _, slug = iri[len(RESOURCE_BASE) :].partition("/")
+        if kind in KINDS and slug and "/" not in slug:
+            return f"{kind}:{slug}"
+    return iri
+
+
+def search_document(result: SearchResult) -> dict[str, object]:
+    """The JSON form of a search (``kzgraph search -f json`` and ``/search?format=json``):
+    each hit's snippet unmarked, with the matched stretches as ``[start, end)`` offsets."""
+    return {
+        "query": result.query,
+        "understood": result.understood,
+        "total": result.total,
+        "hits": [
+            {
+                "resource": h.iri,
+                "label": h.label,
+                "kind": h.kind,
+                "kindLabel": h.kind_label,
+                "property": h.property,
+                "propertyLabel": h.property_label,
+                "language": h.language,
+                "snippet": h.snippet.text,
+                "matches": [list(span) for span in h.snippet.spans],
+                "sources": list(h.locators),
+                "score": h.score,
+                "literals": h.literals,
+            }
+            for h in result.hits
+        ],
+    }
+
+
+def render_search(result: SearchResult, fmt: str) -> str:
+    """A search as a table (matches marked «…»), CSV (marked snippet, full IRIs) or JSON."""
+    if fmt == "json":
+        return json.dumps(search_document(result), ensure_ascii=False, indent=2) + "\n"
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(
+            ["resource", "label", "kind", "kindLabel", "property", "propertyLabel", "language",
+             "snippet", "sources", "score"]
+        )  # fmt: skip
+        for h in result.hits:
+            writer.writerow(
+                [h.iri, h.label, h.kind, h.kind_label, h.property, h.property_label,
+                 h.language or "", h.snippet.marked(), " ".join(h.locators), h.score]
+            )  # fmt: skip
+        return out.getvalue()
+    rows = [
+        [
+            prefixed(h.iri),
+            h.kind_label,
+            h.property_label + (f"@{h.language}" if h.language else ""),
+            h.snippet.marked(),
+            " ".join(f"[{loc}]" for loc in h.locators[:6])
+            + (f" +{len(h.locators) - 6}" if len(h.locators) > 6 else ""),
+        ]
+        for h in result.hits
+    ]
+    return to_table(["resource", "kind", "in", "text", "sources"], rows)

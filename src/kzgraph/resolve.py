@@ -126,7 +126,7 @@ class NameIndex:
             loose_key = loose(name.text)
             self._loose.setdefault(loose_key, []).append(i)
             words = loose_key.split()
-            self._words.append((i, frozenset(words)))
+            self._words.append((i, frozenset(_split_numbers(words))))
             if _personal(name.text, words):
                 self._surname.setdefault(words[-1], []).append((i, tuple(words[:-1])))
 
@@ -231,7 +231,9 @@ class NameIndex:
         found = self._candidates(self._by_surname(words), "surname", classes)
         if found or upto == "surname":
             return found
-        content = [w for w in words if w not in _SMALL]
+        # "paragraph 15" for a kz:Paragraph: the class's own name adds nothing; P15 = P 15
+        named = {w for c in classes or () for w in loose(self.labels.get(c, "")).split()}
+        content = [w for w in _split_numbers(words) if w not in _SMALL and w not in named]
         if content:
             wanted = frozenset(content)
             found = self._candidates((i for i, ws in self._words if wanted <= ws), "words", classes)
@@ -352,6 +354,14 @@ class NameIndex:
             else:
                 start += 1
         return found
+
+
+_LETTERS_DIGITS = re.compile(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])")
+
+
+def _split_numbers(words: list[str]) -> list[str]:
+    """Words with letters and digits split apart (``p15`` -> ``p``, ``15``)."""
+    return [part for w in words for part in _LETTERS_DIGITS.sub(" ", w).split()]
 
 
 def _personal(text: str, words: list[str]) -> bool:

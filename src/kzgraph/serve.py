@@ -12,6 +12,7 @@ Routes
   /query/<name>            a saved query's result (CSV, JSON, TSV, XML; HTML redirects home)
   /resource/<kind>/<slug>  every https://w3id.org/kzgraph/resource/... IRI (HTML or RDF)
   /ontology                the ontology (HTML or RDF); ontology IRIs map to /ontology#Name
+  /search?q=               full-text search (HTML, or JSON by Accept or format=json)
   /.well-known/void        VoID + DCAT description (Turtle by default)
   /dump.nt                 the served graph as N-Triples
 Everything is read-only: SPARQL Update is refused (403), write methods get 405.
@@ -44,7 +45,6 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from kzgraph import formats
 from kzgraph import html as pages
 from kzgraph.describe import describe
-from kzgraph.resolve import NameIndex
 from kzgraph.errors import (
     InputError,
     KzgraphError,
@@ -66,7 +66,9 @@ from kzgraph.query import (
     load_catalog,
     resolve_params,
 )
-from kzgraph.render import iris_in, render_rdf
+from kzgraph.render import iris_in, render_rdf, search_document
+from kzgraph.resolve import NameIndex
+from kzgraph.search import KIND_NAMES, TextFunctions, open_index
 from kzgraph.sparql_text import query_form
 from kzgraph.terms import IRI, Literal
 from kzgraph.void import dataset_stats, void_triples
@@ -105,6 +107,7 @@ class ServeConfig:
     query_workers: int = 2  # query processes per HTTP worker
     cache_size: int = 1024  # responses kept in each HTTP worker's LRU cache (0: none)
     memory_limit: int = 2 * 1024**3  # address-space cap of a query process (bytes)
+    search_dir: str = ""  # the cache entry whose search index answers /search and kzf: functions
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -186,12 +189,18 @@ class Site:
         self.stats = dataset_stats(self.engine)
         # names as people type them, for the saved queries' iri parameters (kzgraph.resolve)
         self.names = NameIndex.from_engine(self.engine)
+        # full-text search (kzgraph.search): opened now, so the first /search is fast
+        self.search_dir = Path(config.search_dir or Path(config.graph_files[0]).parent)
+        self.search = open_index(self.search_dir)
+        self.kinds = [k for k in KIND_NAMES if k in self.search.kinds()]
+        self.engine.text_functions = TextFunctions(self.search_dir)
         self.pool = QueryPool(
             [Path(f) for f in config.graph_files],
             size=config.query_workers,
             timeout=config.timeout,
             max_results=config.max_results,
             memory_limit=config.memory_limit,
+            search_dir=self.search_dir,
         )
         self.cache = ResponseCache(config.cache_size)
         self._building: dict[tuple[Any, ...], asyncio.Future[bytes]] = {}
@@ -609,6 +618,53 @@ def create_app(config: ServeConfig) -> Starlette:
             )
         return "\n".join(parts)
 
+    # ---- full-text search
+
+    async def search(request: Request) -> Response:
+        params = request.query_params
+        text = params.get("q", "")
+        kind, lang = params.get("kind", ""), params.get("lang", "")
+        limit = params.get("limit", "20")
+        fmt = formats.negotiate(("html", "json"), _accept(request), params.get("format"), "search")
+        key = ("search", text, kind, lang, limit, fmt)
+        cached = site.cache.get(key)
+        if cached is not None:
+            return cached
+        if not limit.isdigit() or not 1 <= int(limit) <= 1000:
+            raise HttpError(400, f"limit must be a whole number from 1 to 1000, got {limit!r}")
+        headers = {"vary": "Accept"}
+
+        def run() -> Any:
+            return site.search.search(text, kind=kind or None, lang=lang or None, limit=int(limit))
+
+        if fmt == "json":
+            if not text.strip():
+                raise HttpError(400, "missing the 'q' parameter (the search text)")
+            document = search_document(await asyncio.to_thread(run))  # SearchError: 400
+            body = (json.dumps(document, ensure_ascii=False) + "\n").encode("utf-8")
+            media = "application/json"
+        else:
+            result, error = None, None
+            if text.strip():
+                try:
+                    result = await asyncio.to_thread(run)
+                except KzgraphError as exc:
+                    error = _message(exc)
+            body = pages.search_page(
+                text,
+                result,
+                kind=kind,
+                lang=lang,
+                kinds=site.kinds,
+                locators=site.locators,
+                error=error,
+            ).encode("utf-8")
+            media = "text/html; charset=utf-8"
+            if error:
+                return Response(body, status_code=400, headers={**headers, "content-type": media})
+        site.cache.put(key, body, media, headers)
+        return Response(body, headers={**headers, "content-type": media})
+
     # ---- ontology, VoID, dump, static
 
     async def ontology(request: Request) -> Response:
@@ -720,6 +776,7 @@ def create_app(config: ServeConfig) -> Starlette:
         Route("/query/{name}", saved_query, methods=read),
         Route("/resource/{kind}/{slug}", resource, methods=read),
         Route("/ontology", ontology, methods=read),
+        Route("/search", search, methods=read),
         Route("/.well-known/void", void, methods=read),
         Route("/dump.nt", dump, methods=read),
         Route("/store", store, methods=["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"]),
@@ -813,7 +870,7 @@ def config_for(entry: Any, project: Any, **options: Any) -> ServeConfig:
         graph_files=tuple(str(f) for f in files),
         ontology_files=tuple(str(f) for f in project.ontology_files()),
         queries_dir=str(project.queries_dir),
-        **options,
+        **{"search_dir": str(entry.path), **options},
     )
 
 

@@ -90,7 +90,7 @@ _LOOSE_RULES = (
     (re.compile(r"q"), "k"),
     (re.compile(r"w"), "v"),  # Yasawi / Yasavi
     (re.compile(r"(?<=[aeiou])y(?=[aeiou])"), ""),  # Nazarbayev / Nazarbaev
-    (re.compile(r"(.)\1+"), r"\1"),  # Yassawi / Yasawi
+    (re.compile(r"([a-z])\1+"), r"\1"),  # Yassawi / Yasawi (letters only: 1993 stays)
 )
 
 

@@ -6,8 +6,9 @@ version; a changed input gives a new key, so a stale entry is simply not found.
 
 Cache root: ``$KZGRAPH_CACHE``, else ``$XDG_CACHE_HOME/kzgraph``, else
 ``~/.cache/kzgraph``.  An entry holds ``asserted.nt`` and ``inferred.nt`` (sorted
-N-Triples lines), ``sources.json`` (subject IRI -> defining files) and
-``meta.json`` (counts, times, versions, the validation summary), written last.
+N-Triples lines), ``sources.json`` (subject IRI -> defining files), ``search.sqlite``
+(the full-text index, :mod:`kzgraph.search`) and ``meta.json`` (counts, times,
+versions, the validation summary), written last.
 
 Concurrency: a builder holds an exclusive ``fcntl.flock`` on ``<key>.lock`` while it
 builds, so a second process waits and then reuses the first one's entry.  Files
@@ -317,6 +318,7 @@ def _build_entry(
 ) -> tuple[CacheEntry, ValidationReport]:
     from kzgraph.load import load_graph
     from kzgraph.reason import reason
+    from kzgraph.search import write_index
     from kzgraph.validate import validate_graph
 
     times: dict[str, float] = {}
@@ -350,6 +352,10 @@ def _build_entry(
             json.dumps(dict(loaded.sources), sort_keys=True, ensure_ascii=False).encode(),
         )
         times["write"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        say("indexing text (SQLite FTS5)")
+        write_index(tmp)
+        times["search"] = time.perf_counter() - t0
         counts = {
             "asserted": len(asserted_lines),
             "inferred": len(inferred_lines),
@@ -437,6 +443,7 @@ def _build_entry_fast(
     as the reference path labels them), plus ``store/``, an on-disk Oxigraph store of
     the closure that queries open read-only instead of reloading the N-Triples."""
     from kzgraph.fast import build_fast, file_sources, inferred_ntriples, write_disk_store
+    from kzgraph.search import write_index
 
     files = project.ontology_files() + project.data_files()
     with _temporary_entry(root, key) as tmp:
@@ -464,6 +471,10 @@ def _build_entry_fast(
         write_disk_store(built.store, tmp / STORE, [tmp / ASSERTED, tmp / INFERRED])
         mat, report = built.materialization, built.report
         seconds = {**built.seconds, "sources": source_seconds, "write": time.perf_counter() - t0}
+        t0 = time.perf_counter()
+        say("indexing text (SQLite FTS5)")
+        write_index(tmp)
+        seconds["search"] = time.perf_counter() - t0
         counts = {
             "asserted": mat.asserted,
             "inferred": mat.inferred,
