@@ -364,6 +364,13 @@ ANSWERS = [
     ),
     (
         "documents-by-type",
+        (("type", "treaties"),),
+        "document",
+        {"document:friendship-treaty-1994"},
+        "a plural, through the resolver",
+    ),
+    (
+        "documents-by-type",
         (("type", "https://w3id.org/kzgraph/ontology#JointStatement"),),
         "document",
         {"document:joint-statement-1992"},

@@ -138,7 +138,7 @@ def test_a_class_narrows_the_candidates(names: NameIndex) -> None:
     person = [KZ + "Person"]
     with pytest.raises(TermNotFoundError) as caught:
         names.resolve("Kazakhstan", person)
-    assert "not a person: Kazakhstan (sovereign state)" in str(caught.value)
+    assert "(wanted: person; found: Kazakhstan (sovereign state) <" in str(caught.value)
     # "Yassawi" alone names the person and the mausoleum; the class decides
     assert names.resolve("Khoja Akhmet Yassawi", person).iri == R + "person/khoja-akhmet-yassawi"
     assert names.resolve("Yassawi", [KZ + "Place"]).iri == R + "place/yassawi-mausoleum"

@@ -833,7 +833,9 @@ def run_saved(
     given: Iterable[tuple[str, str]] = (),
     names: NameIndex | Engine | None = None,
 ) -> QueryResult:
-    values = resolve_params(query, given, names)
+    """Run a saved query with ``-p`` values; names are resolved through ``names``, by
+    default the engine's own graph."""
+    values = resolve_params(query, given, engine if names is None else names)
     return engine.run(bind(query.text, values), origin=display_path(query.path))
 
 

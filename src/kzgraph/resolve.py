@@ -41,6 +41,7 @@ from kzgraph.terms import IRI, RDFS_LABEL, SKOS_ALTLABEL, SKOS_PREFLABEL, Litera
 KZ = "https://w3id.org/kzgraph/ontology#"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 RDFS_SUBCLASSOF = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
+SKOS_INSCHEME = "http://www.w3.org/2004/02/skos/core#inScheme"
 #: the properties whose values are names of their subject
 NAME_PROPERTIES = (
     RDFS_LABEL,
@@ -106,7 +107,7 @@ class NameIndex:
     """Every name of every resource, keyed for each tier (see the module doc)."""
 
     names: list[Name]
-    types: Mapping[str, frozenset[str]]  # IRI -> every class (the closure's rdf:type)
+    types: Mapping[str, frozenset[str]]  # IRI -> every class (the closure's rdf:type), scheme
     labels: Mapping[str, str]  # IRI -> display label
     kinds: Mapping[str, str]  # IRI -> label of its most specific class
     known: frozenset[str] = frozenset()  # every IRI that occurs as a subject
@@ -143,7 +144,10 @@ class NameIndex:
             f"SELECT ?s ?p ?o WHERE {{ VALUES ?p {{ {props} }} ?s ?p ?o "
             "FILTER(isIRI(?s) && isLiteral(?o)) }"
         )
-        types_q = f"SELECT ?s ?t WHERE {{ ?s <{RDF_TYPE}> ?t FILTER(isIRI(?s) && isIRI(?t)) }}"
+        types_q = (  # a concept's scheme narrows like a class (class: kz:DocumentTypes)
+            f"SELECT ?s ?t WHERE {{ {{ ?s <{RDF_TYPE}> ?t }} UNION {{ ?s <{SKOS_INSCHEME}> ?t }} "
+            "FILTER(isIRI(?s) && isIRI(?t)) }"
+        )
         subclass_q = (
             f"SELECT ?c ?d WHERE {{ ?c <{RDFS_SUBCLASSOF}> ?d FILTER(isIRI(?c) && isIRI(?d)) }}"
         )
@@ -217,10 +221,11 @@ class NameIndex:
                 return []  # a full IRI is never read as a name
         if upto == "iri":
             return []
+        singular = _singular(loose(typed))
         for how, ids in (
             ("exact", self._exact.get(_exact_key(typed), [])),
             ("folded", self._folded.get(fold(typed), [])),
-            ("spelling", self._loose.get(loose(typed), [])),
+            ("spelling", self._loose.get(loose(typed), []) or self._loose.get(singular, [])),
         ):
             found = self._candidates(ids, how, classes)
             if found or how == upto:
@@ -301,7 +306,10 @@ class NameIndex:
                 wanted = " or ".join(sorted({self.labels.get(c, c) for c in classes}))
                 shown = "; ".join(f"{describe_candidate(c)} <{c.iri}>" for c in other[:3])
                 raise TermNotFoundError(
-                    text, self.nearest(text, classes), what=what, note=f"not a {wanted}: {shown}"
+                    text,
+                    self.nearest(text, classes),
+                    what=what,
+                    note=f"wanted: {wanted}; found: {shown}",
                 )
         raise TermNotFoundError(text, self.nearest(text, classes), what=what)
 
@@ -354,6 +362,17 @@ class NameIndex:
             else:
                 start += 1
         return found
+
+
+def _singular(key: str) -> str:
+    """``key`` with its last word in the singular, as English plurals go (treaties -> treaty,
+    summits -> summit; ``ss`` and short words stay)."""
+    head, _, last = key.rpartition(" ")
+    if len(last) > 4 and last.endswith("ies"):
+        last = last[:-3] + "y"
+    elif len(last) > 3 and last.endswith("s") and not last.endswith(("ss", "us", "is")):
+        last = last[:-1]
+    return f"{head} {last}" if head else last
 
 
 _LETTERS_DIGITS = re.compile(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])")
