@@ -116,6 +116,8 @@ class NameIndex:
     _loose: dict[str, list[int]] = field(default_factory=dict, repr=False)
     _surname: dict[str, list[tuple[int, tuple[str, ...]]]] = field(default_factory=dict, repr=False)
     _words: list[tuple[int, frozenset[str]]] = field(default_factory=list, repr=False)
+    _fuzzy_keys: list[tuple[int, str]] = field(default_factory=list, repr=False)  # on first use
+    _surname_keys: list[tuple[int, str]] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
         for i, name in enumerate(self.names):
@@ -259,20 +261,28 @@ class NameIndex:
         return hits
 
     def _fuzzy(self, typed: str, classes: Collection[str] | None) -> list[Candidate]:
-        from rapidfuzz import fuzz
+        """Names whose loose form (or, for one word typed, a person's surname) is at least
+        FUZZY_CUTOFF similar; rapidfuzz scores all names in one call, in C."""
+        from rapidfuzz import fuzz, process
 
         key = loose(typed)
         if len(key.replace(" ", "")) < 5:
             return []
+        if not self._fuzzy_keys:
+            for i, name in enumerate(self.names):
+                name_key = loose(name.text)
+                self._fuzzy_keys.append((i, name_key))
+                words = name_key.split()
+                if _personal(name.text, words):
+                    self._surname_keys.append((i, words[-1]))
+        choices = self._fuzzy_keys + (self._surname_keys if " " not in key else [])
         scored: dict[str, tuple[float, str]] = {}
-        for name in self.names:
-            if not self._allowed(name.iri, classes):
-                continue
-            name_key = loose(name.text)
-            score = fuzz.ratio(key, name_key)
-            if " " not in key and _personal(name.text, name_key.split()):
-                score = max(score, fuzz.ratio(key, name_key.rsplit(" ", 1)[1]))  # the surname
-            if score >= FUZZY_CUTOFF and score > scored.get(name.iri, (0.0, ""))[0]:
+        for _key, score, at in process.extract(
+            key, [k for _i, k in choices], scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF,
+            limit=None,
+        ):  # fmt: skip
+            name = self.names[choices[at][0]]
+            if self._allowed(name.iri, classes) and score > scored.get(name.iri, (0.0, ""))[0]:
                 scored[name.iri] = (score, name.text)
         found = [self.candidate(iri, text, "fuzzy", s) for iri, (s, text) in scored.items()]
         return sorted(found, key=lambda c: (-c.score, c.label.casefold(), c.iri))
