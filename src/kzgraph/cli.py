@@ -22,7 +22,7 @@ from kzgraph.errors import KzgraphError, QuerySyntaxError
 from kzgraph.project import Project, display_path
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
     from kzgraph.query import Engine, QueryResult
     from kzgraph.resolve import Candidate
@@ -415,6 +415,10 @@ def queries(ctx: click.Context, long_: bool) -> None:
         click.echo(f"## {q.name}: {q.title}")
         if q.description:
             click.echo(f"\n{q.description}")
+        if q.examples:
+            click.echo("\nAsked as ('kzgraph ask'):")
+            for phrasing in q.examples:
+                click.echo(f"  - {phrasing}")
         if q.params:
             click.echo("\nParameters:")
             for p in q.params:
@@ -1118,6 +1122,181 @@ def search(
     shown = len(result.hits)
     more = f" (the best {shown}; --limit to see more)" if shown < result.total else ""
     err(f"kzgraph: {result.total} resources match{more} ({ms})")
+
+
+# --------------------------------------------------------------------------- ask
+
+
+@cli.command()
+@click.argument("words", nargs=-1, required=True, metavar="QUESTION...")
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(TABLE_FORMATS + GRAPH_FORMATS),
+    default="table",
+    show_default=True,
+    help="Output format of the answer, as for 'kzgraph query'.",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["oxigraph", "rdflib"]),
+    default="oxigraph",
+    show_default=True,
+    help="SPARQL engine; rdflib is the slower reference.",
+)
+@_ENDPOINT
+@_TIMEOUT
+@click.pass_context
+def ask(
+    ctx: click.Context,
+    words: tuple[str, ...],
+    fmt: str,
+    engine: str,
+    endpoint: str | None,
+    timeout: float,
+) -> None:
+    """Ask in plain words: the saved query that fits, with its parameters, answers.
+
+    The question is matched against the saved queries' examples, titles and descriptions;
+    names, dates, kinds ("treaties") and languages in it become the query's parameters.
+    stderr says which query was chosen, with which values, and the 'kzgraph query' command
+    that gives the same answer (close readings are listed after it); stdout has the answer
+    as 'query' prints it, and stderr the [P#] paragraphs it rests on.  When no saved query
+    fits, a full-text search on the question's words answers instead.  Exit 0 with an
+    answer, 1 when nothing fits and the search finds nothing, 2 when the question cannot
+    be read (empty, over 1,000 characters, no words).
+
+    \b
+    Examples:
+      kzgraph ask "Which treaties were signed?"
+      kzgraph ask who was president of Turkey in October 1994
+      kzgraph ask "documents Demirel signed" -f csv
+      kzgraph ask "visits in 1992" --endpoint http://127.0.0.1:7878
+    """
+    from kzgraph.ask import clean_question
+
+    question = clean_question(" ".join(words))  # an unreadable question fails first
+    project = project_of(ctx)
+    store, where = _query_engine(ctx, endpoint, engine, False, timeout)
+    answer = _ask_model(project, store, endpoint).ask(question)
+    same = _same_command(ctx, fmt, engine, endpoint)
+    if answer.best is None:
+        _ask_fallback(ctx, project, store, answer.fallback or "", endpoint, fmt)
+        return
+    best = answer.best
+    err(f'kzgraph: asked as {best.query} ("{best.title}")')
+    for param, typed, shown in best.because:
+        read = f' (from "{typed}")' if fold_text(typed) != fold_text(shown) else ""
+        err(f"kzgraph:   {param} = {shown}{read}")
+    err(f"kzgraph: same as: {same(best.command)}")
+    if answer.alternatives:
+        err("kzgraph: close readings:")
+        for other in answer.alternatives:
+            err(f"kzgraph:   {same(other.command)}")
+    _ask_run(project, store, where, best.query, best.params, fmt)
+
+
+def fold_text(text: str) -> str:
+    from kzgraph.spelling import fold
+
+    return fold(text)
+
+
+def _ask_model(project: Project, store: Engine, endpoint: str | None) -> Any:
+    """The scorer of the project's catalog: kept in the cache entry for the local graph, built
+    from the endpoint's names for --endpoint."""
+    from kzgraph.ask import build_model, graph_terms, load_model
+    from kzgraph.query import load_catalog
+    from kzgraph.resolve import NameIndex
+
+    def build() -> Any:
+        catalog = load_catalog(project.queries_dir)
+        return build_model(catalog, NameIndex.from_engine(store), graph_terms(store))
+
+    if endpoint is not None:
+        return build()
+    return load_model(_entry(project).path, project.queries_dir, build)
+
+
+def _same_command(
+    ctx: click.Context, fmt: str, engine: str, endpoint: str | None
+) -> Callable[[str], str]:
+    """A 'kzgraph query' command with the options that make it give the same answer (the
+    global --data/--ontology/--queries given, -f, --engine, --endpoint)."""
+    import shlex
+
+    root = ctx.find_root().params
+    front = []
+    for name in ("data_dir", "ontology_dir", "queries_dir"):
+        if root.get(name) is not None:
+            front += ["--" + name.split("_")[0], str(root[name])]
+    back = []
+    if fmt != "table":
+        back += ["-f", fmt]
+    if engine != "oxigraph":
+        back += ["--engine", engine]
+    if endpoint is not None:
+        back += ["--endpoint", endpoint]
+
+    def same(command: str) -> str:
+        head, rest = command.split(" ", 1)  # "kzgraph", "query NAME -p ..."
+        return " ".join([head, *(shlex.quote(p) for p in front), rest, *map(shlex.quote, back)])
+
+    return same
+
+
+def _ask_run(
+    project: Project,
+    store: Engine,
+    where: str,
+    name: str,
+    params: Iterable[tuple[str, str]],
+    fmt: str,
+) -> None:
+    """Run the chosen saved query as 'kzgraph query' would, then say its sources."""
+    from kzgraph.ask import answer_sources
+    from kzgraph.query import bind, bind_params, parse_saved_query
+    from kzgraph.render import iris_in
+
+    saved = parse_saved_query(project.queries_dir / f"{name}.rq")  # the one chosen
+    bound = bind_params(saved, params, store)
+    result = store.run(bind(saved.text, bound.values), origin=display_path(saved.path))
+    _print_result(result, fmt, store)
+    if result.kind == "select":
+        err(f"kzgraph: {_rows_text(len(result.rows))} ({result.seconds * 1000:.0f} ms, {where})")
+        sources = answer_sources(store, iris_in(result))
+        if sources:
+            shown = " ".join(f"[{s}]" for s in sources[:30])
+            more = f" and {len(sources) - 30} more" if len(sources) > 30 else ""
+            err(f"kzgraph: sources: {shown}{more}")
+
+
+def _ask_fallback(
+    ctx: click.Context, project: Project, store: Engine, text: str, endpoint: str | None, fmt: str
+) -> None:
+    """No saved query fits: a full-text search on the question's content words."""
+    if not text:
+        err("kzgraph: no saved question fits, and the question has no words to search for")
+        ctx.exit(1)
+    err(f"kzgraph: no saved question fits; searching the text for: {text}")
+    if endpoint is not None:  # no full-text index there: the saved query 'search'
+        word = max(text.split(), key=len)
+        err(f"kzgraph: same as: kzgraph query search -p text {word} --endpoint {endpoint}")
+        _ask_run(project, store, endpoint, "search", [("text", word)], fmt)
+        return
+    from kzgraph.render import render_search
+    from kzgraph.search import open_index
+
+    words = " OR ".join(text.split())
+    result = open_index(_entry(project).path).search(words, limit=20)
+    ms = f"{result.seconds * 1000:.0f} ms"
+    if not result.hits:
+        err(f"kzgraph: nothing matches {result.understood} ({ms})")
+        ctx.exit(1)
+    search_fmt = fmt if fmt in ("table", "csv", "json") else "table"
+    click.echo(render_search(result, search_fmt), nl=False)
+    err(f"kzgraph: {result.total} resources match ({ms}); same as: kzgraph search {words}")
 
 
 # --------------------------------------------------------------------------- stats

@@ -520,6 +520,11 @@ def queries_html(
         body.append(f'<div class="iri">queries/{esc(q.name)}.rq</div>')
         if q.description:
             body.append(f"<p>{esc(q.description)}</p>")
+        if q.examples:
+            asked = "".join(f"<li>{esc(phrasing)}</li>" for phrasing in q.examples)
+            body.append(
+                f'<p>Asked as (<code>kzgraph ask</code>):</p><ul class="asked">{asked}</ul>'
+            )
         if q.params:
             rows = "".join(
                 f"<tr><td><code>{esc(p.name)}</code></td><td>{esc(p.type)}</td>"

@@ -175,3 +175,7 @@ class ExportError(KzgraphError):
 
 class SearchError(KzgraphError):
     """A full-text search cannot be run: empty or malformed search text, an unknown kind."""
+
+
+class AskError(KzgraphError):
+    """``kzgraph ask`` cannot read the question: empty, too long, or without a word."""

@@ -20,6 +20,7 @@ from kzgraph.namespaces import BASE, ONTOLOGY, RESOURCE_BASE
 from kzgraph.terms import IRI, LABEL_PREDICATES, RDF_LANGSTRING, XSD, BNode, Literal, Term
 
 if TYPE_CHECKING:
+    from kzgraph.ask import Answer
     from kzgraph.describe import Description, Fact, Sources
     from kzgraph.query import Engine, QueryResult, SavedQuery
     from kzgraph.search import SearchHit, SearchResult, Snippet
@@ -249,6 +250,81 @@ def search_page(
     return page(title, "\n".join(parts), search=query)
 
 
+def ask_box(question: str = "") -> str:
+    """The form that asks in plain words (GET /ask?q=...), on the home page and /ask."""
+    return (
+        '<form class="ask" method="get" action="/ask">'
+        f'<input type="search" name="q" value="{esc(question)}" aria-label="Your question" '
+        'placeholder="Ask in plain words: Which treaties were signed? Who was president of '
+        'Turkey in 1994?" maxlength="1000"><button type="submit">Ask</button></form>'
+    )
+
+
+def _run_href(name: str, params: Sequence[tuple[str, str]]) -> str:
+    """The home page's form of a saved query, filled and run."""
+    return "/?" + urlencode([("run", name), *params]) + f"#q-{name}"
+
+
+def ask_page(
+    question: str,
+    answer: Answer | None,
+    *,
+    result: QueryResult | None = None,
+    labels: Mapping[str, str] | None = None,
+    truncated: bool = False,
+    search: SearchResult | None = None,
+    locators: Mapping[str, str] | None = None,
+    error: str | None = None,
+) -> str:
+    """/ask: the question, the saved query chosen with its parameters and the command that
+    gives the same answer, close readings, then the answer (or the full-text search's)."""
+    parts = ["<h1>Ask</h1>", ask_box(question)]
+    best = answer.best if answer is not None else None
+    if error:
+        parts.append(f'<p class="error">{esc(error)}</p>')
+    elif best is not None:
+        href = _run_href(best.query, best.params)
+        parts.append(
+            f'<p class="asked">Asked as <a href="{esc(href)}">{esc(best.title)}</a> '
+            f"<code>{esc(best.query)}</code></p>"
+        )
+        if best.params:
+            why = {name: (typed, shown) for name, typed, shown in best.because}
+            rows = "".join(
+                f"<tr><td><code>{esc(name)}</code></td><td>{esc(value)}</td>"
+                f"<td>{esc(why.get(name, ('', value))[1])}</td>"
+                f"<td>{esc(why.get(name, ('', ''))[0])}</td></tr>"
+                for name, value in best.params
+            )
+            parts.append(
+                '<table class="params"><thead><tr><th>parameter</th><th>value</th>'
+                f"<th>read as</th><th>from the words</th></tr></thead><tbody>{rows}</tbody></table>"
+            )
+        parts.append(f'<pre class="command">$ {esc(best.command)}</pre>')
+        if answer is not None and answer.alternatives:
+            others = "".join(
+                f'<li><a href="{esc(_run_href(r.query, r.params))}">{esc(r.title)}</a> '
+                f"<code>{esc(r.command)}</code></li>"
+                for r in answer.alternatives
+            )
+            parts.append(f'<p>Close readings:</p><ul class="readings">{others}</ul>')
+        if result is not None:
+            parts.append(results_table(result, labels or {}, truncated))
+    elif answer is not None:
+        words = answer.fallback or ""
+        parts.append(
+            f'<p class="asked">No saved question fits; a full-text search for '
+            f'<a href="/search?{esc(urlencode([("q", words)]))}">{esc(words)}</a>:</p>'
+        )
+        if search is not None and search.hits:
+            items = "\n".join(_hit_html(hit, locators or {}) for hit in search.hits)
+            parts.append(f'<ol class="hits">\n{items}\n</ol>')
+        else:
+            parts.append('<p class="count">Nothing matches.</p>')
+    title = f"Ask: {question}" if question.strip() else "Ask"
+    return page(title, "\n".join(parts))
+
+
 def results_table(result: QueryResult, labels: Mapping[str, str], truncated: bool = False) -> str:
     """A SELECT result as a table, an ASK result as yes/no, a graph as a triple table."""
     if result.kind == "ask":
@@ -323,6 +399,7 @@ def home_page(
         '<ul class="stats">'
         + "".join(f"<li><strong>{esc(v)}</strong> {esc(k)}</li>" for k, v in stats.items())
         + "</ul>",
+        ask_box(),
         '<p>Browse: <a href="/resource/state/kazakhstan">Kazakhstan</a> · '
         '<a href="/resource/state/turkey">Turkey</a> · <a href="/ontology">the ontology</a> · '
         '<a href="/.well-known/void">dataset description (VoID)</a> · '

@@ -208,6 +208,7 @@ class Site:
         self.works = self._works()
         self.ontology_terms = pages.ontology_terms(self.ontology)
         self.home_pictures: str | None = None  # drawn on the first visit to the home page
+        self._ask_model: Any = None  # kzgraph.ask's, read on the first /ask
 
     def _locators(self) -> dict[str, str]:
         """Locator ("P14") -> paragraph IRI, to link the [P#] of each fact."""
@@ -244,6 +245,20 @@ class Site:
             raise
         finally:
             del self._building[key]
+
+    def ask(self, question: str) -> Any:
+        """What ``question`` asks (a :class:`kzgraph.ask.Answer`); the model of the catalog is
+        kept in the cache entry, as for ``kzgraph ask``."""
+        from kzgraph.ask import build_model, graph_terms, load_model
+
+        if self._ask_model is None:
+            queries = Path(self.config.queries_dir)
+            self._ask_model = load_model(
+                self.search_dir,
+                queries,
+                lambda: build_model(self.catalog, self.names, graph_terms(self.engine)),
+            )
+        return self._ask_model.ask(question)
 
     def exists(self, iri: str) -> bool:
         node = IRI(iri)
@@ -310,6 +325,27 @@ def _error_response(request: Request, status: int, message: str, headers: Any = 
             headers=dict(headers or {}),
         )
     return _text(status, message, headers)
+
+
+def _ask_document(answer: Any, ran: Answer | None, found: Any) -> dict[str, Any]:
+    """/ask as JSON: the reading chosen, close ones, and the answer (SPARQL JSON results) or
+    the full-text search's hits."""
+
+    def reading(r: Any) -> dict[str, Any]:
+        return {"query": r.query, "title": r.title, "params": dict(r.params), "command": r.command}
+
+    best = answer.best
+    return {
+        "question": answer.question,
+        **(reading(best) if best is not None else {"query": None}),
+        "readAs": [{"param": p, "words": w, "value": v} for p, w, v in best.because]
+        if best is not None
+        else [],
+        "alternatives": [reading(r) for r in answer.alternatives],
+        "fallback": answer.fallback,
+        "result": json.loads(ran.body) if ran is not None and ran.body else None,
+        "search": search_document(found) if found is not None else None,
+    }
 
 
 def _status_of(error: KzgraphError) -> int:
@@ -665,6 +701,54 @@ def create_app(config: ServeConfig) -> Starlette:
         site.cache.put(key, body, media, headers)
         return Response(body, headers={**headers, "content-type": media})
 
+    # ---- ask in plain words (kzgraph.ask)
+
+    async def ask(request: Request) -> Response:
+        params = request.query_params
+        question = params.get("q", "")
+        fmt = formats.negotiate(("html", "json"), _accept(request), params.get("format"), "ask")
+        key = ("ask", question, fmt)
+        cached = site.cache.get(key)
+        if cached is not None:
+            return cached
+        headers = {"vary": "Accept"}
+        html_media = "text/html; charset=utf-8"
+        if not question.strip() and fmt == "html":
+            return Response(pages.ask_page(question, None), media_type=html_media)
+        try:
+            answer = await asyncio.to_thread(site.ask, question)  # AskError: 400
+        except KzgraphError as exc:
+            if fmt == "json":
+                raise HttpError(400, _message(exc)) from None
+            page = pages.ask_page(question, None, error=_message(exc))
+            return Response(page, status_code=400, headers=headers, media_type=html_media)
+        best, ran, found = answer.best, None, None
+        if best is not None:
+            query = find_query(site.catalog, best.query)
+            text = bind(query.text, resolve_params(query, best.params, site.names))
+            ran = await run_answer(text, fmt)
+        elif answer.fallback:
+            words = " OR ".join(answer.fallback.split())
+            found = await asyncio.to_thread(site.search.search, words, limit=20)
+        if fmt == "json":
+            document = _ask_document(answer, ran, found)
+            body = (json.dumps(document, ensure_ascii=False) + "\n").encode("utf-8")
+            media = "application/json"
+        else:
+            result = ran.result if ran is not None else None
+            body = pages.ask_page(
+                question,
+                answer,
+                result=result,
+                labels=site.engine.labels(iris_in(result)) if result is not None else {},
+                truncated=ran.truncated if ran is not None else False,
+                search=found,
+                locators=site.locators,
+            ).encode("utf-8")
+            media = html_media
+        site.cache.put(key, body, media, headers)
+        return Response(body, headers={**headers, "content-type": media})
+
     # ---- ontology, VoID, dump, static
 
     async def ontology(request: Request) -> Response:
@@ -777,6 +861,7 @@ def create_app(config: ServeConfig) -> Starlette:
         Route("/resource/{kind}/{slug}", resource, methods=read),
         Route("/ontology", ontology, methods=read),
         Route("/search", search, methods=read),
+        Route("/ask", ask, methods=read),
         Route("/.well-known/void", void, methods=read),
         Route("/dump.nt", dump, methods=read),
         Route("/store", store, methods=["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"]),
