@@ -138,7 +138,7 @@ def rows_of(result) -> list[tuple[str, ...]]:
 
 
 def run(engine: Engine, query: SavedQuery, params: tuple[tuple[str, str], ...] = ()):
-    result = run_saved(engine, query, params)
+    result = run_saved(engine, query, params, names=engine)  # names as people type them
     assert result.kind == "select"
     return result
 

@@ -290,6 +290,9 @@ def find_query(catalog: Mapping[str, SavedQuery], name: str) -> SavedQuery:
 # --------------------------------------------------------------------------- parameters
 
 _DATE = re.compile(r"^-?\d{4,}-\d{2}-\d{2}$")
+#: what reads as an attempt at an IRI or a prefixed name (prefix:anything, no space), so that
+#: a broken one is refused as an IRI (person:x>y), not looked up as a name
+_IRI_ATTEMPT = re.compile(r"^[A-Za-z][\w.-]*:\S*$")
 _PERIOD = re.compile(r"^(\d{4})(?:-(\d{2}))?$")
 _GYEAR = re.compile(r"^-?\d{4,}$")
 _INTEGER = re.compile(r"^[+-]?\d+$")
@@ -420,13 +423,7 @@ def period_end(param: Param, raw: str) -> Term:
 def looks_like_iri(value: str) -> bool:
     """Whether a typed value is meant as an IRI or a prefixed name, not as a name."""
     text = value.strip()
-    return (
-        text.startswith("<")
-        or "://" in text
-        or bool(_PNAME.match(text))
-        and not text.endswith(":")
-        and " " not in text
-    )
+    return text.startswith("<") or "://" in text or bool(_IRI_ATTEMPT.match(text))
 
 
 @dataclass(frozen=True)
@@ -482,7 +479,7 @@ def bind_params(
                 f"({param.type}, e.g. {param.example or _EXAMPLES[param.type]}): "
                 f"-p {param.name} VALUE"
             )
-        if param.type == "iri" and not looks_like_iri(raw):
+        if param.type == "iri" and raw.strip() and not looks_like_iri(raw):
             if any("\ud800" <= ch <= "\udfff" for ch in raw) or names is None:
                 if check_only and raw.strip():
                     continue
@@ -833,9 +830,9 @@ def run_saved(
     given: Iterable[tuple[str, str]] = (),
     names: NameIndex | Engine | None = None,
 ) -> QueryResult:
-    """Run a saved query with ``-p`` values; names are resolved through ``names``, by
-    default the engine's own graph."""
-    values = resolve_params(query, given, engine if names is None else names)
+    """Run a saved query with ``-p`` values; names (and whether an IRI names anything) are
+    resolved through ``names`` when given (see :func:`bind_params`)."""
+    values = resolve_params(query, given, names)
     return engine.run(bind(query.text, values), origin=display_path(query.path))
 
 

@@ -59,7 +59,6 @@ FUZZY_MARGIN = 4.0
 #: how many candidates an ambiguity error lists
 SHOWN = 8
 
-_IRI_LIKE = re.compile(r"^(<[^<>\s]*>|[a-z][a-z0-9+.-]*://\S+|[A-Za-z][\w.-]*:[\w\-.:%/#]*)$")
 #: words that never make a name on their own (for surname and words matching)
 _SMALL = frozenset(
     "a an and at by de del der di du el for in la le of on or the to van von with".split()
@@ -213,9 +212,9 @@ class NameIndex:
         typed = text.strip()
         if not typed:
             return []
-        if _IRI_LIKE.match(typed):
-            from kzgraph.query import expand_iri
+        from kzgraph.query import expand_iri, looks_like_iri
 
+        if looks_like_iri(typed):
             iri = expand_iri(typed, prefixes)
             if iri is not None and iri in self.known and self._allowed(iri, classes):
                 return [self.candidate(iri, typed, "iri")]
@@ -327,7 +326,9 @@ class NameIndex:
         """Up to ``n`` names closest to ``text`` (for "did you mean"), as "label <iri>"."""
         from rapidfuzz import fuzz
 
-        key = loose(text.rsplit(":", 1)[-1] if _IRI_LIKE.match(text.strip()) else text)
+        from kzgraph.query import looks_like_iri
+
+        key = loose(text.rsplit(":", 1)[-1] if looks_like_iri(text) else text)
         if not key:
             return []
         scored: dict[str, float] = {}
