@@ -643,6 +643,64 @@ def test_home_page_bad_parameter_is_a_message(client: httpx.Client) -> None:
     assert "expects date" in r.text and '<p class="error">' in r.text
 
 
+# --------------------------------------------------------------------------- ask (kzgraph.ask)
+
+
+def test_home_page_has_the_ask_box(client: httpx.Client) -> None:
+    page = client.get("/").text
+    assert '<form class="ask" method="get" action="/ask">' in page
+    assert '<input type="search" name="q"' in page.split('action="/ask">')[1]
+
+
+def test_ask_page_shows_the_query_its_parameters_and_the_answer(client: httpx.Client) -> None:
+    r = client.get("/ask", params={"q": "which offices did Nazarbayev hold"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    page = r.text
+    assert '<p class="asked">Asked as <a href="/?run=tenures&amp;person=person%3Anazarbayev' in page
+    assert "<code>tenures</code>" in page
+    assert "<tr><td><code>person</code></td><td>person:nazarbayev</td>" in page
+    assert "<td>Nursultan Nazarbayev</td><td>Nazarbayev</td></tr>" in page  # read as, from
+    assert "$ kzgraph query tenures -p person person:nazarbayev</pre>" in page
+    table = page.split('<table class="results">')[1].split("</table>")[0]
+    assert "President of Kazakhstan" in table
+    assert f'value="{esc("which offices did Nazarbayev hold")}"' in page  # the box keeps it
+
+
+def test_ask_as_json(client: httpx.Client) -> None:
+    r = client.get("/ask", params={"q": "labels in Turkish", "format": "json"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/json")
+    doc = r.json()
+    assert doc["query"] == "labels" and doc["params"] == {"lang": "tr"}
+    assert doc["command"] == "kzgraph query labels -p lang tr"
+    assert doc["readAs"] == [{"param": "lang", "words": "Turkish", "value": "tr"}]
+    labels = {b["label"]["value"] for b in doc["result"]["results"]["bindings"]}
+    assert "Türkiye" in labels and doc["fallback"] is None and doc["search"] is None
+
+
+def test_ask_falls_back_to_search(client: httpx.Client) -> None:
+    question = "weather and sunshine on the visits tomorrow"
+    r = client.get("/ask", params={"q": question, "format": "json"})
+    assert r.status_code == 200
+    doc = r.json()
+    assert doc["query"] is None and doc["fallback"] == "weather sunshine visits tomorrow"
+    assert {h["resource"] for h in doc["search"]["hits"]} >= {R + "event/visit-1992"}
+    page = client.get("/ask", params={"q": question}).text
+    assert "No saved question fits; a full-text search for" in page and '<ol class="hits">' in page
+
+
+@pytest.mark.parametrize("q", ["?!...", "\x00\x01", "x" * 5000], ids=["punct", "ctrl", "long"])
+def test_ask_bad_questions_are_400(client: httpx.Client, q: str) -> None:
+    r = client.get("/ask", params={"q": q})
+    assert r.status_code == 400 and '<p class="error">' in r.text
+    assert client.get("/ask", params={"q": q, "format": "json"}).status_code == 400
+
+
+def test_ask_without_a_question(client: httpx.Client) -> None:
+    r = client.get("/ask")
+    assert r.status_code == 200 and '<form class="ask"' in r.text
+    assert client.get("/ask", params={"format": "json"}).status_code == 400
+
+
 def test_saved_query_as_csv_and_json(client: httpx.Client) -> None:
     csv_text = client.get(
         "/query/timeline", params={"format": "csv", "from": "1992-01-01", "to": "1992-12-31"}

@@ -1174,7 +1174,7 @@ def ask(
       kzgraph ask "documents Demirel signed" -f csv
       kzgraph ask "visits in 1992" --endpoint http://127.0.0.1:7878
     """
-    from kzgraph.ask import clean_question
+    from kzgraph.question import clean_question
 
     question = clean_question(" ".join(words))  # an unreadable question fails first
     project = project_of(ctx)
@@ -1206,8 +1206,9 @@ def fold_text(text: str) -> str:
 def _ask_model(project: Project, store: Engine, endpoint: str | None) -> Any:
     """The scorer of the project's catalog: kept in the cache entry for the local graph, built
     from the endpoint's names for --endpoint."""
-    from kzgraph.ask import build_model, graph_terms, load_model
+    from kzgraph.ask import build_model, load_model
     from kzgraph.query import load_catalog
+    from kzgraph.question import graph_terms
     from kzgraph.resolve import NameIndex
 
     def build() -> Any:

@@ -249,7 +249,8 @@ class Site:
     def ask(self, question: str) -> Any:
         """What ``question`` asks (a :class:`kzgraph.ask.Answer`); the model of the catalog is
         kept in the cache entry, as for ``kzgraph ask``."""
-        from kzgraph.ask import build_model, graph_terms, load_model
+        from kzgraph.ask import build_model, load_model
+        from kzgraph.question import graph_terms
 
         if self._ask_model is None:
             queries = Path(self.config.queries_dir)
