@@ -21,7 +21,15 @@ from kzgraph.query import (
     run_saved,
     sort_key,
 )
-from kzgraph.sparql_text import dollar_variables, where_brace, with_values
+from kzgraph.sparql_text import (
+    declared_prefixes,
+    dollar_variables,
+    query_form,
+    tokens,
+    update_keyword,
+    where_brace,
+    with_values,
+)
 from kzgraph.terms import IRI, XSD, Literal
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -106,6 +114,36 @@ def test_where_brace_skips_the_construct_template() -> None:
     assert text[where_brace(text) :].startswith("{ ?s ?p ?o }")
     assert where_brace("SELECT * { ?s ?p ?o }") == 9
     assert "WHERE { VALUES (?x)" in with_values("DESCRIBE $x", {"x": "<http://e/a>"})
+
+
+@pytest.mark.parametrize(
+    ("text", "form"),
+    [
+        ("PREFIX describe: <urn:d:> SELECT ?s WHERE { ?s describe:p ?o }", "SELECT"),
+        ("prefix select: <urn:s:> base <urn:b> construct { ?s select:p 1 } where {}", "CONSTRUCT"),
+        ("PREFIX : <urn:x:> PREFIX ask:<urn:a:> # SELECT\nASK { :a ask:b ?c }", "ASK"),
+        ("DESCRIBE <urn:x>", "DESCRIBE"),
+        ("SELECT ('DESCRIBE' AS ?describe) WHERE {}", "SELECT"),
+        ("INSERT DATA { <urn:a> <urn:b> 'SELECT' }", ""),
+        ("PREFIX x: <urn:x:> x:SELECT", ""),
+        ("", ""),
+    ],
+)
+def test_query_form_is_the_keyword_after_the_prologue(text: str, form: str) -> None:
+    assert query_form(text) == form
+
+
+def test_prefixed_names_and_blank_nodes_are_single_tokens() -> None:
+    text = "?s kz:a.b%20c:d\\.e. _:b0 :x service:p 'a:b' <a:b> Ünal:x SERVICE"
+    assert [(t.kind, t.text) for t in tokens(text)] == [
+        ("var", "?s"), ("pname", "kz:a.b%20c:d\\.e"), ("punct", "."), ("bnode", "_:b0"),
+        ("pname", ":x"), ("pname", "service:p"), ("string", "'a:b'"), ("iri", "<a:b>"),
+        ("pname", "Ünal:x"), ("word", "SERVICE"),
+    ]  # fmt: skip
+    text = "PREFIX : <urn:e:> PREFIX service:<urn:s:> PREFIX kz: <urn:k#> INSERT DATA {}"
+    assert declared_prefixes(text) == {"": "urn:e:", "service": "urn:s:", "kz": "urn:k#"}
+    keyword = update_keyword(text)
+    assert keyword is not None and keyword.text == "INSERT"
 
 
 def test_unknown_query_suggests_close_names() -> None:

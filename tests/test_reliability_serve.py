@@ -120,6 +120,8 @@ def q(text: str) -> bytes:
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 DIRECT = {"Content-Type": "application/sparql-query"}
 UPDATE = {"Content-Type": "application/sparql-update"}
+H2C = {"Connection": "Upgrade, HTTP2-Settings", "Upgrade": "h2c",
+       "HTTP2-Settings": "AAMAAABkAAQCAAAAAAIAAAAA"}  # fmt: skip
 ASK = q("ASK { ?s ?p ?o }")
 BIG = b"x" * (MAX_BODY + 1)
 CHUNKED_BIG = b"".join(b"%x\r\n%s\r\n" % (65536, b"x" * 65536) for _ in range(17)) + b"0\r\n\r\n"
@@ -142,10 +144,11 @@ HOSTILE = [
     # unknown formats
     ("accept-nonsense", http("GET", b"/sparql?query=" + ASK,
                              {"Accept": "application/x-nonsense"}), 406, "cannot produce"),
-    ("format-nonsense", http("GET", b"/sparql?query=" + ASK + b"&format=nonsense"),
-     400, "unknown format"),
-    ("format-non-utf8", http("GET", b"/sparql?query=" + ASK + b"&format=%ff"),
-     400, "unknown format"),
+    # (on /sparql a format= value it does not know leaves the choice to Accept)
+    ("format-nonsense", http("GET", b"/sparql?query=" + ASK + b"&format=nonsense",
+                             {"Accept": "application/x-nonsense"}), 406, "cannot produce"),
+    ("format-non-utf8", http("GET", b"/sparql?query=" + ASK + b"&format=%ff&output=%fe",
+                             {"Accept": "image/png"}), 406, "cannot produce"),
     ("saved-format-nonsense", http("GET", b"/query/timeline?format=nonsense"),
      400, "unknown format"),
     ("resource-accept-nonsense", http("GET", b"/resource/state/kazakhstan",
@@ -183,7 +186,8 @@ HOSTILE = [
      400, "exactly one"),
     ("query-in-url-and-body", http("POST", b"/sparql?query=" + ASK, DIRECT, b"ASK {}"),
      400, "exactly one"),
-    ("no-query", http("GET", b"/sparql"), 400, "missing the 'query'"),
+    ("no-query", http("GET", b"/sparql", {"Accept": "application/sparql-results+json"}),
+     400, "missing the 'query'"),
     ("empty-query", http("GET", b"/sparql?query="), 400, "missing the 'query'"),
     ("blank-form", http("POST", b"/sparql", FORM, b"query=%20%20"), 400, "missing the 'query'"),
     ("huge-url", http("GET", b"/sparql?query=" + b"A" * 2_000_000), 400, "Invalid HTTP request"),
@@ -195,7 +199,16 @@ HOSTILE = [
     ("bad-content-length", http("POST", b"/sparql", {**DIRECT, "Content-Length": "abc"}),
      400, "Invalid HTTP request"),
     ("default-graph-uri", http("GET", b"/sparql?query=" + ASK + b"&default-graph-uri=urn:x"),
-     400, "not supported"),
+     400, "no graph <urn:x>"),
+    ("named-graph-uri-huge", http("GET", b"/sparql?query=" + ASK + b"&named-graph-uri="
+                                  + b"a" * 5000), 400, "no graph <aaa"),
+    # an h2c upgrade offer (Java's HTTP client) is read as the HTTP/1.1 request it also is
+    ("h2c-body-over-limit", http("POST", b"/sparql", {**DIRECT, **H2C}, BIG),
+     413, "larger than the limit"),
+    ("h2c-form-without-query", http("POST", b"/sparql", {**FORM, **H2C}, b"format=json"),
+     400, "missing the 'query'"),
+    ("h2c-malformed", http("POST", b"/sparql", {**DIRECT, **H2C}, b"SELEKT ?s {}"),
+     400, "syntax"),
     ("service", http("GET", b"/sparql?query=" + q("SELECT * { SERVICE <http://127.0.0.1:1/> "
                                                  "{ ?s ?p ?o } }")), 400, "SERVICE"),
     ("unknown-saved-query", http("GET", b"/query/no-such-query?format=csv"), 404, "no saved query"),
@@ -216,10 +229,14 @@ def test_hostile_request_gets_a_4xx_with_a_message(
     assert reply.seconds < 10, f"took {reply.seconds:.1f} s"
 
 
-def test_body_that_never_arrives_is_408_at_the_time_limit(server: rel.Server) -> None:
+@pytest.mark.parametrize("upgrade", [{}, H2C], ids=["plain", "h2c-offer"])
+def test_body_that_never_arrives_is_408_at_the_time_limit(
+    server: rel.Server, upgrade: dict[str, str]
+) -> None:
     """A client announcing 100 bytes and sending 6 gets an answer, not an endless wait."""
     started = time.monotonic()
-    reply = raw(server.port, http("POST", b"/sparql", {**DIRECT, "Content-Length": "100"},
+    reply = raw(server.port, http("POST", b"/sparql",
+                                  {**DIRECT, **upgrade, "Content-Length": "100"},
                                   b"ASK {}"))  # fmt: skip
     assert reply.status == 408, (reply.head, reply.text)
     assert "did not arrive" in reply.text

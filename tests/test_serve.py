@@ -306,6 +306,26 @@ def test_cors_headers_and_preflight(client: httpx.Client) -> None:
     assert pre.headers["access-control-allow-origin"] == "*"
 
 
+@pytest.mark.parametrize(
+    "asked", ["authorization", "x-requested-with", "cache-control", "content-type, authorization"]
+)
+def test_cors_preflight_allows_the_headers_browser_clients_ask_for(
+    client: httpx.Client, asked: str
+) -> None:
+    """YASGUI and other browser clients ask to send Authorization, X-Requested-With..."""
+    pre = client.options(
+        "/sparql",
+        headers={
+            "origin": "https://yasgui.example",
+            "access-control-request-method": "POST",
+            "access-control-request-headers": asked,
+        },
+    )
+    assert pre.status_code == 200, pre.text
+    allowed = pre.headers["access-control-allow-headers"].lower()
+    assert all(h.strip() in allowed for h in asked.split(","))
+
+
 # --------------------------------------------------------------------------- refusals
 
 
@@ -369,9 +389,23 @@ def test_malformed_sparql_is_400_with_the_parser_message(client: httpx.Client) -
 
 
 def test_unknown_format_and_unacceptable_types(client: httpx.Client) -> None:
+    # a format= value the endpoint does not know leaves the choice to Accept (as Oxigraph)
     r = client.get("/sparql", params={"query": count_query(), "format": "yaml"})
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("application/sparql-results+json")
+    r = client.get(
+        "/sparql", params={"query": count_query(), "output": "yaml"}, headers={"accept": "text/csv"}
+    )
+    assert r.status_code == 200
+    assert r.text == "n\r\n4\r\n"
+    r = client.get(  # a known value that cannot be given for this query: Accept decides too
+        "/sparql", params={"query": GRAPH, "format": "csv"}, headers={"accept": "text/turtle"}
+    )
+    assert r.headers["content-type"].startswith("text/turtle")
+    # the site's own ?format= links are strict: a typo there is an error
+    r = client.get("/query/labels", params={"format": "yaml"})
     assert r.status_code == 400
-    assert "unknown format 'yaml'" in r.text and "csv" in r.text
+    assert "unknown format 'yaml'" in r.text
     r = client.get("/sparql", params={"query": count_query()}, headers={"accept": "image/png"})
     assert r.status_code == 406
     assert "application/sparql-results+json" in r.text
@@ -381,12 +415,61 @@ def test_unknown_format_and_unacceptable_types(client: httpx.Client) -> None:
 
 
 def test_missing_query_is_400_and_browsers_get_the_editor(client: httpx.Client) -> None:
-    r = client.get("/sparql")
-    assert r.status_code == 400
-    assert "query" in r.text
-    page = client.get("/sparql", headers={"accept": "text/html"})
-    assert page.status_code == 200
-    assert '<form class="editor" method="post" action="/sparql">' in page.text
+    for r in (
+        client.get("/sparql", headers={"accept": "application/sparql-results+json"}),
+        client.get("/sparql", params={"query": ""}),
+        client.post("/sparql", data={"query": " "}),
+    ):
+        assert r.status_code == 400
+        assert "missing the 'query' parameter" in r.text
+    browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+    for accept in ("text/html", browser):
+        page = client.get("/sparql", headers={"accept": accept})
+        assert page.status_code == 200
+        assert '<form class="editor" method="post" action="/sparql">' in page.text
+
+
+SD = "http://www.w3.org/ns/sparql-service-description#"
+
+
+@pytest.mark.parametrize(
+    ("accept", "ctype", "oxformat"),
+    [
+        (None, "text/turtle", ox.RdfFormat.TURTLE),  # httpx sends */*
+        ("text/turtle", "text/turtle", ox.RdfFormat.TURTLE),
+        ("application/ld+json", "application/ld+json", ox.RdfFormat.JSON_LD),
+        ("application/n-triples", "application/n-triples", ox.RdfFormat.N_TRIPLES),
+        ("application/rdf+xml", "application/rdf+xml", ox.RdfFormat.RDF_XML),
+    ],
+)
+def test_service_description_at_the_endpoint(
+    client: httpx.Client, server: Server, accept: str | None, ctype: str, oxformat: ox.RdfFormat
+) -> None:
+    """GET /sparql without a query: a SPARQL 1.1 Service Description for RDF clients."""
+    r = client.get("/sparql", headers={"accept": accept} if accept else {})
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].split(";")[0] == ctype
+    store = ox.Store()
+    store.load(r.content, format=oxformat)
+    endpoint = f"{server.base}/sparql"
+    rows = store.query(
+        f"""PREFIX sd: <{SD}> PREFIX void: <http://rdfs.org/ns/void#>
+        SELECT ?name ?n WHERE {{
+          ?service a sd:Service ; sd:endpoint <{endpoint}> ;
+                   sd:supportedLanguage sd:SPARQL11Query ;
+                   sd:resultFormat <http://www.w3.org/ns/formats/SPARQL_Results_JSON> ;
+                   sd:defaultDataset/sd:defaultGraph/void:triples ?all ;
+                   sd:availableGraphs/sd:namedGraph [ sd:name ?name ; sd:graph/void:triples ?n ]
+        }}"""
+    )
+    graphs = {s["name"].value: int(s["n"].value) for s in rows}  # type: ignore[index,union-attr]
+    asserted = "https://w3id.org/kzgraph/graph/asserted"
+    assert set(graphs) == {
+        "https://w3id.org/kzgraph/dataset",
+        asserted,
+        "https://w3id.org/kzgraph/graph/inferred",
+    }
+    assert 0 < graphs[asserted] < graphs["https://w3id.org/kzgraph/dataset"]
 
 
 def test_service_is_refused(client: httpx.Client) -> None:
@@ -396,12 +479,105 @@ def test_service_is_refused(client: httpx.Client) -> None:
     assert "SERVICE" in r.text
 
 
-def test_results_are_cut_at_the_limit(client: httpx.Client) -> None:
-    r = client.get("/sparql", params={"query": "SELECT * WHERE { ?s ?p ?o }", "format": "csv"})
+@pytest.mark.parametrize(
+    ("query", "accept", "ctype"),
+    [
+        # a prefix spelled like a query form is a name, not the form
+        ("PREFIX describe: <urn:d:> SELECT ?s WHERE { ?s a kz:State }",
+         "application/sparql-results+json", "application/sparql-results+json"),
+        ("PREFIX describe: <urn:d:> SELECT ?s WHERE { ?s a kz:State }",
+         "text/turtle, application/sparql-results+xml;q=0.5", "application/sparql-results+xml"),
+        ("PREFIX select: <urn:s:> CONSTRUCT { ?s select:x 1 } WHERE { ?s a kz:State }",
+         "text/turtle, application/sparql-results+json;q=0.9", "text/turtle"),
+        ("# DESCRIBE in a comment\nSELECT ('DESCRIBE' AS ?describe) WHERE {}",
+         "*/*", "application/sparql-results+json"),
+        # SERVICE as a prefix, a prefixed name, a variable: no federated query
+        ("PREFIX service: <urn:s:> ASK { ?s service:p ?o }", "*/*",
+         "application/sparql-results+json"),
+        ("ASK { ?service <urn:x:SERVICE> ?o . ?s kz:service ?o }", "*/*",
+         "application/sparql-results+json"),
+    ],
+)  # fmt: skip
+def test_query_form_comes_from_tokens_not_words(
+    client: httpx.Client, query: str, accept: str, ctype: str
+) -> None:
+    r = client.get("/sparql", params={"query": query}, headers={"accept": accept})
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].split(";")[0] == ctype
+
+
+GRAPHS = "https://w3id.org/kzgraph/graph/"
+HELD_ONLY_BY_REASONING = "ASK { state:kazakhstan a kz:Agent }"
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({}, True),
+        ({"default-graph-uri": "https://w3id.org/kzgraph/dataset"}, True),
+        ({"default-graph-uri": f"{GRAPHS}inferred"}, True),
+        ({"default-graph-uri": f"{GRAPHS}asserted"}, False),  # the inference is not asserted
+        ({"default-graph-uri": [f"{GRAPHS}asserted", f"{GRAPHS}inferred"]}, True),
+        ({"named-graph-uri": f"{GRAPHS}inferred"}, False),  # the default graph is then empty
+    ],
+)
+def test_dataset_graphs_are_accepted(
+    client: httpx.Client, params: dict[str, str | list[str]], expected: bool
+) -> None:
+    for response in (
+        client.get("/sparql", params={"query": HELD_ONLY_BY_REASONING, **params}),
+        client.post("/sparql", data={"query": HELD_ONLY_BY_REASONING, **params}),
+    ):
+        assert response.status_code == 200, response.text
+        assert response.json()["boolean"] is expected
+
+
+def test_named_graphs_and_graphs_the_server_lacks(client: httpx.Client) -> None:
+    q = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g"
+    every = ["https://w3id.org/kzgraph/dataset", f"{GRAPHS}asserted", f"{GRAPHS}inferred"]
+    r = client.get("/sparql", params={"query": q, "named-graph-uri": every, "format": "csv"})
+    counts = dict(line.split(",") for line in r.text.splitlines()[1:])
+    assert list(counts) == sorted(every)
+    assert int(counts[every[0]]) == int(counts[every[1]]) + int(counts[every[2]])
+    # no named graphs unless asked for
+    assert client.get("/sparql", params={"query": q, "format": "csv"}).text == "g,n\r\n"
+    for name in ("default-graph-uri", "named-graph-uri"):
+        r = client.get("/sparql", params={"query": q, name: "urn:other"})
+        assert r.status_code == 400
+        assert "no graph <urn:other>" in r.text
+        assert all(f"<{g}>" in r.text for g in every)  # it says which graphs there are
+
+
+def test_results_are_cut_at_the_limit(client: httpx.Client, server: Server) -> None:
+    everything = "SELECT * WHERE { ?s ?p ?o }"
+    r = client.get("/sparql", params={"query": everything, "format": "csv"})
     assert r.status_code == 200
     assert len(r.text.splitlines()) == MAX_RESULTS + 1
     assert r.headers["x-result-truncated"] == "true"
     assert r.headers["x-result-limit"] == str(MAX_RESULTS)
+    link = f"{server.base}/limits#truncated"
+    assert r.headers["link"] == f'<{link}>; rel="describedby"'
+    # SPARQL JSON and XML say it in their own head (the standard "link")
+    document = client.get("/sparql", params={"query": everything}).json()
+    assert document["head"]["link"] == [link]
+    assert len(document["results"]["bindings"]) == MAX_RESULTS
+    xml = client.get("/sparql", params={"query": everything, "format": "xml"}).text
+    assert f'<link href="{link}"/>' in xml.split("</head>")[0]
+    # Turtle, N-Triples, RDF/XML: a comment, and they still parse
+    graph = "CONSTRUCT WHERE { ?s ?p ?o }"
+    for fmt, oxformat in (("turtle", ox.RdfFormat.TURTLE), ("nt", ox.RdfFormat.N_TRIPLES),
+                          ("rdfxml", ox.RdfFormat.RDF_XML)):  # fmt: skip
+        body = client.get("/sparql", params={"query": graph, "format": fmt}).text
+        note = body.split("\n", 2)[1 if fmt == "rdfxml" else 0]  # after <?xml ...?>
+        assert f"truncated: only the first {MAX_RESULTS} triples" in note
+        assert len(list(ox.parse(body.encode(), format=oxformat))) == MAX_RESULTS
+    # an answer within the limit says nothing
+    small = client.get("/sparql", params={"query": count_query()})
+    assert "link" not in small.json()["head"] and "x-result-truncated" not in small.headers
+    # the link leads to the explanation
+    page = client.get("/limits")
+    assert page.status_code == 200
+    assert 'id="truncated"' in page.text and f"<strong>{MAX_RESULTS}</strong>" in page.text
 
 
 @pytest.mark.parametrize(
@@ -774,6 +950,94 @@ def test_void_description(client: httpx.Client, server: Server) -> None:
     assert jsonld.headers["content-type"].startswith("application/ld+json")
 
 
+def test_every_rdf_link_of_a_resource_page_works(client: httpx.Client) -> None:
+    import re
+
+    page = client.get("/resource/person/ozal").text
+    links = re.findall(r'<link rel="alternate" type="([^"]+)" href="([^"]+)">', page)
+    links += [("application/rdf+xml", href) for href in re.findall(r'href="([^"]+)">RDF/XML', page)]
+    assert len(links) >= 5
+    for media, href in links:
+        r = client.get(href.replace("&amp;", "&"))
+        assert r.status_code == 200, (href, r.text)
+        assert r.headers["content-type"].split(";")[0] == media
+
+
+GZIP = {"accept-encoding": "gzip"}
+
+
+def test_large_answers_are_gzipped_for_clients_that_accept_it(server: Server) -> None:
+    import gzip
+
+    labels = "SELECT * WHERE { ?s rdfs:label ?l }"
+    with httpx.Client(base_url=server.base, timeout=30) as plain:
+        for path, params in (("/dump.nt", {}), ("/sparql", {"query": labels})):
+            identity = plain.get(path, params=params, headers={"accept-encoding": "identity"})
+            assert "content-encoding" not in identity.headers
+            for attempt in ("first", "again (from the result cache for /sparql)"):
+                request = plain.build_request("GET", path, params=params, headers=GZIP)
+                raw = plain.send(request, stream=True)
+                compressed = b"".join(raw.iter_raw())  # as sent, not decoded by httpx
+                assert raw.headers["content-encoding"] == "gzip", (path, attempt)
+                assert "Accept-Encoding" in raw.headers["vary"]
+                assert int(raw.headers.get("content-length", len(compressed))) == len(compressed)
+                assert gzip.decompress(compressed) == identity.content, (path, attempt)
+                assert len(compressed) < len(identity.content) / 2
+        # the dump streams; uncompressed it still says how long it is
+        dump = plain.get("/dump.nt", headers={"accept-encoding": "identity"})
+        assert int(dump.headers["content-length"]) == len(dump.content)
+        # small answers and gzip;q=0 are left as they are
+        small = plain.get("/sparql", params={"query": "ASK {}"}, headers=GZIP)
+        assert "content-encoding" not in small.headers
+        refused = plain.get("/dump.nt", headers={"accept-encoding": "gzip;q=0, identity"})
+        assert "content-encoding" not in refused.headers
+        assert refused.content == dump.content
+
+
+def test_compression_keeps_etags_distinct() -> None:
+    """A strong ETag names one representation: the gzip one gets its own (RFC 9110 8.8.3)."""
+    import asyncio
+    from typing import Any
+
+    from kzgraph.compression import Compression, accepts_gzip
+
+    start = {"type": "http.response.start", "status": 200}
+    headers = [(b"etag", b'"v1"'), (b"content-type", b"text/plain")]
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({**start, "headers": list(headers)})
+        await send({"type": "http.response.body", "body": b"x" * 5000})
+
+    def etag_of(encoding: str) -> str:
+        sent: list[Any] = []
+
+        async def send(message: Any) -> None:
+            sent.append(message)
+
+        async def receive() -> Any:
+            return {"type": "http.request", "body": b""}
+
+        scope = {"type": "http", "method": "GET", "path": "/",
+                 "headers": [(b"accept-encoding", encoding.encode())]}  # fmt: skip
+        asyncio.run(Compression(app)(scope, receive, send))
+        return str(dict(sent[0]["headers"])[b"etag"].decode())
+
+    assert etag_of("identity") == '"v1"'
+    assert etag_of("gzip, deflate") == '"v1-gzip"'
+    verdicts = {"gzip": True, "GZIP;q=0.5": True, "gzip;q=0": False, "*": True,
+                "*, gzip;q=0": False, "br": False, "": False}  # fmt: skip
+    for header, expected in verdicts.items():
+        scope = {"type": "http", "headers": [(b"accept-encoding", header.encode())]}
+        assert accepts_gzip(scope) is expected, header
+
+
+def test_favicon(client: httpx.Client) -> None:
+    r = client.get("/favicon.ico")
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "image/vnd.microsoft.icon"
+    assert r.content[:4] == b"\x00\x00\x01\x00"  # an ICO file
+
+
 # --------------------------------------------------------------------------- unit
 
 
@@ -793,6 +1057,20 @@ def test_negotiate_rules() -> None:
         negotiate(results, None, "yaml")
     assert info.value.unknown_format
     assert [r.q for r in parse_accept("a/b;q=0.3, c/d;q=x, e/f")] == [0.3, 0.0, 1.0]
+    # several values (SPARQLWrapper's format=json-ld&format=application/ld+json,...): the
+    # first known one wins; with fallback an unknown one leaves the choice to Accept
+    graphs = ("turtle", "jsonld", "nt", "xmlrdf", "html")
+    assert negotiate(graphs, None, ["json-ld", "application/ld+json"]) == "jsonld"
+    assert negotiate(graphs, None, ["bogus", "application/x-json+ld,application/ld+json"]) == (
+        "jsonld"
+    )
+    assert negotiate(graphs, None, "n3") == "turtle"
+    assert negotiate(graphs, None, "xmlrdf") == "xmlrdf"  # the resource pages' own link
+    assert negotiate(graphs, "application/n-triples", ["n-quads"], fallback=True) == "nt"
+    assert negotiate(results, None, ["turtle"], fallback=True) == "json"
+    with pytest.raises(NotAcceptableError) as info:
+        negotiate(results, "image/png", "turtle", fallback=True)
+    assert not info.value.unknown_format
 
 
 def test_language_and_links() -> None:

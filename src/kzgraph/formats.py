@@ -22,7 +22,7 @@ MEDIA: dict[str, tuple[str, tuple[str, ...]]] = {
     "xml": ("application/sparql-results+xml", ("application/xml", "text/xml")),
     "csv": ("text/csv", ()),
     "tsv": ("text/tab-separated-values", ()),
-    "turtle": ("text/turtle", ("application/x-turtle",)),
+    "turtle": ("text/turtle", ("application/x-turtle", "application/turtle")),
     "jsonld": ("application/ld+json", ("application/json",)),
     "nt": ("application/n-triples", ("text/plain",)),
     "xmlrdf": ("application/rdf+xml", ("application/xml", "text/xml")),
@@ -43,7 +43,9 @@ _ALIASES = {
         "turtle": "turtle", "ttl": "turtle", "jsonld": "jsonld", "json-ld": "jsonld",
         "json": "jsonld", "nt": "nt", "ntriples": "nt", "n-triples": "nt",
         "rdfxml": "xmlrdf", "rdf": "xmlrdf", "xml": "xmlrdf", "rdf+xml": "xmlrdf",
-        "html": "html",
+        "xmlrdf": "xmlrdf", "rdf/xml": "xmlrdf",
+        # Turtle is N3 too (SPARQLWrapper's N3 asks for format=n3)
+        "n3": "turtle", "html": "html",
     },
 }  # fmt: skip
 
@@ -116,28 +118,41 @@ def _quality(ranges: Sequence[MediaRange], fmt: str) -> tuple[float, int]:
 
 
 def negotiate(
-    available: Sequence[str], accept: str | None, format_param: str | None = None, kind: str = ""
+    available: Sequence[str],
+    accept: str | None,
+    format_param: str | Sequence[str] | None = None,
+    kind: str = "",
+    *,
+    fallback: bool = False,
 ) -> str:
     """The format to answer with.
 
-    ``format_param`` (a short name or a media type) wins over ``accept``; an unknown
-    one raises :class:`NotAcceptableError` with ``unknown_format``.  Without either,
-    the first of ``available`` is used.  Raises :class:`NotAcceptableError` when no
-    available format is acceptable.
+    ``format_param`` (a short name or a media type, or several: the first one known
+    wins) goes before ``accept``.  When none is known, :class:`NotAcceptableError` with
+    ``unknown_format`` is raised, or with ``fallback`` the ``Accept`` header decides (as
+    on a SPARQL endpoint, where clients send ``format=``/``output=`` values of their own:
+    SPARQLWrapper's ``n3``, a list of media types...).  Without either, the first of
+    ``available`` is used.  Raises :class:`NotAcceptableError` when no available format
+    is acceptable.
     """
-    if format_param:
-        wanted = format_param.strip().lower()
+    given = [format_param] if isinstance(format_param, str) else list(format_param or ())
+    given = [g for g in given if g]
+    if given:
         aliases = _ALIASES["graph" if "turtle" in available else "results"]
-        if wanted in aliases and aliases[wanted] in available:
-            return aliases[wanted]
-        for fmt in available:
-            if wanted == MEDIA[fmt][0] or wanted in MEDIA[fmt][1]:
-                return fmt
-        names = ", ".join(sorted({k for k, v in aliases.items() if v in available}))
-        what = f" for {kind}" if kind else ""
-        raise NotAcceptableError(
-            f"unknown format {format_param!r}{what}; use one of: {names}", unknown_format=True
-        )
+        for value in given:
+            for wanted in (w.strip().lower() for w in value.split(",")):
+                wanted = wanted.split(";")[0].strip()  # a media type's parameters
+                if wanted in aliases and aliases[wanted] in available:
+                    return aliases[wanted]
+                for fmt in available:
+                    if wanted == MEDIA[fmt][0] or wanted in MEDIA[fmt][1]:
+                        return fmt
+        if not fallback:
+            names = ", ".join(sorted({k for k, v in aliases.items() if v in available}))
+            what = f" for {kind}" if kind else ""
+            raise NotAcceptableError(
+                f"unknown format {given[0]!r}{what}; use one of: {names}", unknown_format=True
+            )
     ranges = parse_accept(accept)
     if not ranges:
         return available[0]
@@ -173,14 +188,17 @@ def results_xml(
     variables: Sequence[str],
     rows: Sequence[Sequence[Term | None]],
     boolean: bool | None = None,
+    links: Sequence[str] = (),
 ) -> str:
-    """*SPARQL Query Results XML Format* (SELECT when ``boolean`` is None, else ASK)."""
+    """*SPARQL Query Results XML Format* (SELECT when ``boolean`` is None, else ASK);
+    ``links``: the head's ``<link href>`` elements (e.g. to say why a result was cut)."""
     out = [
         '<?xml version="1.0" encoding="utf-8"?>',
         '<sparql xmlns="http://www.w3.org/2005/sparql-results#">',
         "  <head>",
     ]
     out += [f"    <variable name={quoteattr(v)}/>" for v in variables]
+    out += [f"    <link href={quoteattr(link)}/>" for link in links]
     out.append("  </head>")
     if boolean is not None:
         out.append(f"  <boolean>{'true' if boolean else 'false'}</boolean>")

@@ -665,3 +665,35 @@ def ontology_terms(engine: Engine) -> list[OntologyTerm]:
             )
     order = {kind: i for i, (_iri, kind) in enumerate(_KINDS)}
     return sorted(out.values(), key=lambda t: (order[t.kind], t.iri.casefold()))
+
+
+def limits_page(max_results: int, timeout: float, max_body: int) -> str:
+    """What the endpoint's limits are, and how a cut answer says it was cut (the page the
+    ``link`` of a cut SPARQL result points at: ``/limits#truncated``)."""
+    n = f"{max_results:,}"
+    return page(
+        "Limits",
+        f"""<h1>Limits of this endpoint</h1>
+<section id="truncated"><h2>Cut answers</h2>
+<p>An answer holds at most <strong>{n}</strong> rows (SELECT) or triples (CONSTRUCT,
+DESCRIBE); the rest is left out and the answer is still <code>200 OK</code>.
+A cut answer says so:</p>
+<ul>
+<li>SPARQL JSON results: <code>"link": ["…/limits#truncated"]</code> in <code>"head"</code>;
+SPARQL XML results: <code>&lt;link href="…/limits#truncated"/&gt;</code> in
+<code>&lt;head&gt;</code>;</li>
+<li>Turtle and N-Triples: a first line <code># truncated: only the first {n} triples…</code>;
+RDF/XML: the same as an XML comment;</li>
+<li>every answer, CSV, TSV and JSON-LD included (they have no place for a note): the
+headers <code>X-Result-Truncated: true</code>, <code>X-Result-Limit: {max_results}</code> and
+<code>Link: &lt;…/limits#truncated&gt;; rel="describedby"</code>;</li>
+<li>the HTML table: “cut at the server's result limit”.</li>
+</ul>
+<p>To get everything, page through it: <code>ORDER BY</code> with <code>LIMIT</code> (at most
+{n}) and <code>OFFSET</code>, after a <code>SELECT (COUNT(*) AS ?n)</code> to know how much
+there is; or download the whole graph from <a href="/dump.nt">/dump.nt</a>.</p></section>
+<section id="time"><h2>Time and size</h2>
+<p>A query runs for at most {timeout:g} s, then it is stopped (<code>503</code>). A request
+body holds at most {max_body:,} bytes (<code>413</code>) and must arrive within
+{timeout:g} s (<code>408</code>).</p></section>""",
+    )

@@ -10,7 +10,11 @@ workers keep answering.  Workers run with an address-space limit, so a query tha
 builds an enormous string or result dies alone instead of taking the machine down.
 
 Workers serialize their answer (SPARQL JSON/XML/CSV/TSV or RDF) themselves, so the
-web process only moves bytes; for ``html`` they return the :class:`QueryResult`.
+web process only moves bytes; for ``html`` they return the :class:`QueryResult`.  A cut
+answer says so in its own syntax where it has one (the ``link`` of SPARQL JSON/XML
+results, a comment in Turtle, N-Triples and RDF/XML).  A query may name an RDF
+:class:`Dataset` (the protocol's ``default-graph-uri``/``named-graph-uri``): it then runs
+on named-graph copies of the served files, loaded by the worker on first use.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import asyncio
 import contextlib
 import itertools
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -58,28 +63,90 @@ class Answer:
     seconds: float
 
 
+@dataclass(frozen=True)
+class Dataset:
+    """The RDF dataset a query runs on, when it names one (SPARQL Protocol 2.1.4)."""
+
+    default: tuple[str, ...]  # graph IRIs merged into the default graph
+    named: tuple[str, ...]  # graph IRIs that GRAPH can reach
+    files: tuple[tuple[str, tuple[str, ...]], ...]  # each graph IRI: the N-Triples it holds
+
+
 def forbidden_feature(text: str) -> str | None:
     """A reason to refuse ``text`` before running it, or None.
 
     SERVICE would make the server send HTTP requests wherever a client asks (pyoxigraph
-    has a built-in HTTP client), so federated queries are refused.
+    has a built-in HTTP client), so federated queries are refused: the keyword, not a
+    prefixed name spelled like it (``PREFIX service:``, ``ex:service``) or a variable.
     """
-    previous = None
     for tok in tokens(text):
-        if (
-            tok.kind == "word"
-            and tok.text.upper() == "SERVICE"
-            and not (previous is not None and previous.kind == "punct" and previous.text == ":")
-        ):
+        if tok.kind == "word" and tok.text.upper() == "SERVICE":
             return "SERVICE (federated query) is disabled on this endpoint"
-        previous = tok
     return None
 
 
 # --------------------------------------------------------------------------- worker side
 
 
-def _execute(engine: Any, text: str, fmt: str, limit: int, prefixes: dict[str, str]) -> Answer:
+class _Graphs:
+    """Named-graph copies of the served files, for queries that name a :class:`Dataset`.
+
+    A second store, filled graph by graph on first use: queries that name no dataset run
+    on the engine's default graph as before.  ``ox.parse`` keeps the files' blank-node
+    labels (``Store.load`` would draw new ones), so the copies share their blank nodes.
+    """
+
+    def __init__(self) -> None:
+        self.store: Any = None
+        self.loaded: set[str] = set()
+
+    def query_options(self, dataset: Dataset) -> tuple[Any, dict[str, Any]]:
+        """The store to query and its ``default_graph``/``named_graphs`` arguments."""
+        import pyoxigraph as ox
+
+        if self.store is None:
+            self.store = ox.Store()
+        files = dict(dataset.files)
+        for iri in sorted({*dataset.default, *dataset.named} - self.loaded):
+            graph = ox.NamedNode(iri)
+            for path in files[iri]:
+                quads = ox.parse(path=path, format=ox.RdfFormat.N_TRIPLES)
+                self.store.extend(ox.Quad(q.subject, q.predicate, q.object, graph) for q in quads)
+            self.loaded.add(iri)
+        return self.store, {
+            "default_graph": [ox.NamedNode(g) for g in dataset.default],
+            "named_graphs": [ox.NamedNode(g) for g in dataset.named],
+        }
+
+
+def _cut_note(body: bytes, fmt: str, limit: int, link: str) -> bytes:
+    """``body`` (an RDF graph cut at ``limit`` triples) with a comment saying so, where
+    the syntax has comments (Turtle, N-Triples, RDF/XML; not JSON-LD)."""
+    link = re.sub(r"[^\x21-\x7e]", "", link).replace("--", "%2D%2D")  # safe in any comment
+    note = f"truncated: only the first {limit} triples (the server's result limit); see {link}"
+    if fmt in ("turtle", "nt"):
+        return f"# {note}\n".encode() + body
+    if fmt == "xmlrdf":
+        head, newline, rest = body.partition(b"\n")
+        if head.startswith(b"<?xml") and newline:
+            return head + f"\n<!-- {note} -->\n".encode() + rest
+        return f"<!-- {note} -->\n".encode() + body
+    return body
+
+
+def _execute(
+    engine: Any,
+    text: str,
+    fmt: str,
+    limit: int,
+    prefixes: dict[str, str],
+    *,
+    link: str = "",
+    dataset: Dataset | None = None,
+    graphs: _Graphs | None = None,
+) -> Answer:
+    """Run ``text`` (on ``dataset`` through ``graphs`` when given); a cut answer points at
+    ``link`` for the explanation."""
     import pyoxigraph as ox
 
     from kzgraph.formats import GRAPH_FORMATS, RDF_NAMES, RESULT_FORMATS, results_xml
@@ -88,9 +155,12 @@ def _execute(engine: Any, text: str, fmt: str, limit: int, prefixes: dict[str, s
     from kzgraph.terms import from_oxigraph
 
     started = time.perf_counter()
+    store, options = engine.store, dict[str, Any]()
+    if dataset is not None:
+        store, options = (graphs or _Graphs()).query_options(dataset)
     try:
-        raw = engine.store.query(
-            text, prefixes=prefixes, custom_functions=engine.custom_functions()
+        raw = store.query(
+            text, prefixes=prefixes, custom_functions=engine.custom_functions(), **options
         )
     except SyntaxError as exc:
         raise _syntax_error(exc, None) from None
@@ -127,6 +197,8 @@ def _execute(engine: Any, text: str, fmt: str, limit: int, prefixes: dict[str, s
         pass
     elif kind == "graph":
         body = render_rdf({None: result.triples}, RDF_NAMES[fmt], prefixes)
+        if truncated and link:
+            body = _cut_note(body, fmt, limit, link)
     elif kind == "ask":
         answer = bool(result.boolean)
         if fmt == "json":
@@ -136,8 +208,13 @@ def _execute(engine: Any, text: str, fmt: str, limit: int, prefixes: dict[str, s
         else:
             body = ("true" if answer else "false").encode() + b"\r\n"
     else:
-        render = {"json": to_json, "csv": to_csv, "tsv": to_tsv}.get(fmt)
-        text_out = render(result) if render else results_xml(result.variables, result.rows)
+        links = (link,) if truncated and link else ()  # the results' own "this was cut"
+        if fmt == "json":
+            text_out = to_json(result, links)
+        elif fmt == "xml":
+            text_out = results_xml(result.variables, result.rows, links=links)
+        else:
+            text_out = to_csv(result) if fmt == "csv" else to_tsv(result)
         body = text_out.encode("utf-8")
     return Answer(
         kind=kind,
@@ -175,13 +252,17 @@ def _worker_main(
         return
     conn.send(("ready", len(engine)))
     prefixes = {**PREFIXES, "kzf": FUNCTIONS}
+    graphs = _Graphs()
     while True:
         try:
-            text, fmt, limit = conn.recv()
+            text, fmt, limit, link, dataset = conn.recv()
         except (EOFError, OSError):
             return
         try:
-            reply: tuple[Any, ...] = ("ok", _execute(engine, text, fmt, limit, prefixes))
+            answer = _execute(
+                engine, text, fmt, limit, prefixes, link=link, dataset=dataset, graphs=graphs
+            )
+            reply: tuple[Any, ...] = ("ok", answer)
         except KzgraphError as exc:
             reply = ("error", type(exc).__name__, exc.message)
         except MemoryError:
@@ -351,8 +432,13 @@ class QueryPool:
         finally:
             loop.remove_reader(fd)
 
-    async def run(self, text: str, fmt: str) -> Answer:
+    async def run(
+        self, text: str, fmt: str, *, link: str = "", dataset: Dataset | None = None
+    ) -> Answer:
         """Run ``text`` and return the answer serialized as ``fmt``.
+
+        ``link``: where a cut answer points for the explanation; ``dataset``: the RDF
+        dataset the query names (None: the served graph as the default graph).
 
         Raises QuerySyntaxError (bad query), QueryTimeoutError (past the limit, or no
         worker free in time) or QueryFailedError (the worker died, e.g. out of memory).
@@ -371,7 +457,7 @@ class QueryPool:
         # the time limit counts from here: a queued query still gets its full budget
         deadline = time.monotonic() + self.timeout
         try:
-            worker.conn.send((text, fmt, self.max_results))
+            worker.conn.send((text, fmt, self.max_results, link, dataset))
             await self._wait_readable(worker.conn, max(0.0, deadline - time.monotonic()))
             reply = worker.conn.recv()
         except asyncio.TimeoutError:

@@ -167,12 +167,16 @@ def _json_term(term: Term) -> dict[str, str]:
     return out
 
 
-def to_json(result: QueryResult) -> str:
+def to_json(result: QueryResult, links: Sequence[str] = ()) -> str:
+    """SPARQL 1.1 JSON results; ``links``: the head's ``link`` list (why a result was cut...)."""
     bindings = [
         {v: _json_term(t) for v, t in zip(result.variables, row, strict=True) if t is not None}
         for row in result.rows
     ]
-    doc = {"head": {"vars": list(result.variables)}, "results": {"bindings": bindings}}
+    head: dict[str, list[str]] = {"vars": list(result.variables)}
+    if links:
+        head["link"] = list(links)
+    doc = {"head": head, "results": {"bindings": bindings}}
     return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
 
 

@@ -8,14 +8,17 @@ description from :mod:`kzgraph.void`.
 
 Routes
   /                        home: the dataset, the saved questions (forms, result tables), an editor
-  /sparql                  SPARQL 1.1 Protocol: GET, POST form, POST application/sparql-query
+  /sparql                  SPARQL 1.1 Protocol: GET, POST form, POST application/sparql-query;
+                           without a query: the Service Description (RDF) or the editor (HTML)
   /query/<name>            a saved query's result (CSV, JSON, TSV, XML; HTML redirects home)
   /resource/<kind>/<slug>  every https://w3id.org/kzgraph/resource/... IRI (HTML or RDF)
   /ontology                the ontology (HTML or RDF); ontology IRIs map to /ontology#Name
   /search?q=               full-text search (HTML, or JSON by Accept or format=json)
   /.well-known/void        VoID + DCAT description (Turtle by default)
-  /dump.nt                 the served graph as N-Triples
+  /dump.nt                 the served graph as N-Triples (streamed)
+  /limits                  the endpoint's limits; where a cut answer's ``link`` points
 Everything is read-only: SPARQL Update is refused (403), write methods get 405.
+Answers over 1 KB are gzip-compressed for clients that accept it (:mod:`kzgraph.compression`).
 """
 
 from __future__ import annotations
@@ -38,12 +41,13 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from kzgraph import formats
 from kzgraph import html as pages
+from kzgraph.compression import CachedResponse, Compression
 from kzgraph.describe import describe
 from kzgraph.errors import (
     InputError,
@@ -57,7 +61,7 @@ from kzgraph.errors import (
     UnknownQueryError,
 )
 from kzgraph.namespaces import KINDS, PREFIXES, RESOURCE_BASE
-from kzgraph.pool import Answer, QueryPool
+from kzgraph.pool import Answer, Dataset, QueryPool
 from kzgraph.query import (
     OxigraphEngine,
     SavedQuery,
@@ -66,18 +70,20 @@ from kzgraph.query import (
     load_catalog,
     resolve_params,
 )
-from kzgraph.render import iris_in, render_rdf, search_document
+from kzgraph.render import GRAPH_ASSERTED, GRAPH_INFERRED, iris_in, render_rdf, search_document
 from kzgraph.resolve import NameIndex
 from kzgraph.search import KIND_NAMES, TextFunctions, open_index
 from kzgraph.sparql_text import query_form
 from kzgraph.terms import IRI, Literal
-from kzgraph.void import dataset_stats, void_triples
+from kzgraph.void import DATASET, ServedGraph, dataset_stats, service_triples, void_triples
 
 log = logging.getLogger("kzgraph.serve")
 CONFIG_ENV = "KZGRAPH_SERVE_CONFIG"
 STATIC = Path(__file__).resolve().parent / "static"
 RDF_ONLY = ("turtle", "jsonld", "nt", "xmlrdf")
 RESOURCE_FORMATS = ("html", *RDF_ONLY)
+DESCRIPTION_FORMATS = (*RDF_ONLY, "html")  # GET /sparql without a query: RDF unless HTML wins
+DUMP_CHUNK = 256 * 1024  # bytes per piece of the streamed /dump.nt
 KZ = "https://w3id.org/kzgraph/ontology#"
 CACHE_BYTES = 64 * 1024**2  # bytes of answers an HTTP worker's result cache holds
 EXAMPLE_QUERY = """SELECT ?event ?label ?date WHERE {
@@ -144,6 +150,7 @@ class ResponseCache:
         self.max_bytes = max_bytes
         self.bytes = 0  # bodies held (a body stored under two keys counts twice)
         self._items: OrderedDict[tuple[Any, ...], tuple[bytes, str, dict[str, str]]] = OrderedDict()
+        self._gzipped: dict[tuple[Any, ...], bytes] = {}  # compressed once, on the first ask
 
     def get(self, key: tuple[Any, ...]) -> Response | None:
         if self.size <= 0:
@@ -153,19 +160,33 @@ class ResponseCache:
             return None
         self._items.move_to_end(key)
         body, media, headers = item
-        return Response(body, headers={**headers, "content-type": media})
+
+        def keep(gz: bytes) -> None:
+            if self._items.get(key) is item and key not in self._gzipped:
+                self._gzipped[key] = gz
+                self.bytes += len(gz)
+                self._shrink()
+
+        headers = {**headers, "content-type": media}
+        return CachedResponse(body, headers, self._gzipped.get(key), keep)
+
+    def _drop(self, key: tuple[Any, ...]) -> None:
+        item = self._items.pop(key, None)
+        if item is not None:
+            self.bytes -= len(item[0])
+        self.bytes -= len(self._gzipped.pop(key, b""))
+
+    def _shrink(self) -> None:
+        while self._items and (len(self._items) > self.size or self.bytes > self.max_bytes):
+            self._drop(next(iter(self._items)))
 
     def put(self, key: tuple[Any, ...], body: bytes, media: str, headers: dict[str, str]) -> None:
         if self.size <= 0 or len(body) > min(4 * 1024 * 1024, self.max_bytes):
             return
-        old = self._items.pop(key, None)
-        if old is not None:
-            self.bytes -= len(old[0])
+        self._drop(key)
         self._items[key] = (body, media, headers)
         self.bytes += len(body)
-        while len(self._items) > self.size or self.bytes > self.max_bytes:
-            _key, (dropped, _media, _headers) = self._items.popitem(last=False)
-            self.bytes -= len(dropped)
+        self._shrink()
 
 
 def _one_line(text: object) -> str:
@@ -203,12 +224,57 @@ class Site:
             search_dir=self.search_dir,
         )
         self.cache = ResponseCache(config.cache_size)
+        self.graphs = self._graphs()
         self._building: dict[tuple[Any, ...], asyncio.Future[bytes]] = {}
         self.locators = self._locators()
         self.works = self._works()
         self.ontology_terms = pages.ontology_terms(self.ontology)
         self.home_pictures: str | None = None  # drawn on the first visit to the home page
         self._ask_model: Any = None  # kzgraph.ask's, read on the first /ask
+
+    def _graphs(self) -> dict[str, tuple[ServedGraph, tuple[str, ...]]]:
+        """The graphs a request may name (default-graph-uri, named-graph-uri): IRI ->
+        (its description, its N-Triples files).  The dataset IRI is everything served."""
+        files = self.config.graph_files
+        asserted = len(self.asserted)
+        graphs = {
+            DATASET: (ServedGraph(DATASET, len(self.engine), "everything served"), files),
+            GRAPH_ASSERTED: (ServedGraph(GRAPH_ASSERTED, asserted, "asserted triples"), files[:1]),
+        }
+        if len(files) > 1:
+            title = "OWL 2 RL inferences"
+            graphs[GRAPH_INFERRED] = (
+                ServedGraph(GRAPH_INFERRED, len(self.engine) - asserted, title),
+                files[1:],
+            )
+        return graphs
+
+    def dataset(self, default: Sequence[str], named: Sequence[str]) -> Dataset | None:
+        """The RDF dataset a request names, or None for the served graph as the default
+        graph (nothing named, or the union of all as the default graph).  HttpError 400
+        for a graph this server does not have, with the graphs it has."""
+        if not default and not named:
+            return None
+        for iri in (*default, *named):
+            if iri not in self.graphs:
+                shown = iri if len(iri) <= 200 else iri[:200] + "…"
+                have = "; ".join(f"<{g}> ({d.title})" for g, (d, _f) in self.graphs.items())
+                raise HttpError(
+                    400,
+                    f"no graph <{shown}> on this endpoint: default-graph-uri and "
+                    f"named-graph-uri take {have}",
+                )
+        files = {f for iri in default for f in self.graphs[iri][1]}
+        if not named and files == set(self.config.graph_files):
+            return None
+        # the merge of the named default graphs is one of the served graphs (no duplicates)
+        merged = [g for g, (_d, f) in self.graphs.items() if set(f) == files][:1] if files else []
+        used = sorted({*merged, *named})
+        return Dataset(
+            default=tuple(merged),
+            named=tuple(sorted(set(named))),
+            files=tuple((g, self.graphs[g][1]) for g in used),
+        )
 
     def _locators(self) -> dict[str, str]:
         """Locator ("P14") -> paragraph IRI, to link the [P#] of each fact."""
@@ -383,13 +449,20 @@ def create_app(config: ServeConfig) -> Starlette:
     """The ASGI app serving ``config`` (the query pool starts with the app's lifespan)."""
     site = Site(config)
 
-    async def run_answer(text: str, fmt: str) -> Answer:
-        return await site.pool.run(text, fmt)
+    async def run_answer(
+        text: str, fmt: str, link: str = "", dataset: Dataset | None = None
+    ) -> Answer:
+        return await site.pool.run(text, fmt, link=link, dataset=dataset)
+
+    def limits_link(request: Request) -> str:
+        """Where a cut answer points (``link`` of SPARQL results, ``Link`` header)."""
+        return str(request.base_url).rstrip("/") + "/limits#truncated"
 
     # ---- /sparql
 
     async def sparql(request: Request) -> Response:
         params = dict(request.query_params)
+        listed = list(request.query_params.multi_items())  # parameters that may repeat
         text: str | None = params.get("query")
         given = len(request.query_params.getlist("query"))  # the protocol allows one query
         if request.method == "POST":
@@ -403,6 +476,7 @@ def create_app(config: ServeConfig) -> Starlette:
                 except UnicodeDecodeError:
                     raise HttpError(400, "the form body is not UTF-8") from None
                 form = dict(pairs)
+                listed += pairs
                 given += sum(1 for name, _value in pairs if name == "query")
                 if "update" in form:
                     raise HttpError(
@@ -426,36 +500,43 @@ def create_app(config: ServeConfig) -> Starlette:
             raise HttpError(403, "this endpoint is read-only: SPARQL Update is not accepted")
         if given > 1:
             raise HttpError(400, f"the request carries {given} queries; send exactly one")
-        if params.get("default-graph-uri") or params.get("named-graph-uri"):
-            raise HttpError(
-                400,
-                "default-graph-uri and named-graph-uri are not supported: the dataset "
-                "is one default graph",
-            )
-        fmt_param = params.get("format") or params.get("output")
+        # SPARQLWrapper sends format=, output= (and results=), some twice: any value this
+        # server does not know leaves the choice to Accept, as on Oxigraph's server
+        fmt_values = [v for name, v in listed if name in ("format", "output", "results") and v]
+        default = tuple(v for name, v in listed if name == "default-graph-uri")
+        named = tuple(v for name, v in listed if name == "named-graph-uri")
         if not text or not text.strip():
-            if fmt_param in (None, "html") and "text/html" in (_accept(request) or ""):
+            if text is None and request.method != "POST":  # GET /sparql: the endpoint itself
+                return await described(request, fmt_values)
+            if fmt_values in ([], ["html"]) and "text/html" in (_accept(request) or ""):
                 return Response(
                     pages.sparql_page(EXAMPLE_QUERY), media_type="text/html; charset=utf-8"
                 )
             raise HttpError(400, "missing the 'query' parameter (a SPARQL query)")
+        link = limits_link(request)
         # the same text asked the same way gets the same bytes: look that up before lexing
-        raw_key = ("sparql-request", text, _accept(request), fmt_param)
+        accept = _accept(request)
+        raw_key = ("sparql-request", text, accept, tuple(fmt_values), default, named, link)
         cached = site.cache.get(raw_key)
         if cached is not None:
             return cached
+        dataset = site.dataset(default, named)
+        # the form is the keyword after the prologue (kzgraph.sparql_text), never a word
+        # elsewhere; the worker still trusts the engine's parse over it
         form_kind = query_form(text)
         available = (
             formats.GRAPH_FORMATS
             if form_kind in ("CONSTRUCT", "DESCRIBE")
             else (formats.RESULT_FORMATS)
         )
-        fmt = formats.negotiate(available, _accept(request), fmt_param, "this query")
+        fmt = formats.negotiate(available, accept, fmt_values, "this query", fallback=True)
         return await answer(
             text,
             fmt,
-            key=("sparql", text, fmt),
+            key=("sparql", text, fmt, dataset, link),
             also=raw_key,
+            link=link,
+            dataset=dataset,
             html=lambda a: pages.sparql_page(
                 text,
                 a.result,
@@ -481,15 +562,18 @@ def create_app(config: ServeConfig) -> Starlette:
         key: tuple[Any, ...],
         html: Any,
         html_error: Any,
+        link: str,
         also: tuple[Any, ...] | None = None,
+        dataset: Dataset | None = None,
     ) -> Response:
-        """Run ``text`` for format ``fmt`` (or reuse the cached bytes under ``key``)."""
+        """Run ``text`` for format ``fmt`` (or reuse the cached bytes under ``key``); a cut
+        answer points at ``link`` (in its own syntax where it can, and in headers)."""
         cached = site.cache.get(key)
         if cached is not None:
             return cached
         headers = {"vary": "Accept"}
         try:
-            result = await run_answer(text, fmt)
+            result = await run_answer(text, fmt, link, dataset)
         except KzgraphError as error:
             if fmt == "html" and not isinstance(error, NotAcceptableError):
                 status = _status_of(error)
@@ -505,6 +589,7 @@ def create_app(config: ServeConfig) -> Starlette:
         if result.truncated:
             headers["x-result-truncated"] = "true"
             headers["x-result-limit"] = str(config.max_results)
+            headers["link"] = f'<{link}>; rel="describedby"'
         if result.format == "html":
             body = html(result).encode("utf-8")
         else:
@@ -513,6 +598,31 @@ def create_app(config: ServeConfig) -> Starlette:
         site.cache.put(key, body, media, headers)
         if also is not None:
             site.cache.put(also, body, media, headers)
+        return Response(body, headers={**headers, "content-type": media})
+
+    async def described(request: Request, fmt_values: Sequence[str]) -> Response:
+        """GET /sparql without a query: the SPARQL 1.1 Service Description for clients that
+        ask for RDF (Turtle for ``*/*``), the query editor for browsers."""
+        try:
+            fmt = formats.negotiate(
+                DESCRIPTION_FORMATS, _accept(request), fmt_values, fallback=True
+            )
+        except NotAcceptableError:  # e.g. Accept: application/sparql-results+json
+            raise HttpError(400, "missing the 'query' parameter (a SPARQL query)") from None
+        headers = {"vary": "Accept"}
+        if fmt == "html":
+            page = pages.sparql_page(EXAMPLE_QUERY)
+            return Response(page, media_type="text/html; charset=utf-8", headers=headers)
+        endpoint = str(request.base_url).rstrip("/") + "/sparql"
+        key = ("service-description", fmt, endpoint)
+        cached = site.cache.get(key)
+        if cached is not None:
+            return cached
+        functions = sorted(f.value for f in site.engine.custom_functions())
+        graphs = [graph for graph, _files in site.graphs.values()]
+        triples = service_triples(endpoint, site.stats, graphs, functions=functions)
+        body, media = _rdf(triples, fmt), formats.content_type(fmt)
+        site.cache.put(key, body, media, headers)
         return Response(body, headers={**headers, "content-type": media})
 
     # ---- saved queries
@@ -536,7 +646,10 @@ def create_app(config: ServeConfig) -> Starlette:
         if fmt == "html":
             target = "/?" + urlencode([("run", query.name), *given.items()]) + f"#q-{query.name}"
             return RedirectResponse(target, status_code=303)
-        return await answer(text, fmt, key=("sparql", text, fmt), html=None, html_error=None)
+        link = limits_link(request)
+        return await answer(
+            text, fmt, key=("sparql", text, fmt, None, link), html=None, html_error=None, link=link
+        )
 
     # ---- home
 
@@ -800,8 +913,18 @@ def create_app(config: ServeConfig) -> Starlette:
         return Response(body, headers={**headers, "content-type": media})
 
     async def dump(request: Request) -> Response:
-        body = b"".join(Path(f).read_bytes() for f in config.graph_files)
-        return Response(body, media_type=formats.content_type("nt"))
+        paths = [Path(f) for f in config.graph_files]
+        size = sum(p.stat().st_size for p in paths)
+
+        async def pieces() -> AsyncIterator[bytes]:  # streamed: a big graph is never in memory
+            for path in paths:
+                with path.open("rb") as handle:
+                    while piece := handle.read(DUMP_CHUNK):
+                        yield piece
+
+        return StreamingResponse(
+            pieces(), media_type=formats.content_type("nt"), headers={"content-length": str(size)}
+        )
 
     async def stylesheet(request: Request) -> Response:
         return Response(
@@ -809,6 +932,17 @@ def create_app(config: ServeConfig) -> Starlette:
             media_type="text/css; charset=utf-8",
             headers={"cache-control": "max-age=3600"},
         )
+
+    async def favicon(request: Request) -> Response:
+        return Response(
+            (STATIC / "favicon.ico").read_bytes(),
+            media_type="image/vnd.microsoft.icon",
+            headers={"cache-control": "max-age=86400"},
+        )
+
+    async def limits(request: Request) -> Response:
+        body = pages.limits_page(config.max_results, config.timeout, config.max_body)
+        return Response(body, media_type="text/html; charset=utf-8")
 
     async def update(request: Request) -> Response:
         raise HttpError(403, "this endpoint is read-only: SPARQL Update is not accepted")
@@ -868,6 +1002,8 @@ def create_app(config: ServeConfig) -> Starlette:
         Route("/store", store, methods=["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"]),
         Route("/update", update, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
         Route("/static/kzgraph.css", stylesheet, methods=read),
+        Route("/favicon.ico", favicon, methods=read),
+        Route("/limits", limits, methods=read),
     ]
     app = Starlette(
         routes=routes,
@@ -876,11 +1012,20 @@ def create_app(config: ServeConfig) -> Starlette:
                 CORSMiddleware,
                 allow_origins=["*"],
                 allow_methods=["GET", "POST", "OPTIONS"],
-                allow_headers=["Accept", "Content-Type", "Accept-Language"],
-                expose_headers=["Content-Type", "Vary", "X-Result-Truncated", "X-Result-Limit"],
+                # open: YASGUI and other browser clients ask for Authorization,
+                # X-Requested-With, Cache-Control...; nothing here depends on a credential
+                allow_headers=["*"],
+                expose_headers=[
+                    "Content-Type",
+                    "Vary",
+                    "Link",
+                    "X-Result-Truncated",
+                    "X-Result-Limit",
+                ],
                 max_age=86400,
             ),
             Middleware(NoTraceback),
+            Middleware(Compression),
         ],
         exception_handlers={
             HttpError: on_http_error,
@@ -965,7 +1110,7 @@ class _UvicornOptions(TypedDict):
 
     host: str
     port: int
-    http: str
+    http: type[asyncio.Protocol] | str
     access_log: bool
     log_level: str
     timeout_graceful_shutdown: int
@@ -976,10 +1121,11 @@ def run(config: ServeConfig) -> None:
     """Serve until interrupted (blocking)."""
     import uvicorn
 
-    try:
-        import httptools  # noqa: F401
+    http: type[asyncio.Protocol] | str
+    try:  # httptools, reading the body of an h2c upgrade offer too (kzgraph.http_protocol)
+        from kzgraph.http_protocol import PlainUpgradeProtocol
 
-        http = "httptools"
+        http = PlainUpgradeProtocol
     except ImportError:  # pragma: no cover - the pure-Python parser also works
         http = "h11"
     common = _UvicornOptions(

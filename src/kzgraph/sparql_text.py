@@ -1,5 +1,6 @@
-"""A small SPARQL lexer: enough to find ``$parameters``, PREFIX declarations and the
-WHERE clause without being fooled by comments, strings or IRIs.
+"""A small SPARQL lexer: enough to find ``$parameters``, PREFIX declarations, the query
+form and the WHERE clause without being fooled by comments, strings, IRIs or prefixed
+names that are spelled like keywords (``describe:``, ``service:``).
 
 Used to check saved-query headers and to bind parameters by inserting a ``VALUES``
 block; the query text itself is never otherwise edited.
@@ -15,11 +16,20 @@ from functools import lru_cache
 _IRIREF = re.compile(r'<[^<>"{}|^`\\\x00-\x20]*>')
 _VAR = re.compile(r"[?$]([A-Za-z0-9_\u00B7\u00C0-\uFFFF]+)")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*")
+# a prefixed name (SPARQL's PNAME_NS / PNAME_LN): ``describe:``, ``kz:Event``, ``:x``; the
+# prefix of ``PREFIX service: <...>`` is a name, never the keyword it is spelled like
+_PN_CHARS = r"A-Za-z0-9_\-\u00B7\u00C0-\uFFFF"
+_PLX = r"%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?#@%]"
+_PNAME = re.compile(
+    rf"(?:[A-Za-z\u00C0-\uFFFF](?:[{_PN_CHARS}.]*[{_PN_CHARS}])?)?:"
+    rf"(?:(?:[{_PN_CHARS}:]|{_PLX})(?:(?:[{_PN_CHARS}.:]|{_PLX})*(?:[{_PN_CHARS}:]|{_PLX}))?)?"
+)
+_BNODE = re.compile(rf"_:[{_PN_CHARS}](?:[{_PN_CHARS}.]*[{_PN_CHARS}])?")
 
 
 @dataclass(frozen=True)
 class Token:
-    kind: str  # "var", "word", "iri", "string", "punct"
+    kind: str  # "var", "word", "pname" (a prefixed name), "bnode", "iri", "string", "punct"
     text: str
     start: int
     end: int
@@ -56,6 +66,12 @@ def tokens(text: str) -> Iterator[Token]:
         elif ch in "?$" and (m := _VAR.match(text, i)):
             yield Token("var", m.group(), i, m.end())
             i = m.end()
+        elif ch == "_" and (m := _BNODE.match(text, i)):
+            yield Token("bnode", m.group(), i, m.end())
+            i = m.end()
+        elif (m := _PNAME.match(text, i)) and (ch == ":" or ch.isalpha()):
+            yield Token("pname", m.group(), i, m.end())
+            i = m.end()
         elif m := _WORD.match(text, i):
             yield Token("word", m.group(), i, m.end())
             i = m.end()
@@ -76,24 +92,34 @@ def declared_prefixes(text: str) -> dict[str, str]:
     for i, t in enumerate(toks):
         if t.kind != "word" or t.text.upper() != "PREFIX":
             continue
-        rest = toks[i + 1 : i + 4]
-        if (
-            len(rest) >= 2
-            and rest[0].kind == "punct"
-            and rest[0].text == ":"
-            and rest[1].kind == "iri"
-        ):
-            found[""] = rest[1].text[1:-1]
-        elif len(rest) == 3 and rest[1].text == ":" and rest[2].kind == "iri":
-            found[rest[0].text] = rest[2].text[1:-1]
+        rest = toks[i + 1 : i + 3]
+        if len(rest) == 2 and rest[0].kind == "pname" and rest[0].text.endswith(":"):
+            if rest[1].kind == "iri":
+                found[rest[0].text[:-1]] = rest[1].text[1:-1]
     return found
 
 
+def _after_prologue(toks: tuple[Token, ...]) -> int:
+    """Index of the first token after the BASE and PREFIX declarations."""
+    i = 0
+    while i < len(toks) and toks[i].kind == "word" and toks[i].text.upper() in ("PREFIX", "BASE"):
+        i += 1
+        while i < len(toks) and toks[i].kind != "iri":  # up to the declaration's <IRI>
+            i += 1
+        i += 1
+    return i
+
+
 def query_form(text: str) -> str:
-    """SELECT, ASK, CONSTRUCT or DESCRIBE (upper case), or "" when none is found."""
-    for t in token_list(text):
-        if t.kind == "word" and t.text.upper() in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE"):
-            return t.text.upper()
+    """SELECT, ASK, CONSTRUCT or DESCRIBE (upper case): the keyword that follows the
+    prologue, as in the grammar; "" when the text does not start a query that way.
+    Words elsewhere (``PREFIX describe:``, ``?select``, a string) never count."""
+    toks = token_list(text)
+    i = _after_prologue(toks)
+    if i < len(toks) and toks[i].kind == "word":
+        word = toks[i].text.upper()
+        if word in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE"):
+            return word
     return ""
 
 
@@ -178,14 +204,7 @@ def update_keyword(text: str) -> Token | None:
     """The keyword that makes ``text`` a SPARQL update (INSERT, DELETE, LOAD, DROP...),
     i.e. the first word after the PREFIX and BASE declarations; None for a query."""
     toks = token_list(text)
-    i = 0
-    while i < len(toks):
-        word = toks[i].text.upper() if toks[i].kind == "word" else ""
-        if word not in ("PREFIX", "BASE"):
-            break
-        while i < len(toks) and toks[i].kind != "iri":  # up to the declaration's <IRI>
-            i += 1
-        i += 1
+    i = _after_prologue(toks)
     if i < len(toks) and toks[i].kind == "word" and toks[i].text.upper() in UPDATE_WORDS:
         return toks[i]
     return None

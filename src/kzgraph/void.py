@@ -4,17 +4,19 @@
 properties, vocabularies); :func:`void_triples` turns those counts and the
 publication facts (title, licence, version, endpoint, dump) into RDF terms that
 :func:`kzgraph.render.render_rdf` serializes.  ``kzgraph serve`` answers
-``/.well-known/void`` with it; ``kzgraph export`` can include it.
+``/.well-known/void`` with it; ``kzgraph export`` can include it.  The endpoint's
+SPARQL 1.1 Service Description (:func:`service_triples`) describes the same dataset.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from kzgraph import __version__
 from kzgraph.namespaces import BASE, ONTOLOGY, PREFIXES, RESOURCE_BASE
 from kzgraph.query import Engine
-from kzgraph.terms import IRI, XSD, Literal, Term
+from kzgraph.terms import IRI, XSD, BNode, Literal, Term
 
 DATASET = BASE + "dataset"
 VOID = "http://rdfs.org/ns/void#"
@@ -22,6 +24,13 @@ DCAT = "http://www.w3.org/ns/dcat#"
 DCTERMS = "http://purl.org/dc/terms/"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 FOAF = "http://xmlns.com/foaf/0.1/"
+SD = "http://www.w3.org/ns/sparql-service-description#"
+FORMATS = "http://www.w3.org/ns/formats/"
+#: the answer formats of ``kzgraph serve`` (kzgraph.formats), as W3C format IRIs
+RESULT_FORMATS = (
+    "SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV",
+    "Turtle", "JSON-LD", "N-Triples", "RDF_XML",
+)  # fmt: skip
 LICENSE = "https://creativecommons.org/licenses/by/4.0/"
 SOURCE = "https://rep.enu.kz/handle/enu/16456"
 TITLE = "kzgraph: Kazakhstan–Turkey relations 1991–2020"
@@ -171,4 +180,66 @@ def void_triples(
             IRI("https://www.iana.org/assignments/media-types/application/n-triples"),
         )
         add(dist, DCTERMS + "license", IRI(LICENSE))
+    return out
+
+
+@dataclass(frozen=True)
+class ServedGraph:
+    """A graph an endpoint lets a query name (``default-graph-uri``, ``named-graph-uri``)."""
+
+    iri: str
+    triples: int
+    title: str
+
+
+def service_triples(
+    endpoint: str,
+    stats: DatasetStats,
+    graphs: Sequence[ServedGraph],
+    *,
+    functions: Sequence[str] = (),
+    dataset: str = DATASET,
+) -> list[tuple[Term, Term, Term]]:
+    """The SPARQL 1.1 Service Description of the read-only endpoint at ``endpoint``.
+
+    Its default dataset is ``dataset`` (a default graph of ``stats.triples`` triples and
+    no named graphs); ``graphs`` are the graphs a request may name instead
+    (``sd:availableGraphs``); ``functions`` the extension functions it knows.
+    """
+    service = IRI(endpoint + "#service")
+    out: list[tuple[Term, Term, Term]] = []
+
+    def add(s: Term, p: str, o: Term) -> None:
+        out.append((s, IRI(p), o))
+
+    add(service, RDF_TYPE, IRI(SD + "Service"))
+    add(service, SD + "endpoint", IRI(endpoint))
+    add(service, SD + "supportedLanguage", IRI(SD + "SPARQL11Query"))
+    for name in RESULT_FORMATS:
+        add(service, SD + "resultFormat", IRI(FORMATS + name))
+    for function in functions:
+        add(service, SD + "extensionFunction", IRI(function))
+    add(service, DCTERMS + "description", Literal(
+        "Read-only: SPARQL Update is refused and SERVICE (federated query) is disabled.",
+        language="en",
+    ))  # fmt: skip
+    ds = IRI(dataset)
+    add(service, SD + "defaultDataset", ds)
+    add(ds, RDF_TYPE, IRI(SD + "Dataset"))
+    default = BNode("default-graph")
+    add(ds, SD + "defaultGraph", default)
+    add(default, RDF_TYPE, IRI(SD + "Graph"))
+    add(default, VOID + "triples", Literal(str(stats.triples), XSD + "integer"))
+    available = IRI(endpoint + "#available-graphs")
+    add(service, SD + "availableGraphs", available)
+    add(available, RDF_TYPE, IRI(SD + "GraphCollection"))
+    for number, graph in enumerate(graphs, 1):
+        named, described = BNode(f"named-graph-{number}"), BNode(f"graph-{number}")
+        add(available, SD + "namedGraph", named)
+        add(named, RDF_TYPE, IRI(SD + "NamedGraph"))
+        add(named, SD + "name", IRI(graph.iri))
+        add(named, SD + "graph", described)
+        add(described, RDF_TYPE, IRI(SD + "Graph"))
+        add(described, DCTERMS + "title", Literal(graph.title, language="en"))
+        add(described, VOID + "triples", Literal(str(graph.triples), XSD + "integer"))
     return out
