@@ -424,3 +424,19 @@ def test_help_shows_endpoint_examples(command: str) -> None:
     assert result.exit_code == 0
     assert "Examples:" in result.stdout and "--endpoint http://127.0.0.1:7878" in result.stdout
     assert "KZGRAPH_ENDPOINT_" in result.stdout  # where credentials come from
+
+
+def test_ask_on_the_endpoint_answers_as_locally(published: str) -> None:
+    question = "which treaties were signed"
+    here = CliRunner().invoke(cli, [*ARGS, "ask", question])
+    there = CliRunner().invoke(cli, [*ARGS, "ask", question, "--endpoint", published])
+    assert there.exit_code == 0 and here.exit_code == 0, there.stderr
+    assert there.stdout == here.stdout and "Treaty of Friendship" in there.stdout
+    assert f"query documents-by-type -p type kz:Treaty --endpoint {published}" in there.stderr
+    # nothing fits: the endpoint has no full-text index, the saved query 'search' looks up words
+    fallback = CliRunner().invoke(
+        cli, [*ARGS, "ask", "weather and sunshine in Almaty tomorrow", "--endpoint", published]
+    )
+    assert fallback.exit_code == 0, fallback.stderr
+    assert "kzgraph: same as: kzgraph query search -p text almaty --endpoint" in fallback.stderr
+    assert "Almaty" in fallback.stdout

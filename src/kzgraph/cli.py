@@ -1273,6 +1273,33 @@ def _ask_run(
             err(f"kzgraph: sources: {shown}{more}")
 
 
+def _ask_search_endpoint(
+    ctx: click.Context, project: Project, store: Engine, text: str, endpoint: str, fmt: str
+) -> None:
+    """The saved query 'search' on an endpoint, for the question's longest words in turn (it
+    takes one piece of a name) until one finds something; exit 1 if none does."""
+    import shlex
+
+    from kzgraph.query import bind, bind_params, parse_saved_query
+
+    path = project.queries_dir / "search.rq"
+    if not path.is_file():
+        err("kzgraph: no saved query 'search' to look the words up with on the endpoint")
+        ctx.exit(1)
+    saved = parse_saved_query(path)
+    for word in sorted(set(text.split()), key=lambda w: (-len(w), w))[:5]:
+        values = bind_params(saved, [("text", word)], store).values
+        result = store.run(bind(saved.text, values), origin=display_path(saved.path))
+        if result.rows:
+            command = f"kzgraph query search -p text {shlex.quote(word)} --endpoint {endpoint}"
+            err(f"kzgraph: same as: {command}")
+            _print_result(result, fmt, store)
+            err(f"kzgraph: {_rows_text(len(result.rows))} ({endpoint})")
+            return
+    err(f"kzgraph: no name on the endpoint holds any of: {text}")
+    ctx.exit(1)
+
+
 def _ask_fallback(
     ctx: click.Context, project: Project, store: Engine, text: str, endpoint: str | None, fmt: str
 ) -> None:
@@ -1282,9 +1309,7 @@ def _ask_fallback(
         ctx.exit(1)
     err(f"kzgraph: no saved question fits; searching the text for: {text}")
     if endpoint is not None:  # no full-text index there: the saved query 'search'
-        word = max(text.split(), key=len)
-        err(f"kzgraph: same as: kzgraph query search -p text {word} --endpoint {endpoint}")
-        _ask_run(project, store, endpoint, "search", [("text", word)], fmt)
+        _ask_search_endpoint(ctx, project, store, text, endpoint, fmt)
         return
     from kzgraph.render import render_search
     from kzgraph.search import open_index

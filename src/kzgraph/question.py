@@ -883,13 +883,12 @@ def _background(clue: EntityClue, model: Vocabulary) -> list[str]:
 
 
 def _search_words(read: Question) -> list[str]:
-    """The content words of a question, as typed (for the full-text fallback)."""
+    """The content words of a question, folded (for the full-text fallback): no stop words,
+    prepositions or question words."""
     out = []
     for word in read.words:
         folded = fold(word)
-        if folded and all(
-            stem(w) not in _STOP and w not in _QUESTION_WORDS for w in folded.split()
-        ):
+        if folded and all(stem(w) not in _STOP and w not in _EDGE for w in folded.split()):
             out.append(folded)
     return out
 
