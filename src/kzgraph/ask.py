@@ -31,21 +31,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kzgraph.question import (
-    _PUNCTUATION,
-    _QUESTION_WORDS,
-    _STOP,
     MAX_QUESTION,
+    PUNCTUATION,
+    QUESTION_WORDS,
+    STOP_WORDS,
     GraphTerms,
     KindClue,
     Question,
     Vocabulary,
-    _background,
-    _content,
-    _fits_any,
-    _local,
-    _search_words,
+    background_words,
+    content_words,
+    fits_any,
     fold,
+    local_name,
     read_question,
+    search_words,
     stem,
     vocabulary,
 )
@@ -64,6 +64,7 @@ FIT_WEIGHT = 0.2
 NEAREST_WEIGHT = 0.6
 #: how much a pair of neighbouring words counts beside a word
 BIGRAM = 0.5
+#: how much a placeholder counts beside a word ({entity}, which every name gives, less)
 MARK = 0.5
 ENTITY_MARK = 0.3
 
@@ -143,7 +144,7 @@ class AskModel:
         scored.sort(key=lambda r: (-r.score, r.query))
         understood = " ".join(read.features)
         if not scored or scored[0].score < FLOOR or self._off_topic(read):
-            words = [w for w in _search_words(read) if w]
+            words = [w for w in search_words(read) if w]
             return Answer(question, None, (), " ".join(words), understood)
         best = scored[0]
         close = tuple(r for r in scored[1 : 1 + alternatives] if best.score - r.score <= CLOSE)
@@ -156,7 +157,7 @@ class AskModel:
         words = [
             f
             for f in read.features
-            if len(f) > 2 and not f.startswith(("{", "~")) and f not in _QUESTION_WORDS
+            if len(f) > 2 and not f.startswith(("{", "~")) and f not in QUESTION_WORDS
         ]
         known = self.vocabulary.idf.keys() | self.vocabulary.known_words
         unknown = sum(1 for f in words if f not in known)
@@ -261,7 +262,7 @@ def fill(
             hit = _entity_for(slot, read, model, used["entity"])
             kind_hit = None if hit or not slot.classes else _kind_for(slot, read, model, used)
             if kind_hit is not None:  # a concept an iri parameter takes ("treaties": kz:Treaty)
-                label = model.kind_labels.get(kind_hit[1], _local(kind_hit[1]))
+                label = model.kind_labels.get(kind_hit[1], local_name(kind_hit[1]))
                 value = _compact(kind_hit[1], query.prefixes)
                 take(slot.name, value, read.kinds[kind_hit[0]].text, label, "concept")
                 continue
@@ -293,7 +294,7 @@ def fill(
                 iri = next((x for x in k.iris if x in slot.values), None)
                 if iri is not None and i not in used["kind"]:
                     used["kind"].add(i)
-                    label = model.kind_labels.get(iri, _local(iri))
+                    label = model.kind_labels.get(iri, local_name(iri))
                     take(slot.name, _compact(iri, query.prefixes), k.text, label, "concept")
                     break
         elif slot.kind == "option":
@@ -323,9 +324,9 @@ def _unused(
     for i, e in enumerate(read.entities):
         if i not in used["entity"]:
             types = model.names.types.get(e.candidates[0].iri, frozenset())
-            if _background(e, model):
+            if background_words(e, model):
                 cost += FIT["unused-background"]  # in the titles, in many questions
-            elif _fits_any(types, model.slot_classes) and e.candidates[0].how != "words":
+            elif fits_any(types, model.slot_classes) and e.candidates[0].how != "words":
                 cost += FIT["unused-entity"]  # not a few words of a name ("Kazakh president")
             else:
                 cost += FIT["unused-other"]
@@ -467,9 +468,9 @@ def _text_for(query: QueryModel, read: Question, used: set[int]) -> tuple[str, s
     for word in read.words:
         folded = fold(word)
         stems = [stem(w) for w in folded.split()]
-        if stems and all(s not in _STOP and s not in query.vocabulary for s in stems):
-            if folded not in _QUESTION_WORDS:
-                kept.append(word.strip(_PUNCTUATION))
+        if stems and all(s not in STOP_WORDS and s not in query.vocabulary for s in stems):
+            if folded not in QUESTION_WORDS:
+                kept.append(word.strip(PUNCTUATION))
     return (" ".join(kept), "") if kept else None
 
 
@@ -511,7 +512,7 @@ def _slots(query: SavedQuery, model: Vocabulary) -> tuple[Slot, ...]:
                     continue
                 iri = expand_iri(raw, prefixes, project_prefixes=False)
                 concepts += [iri] if iri in model.kind_labels else []
-                concepts += list(model.kinds.get(tuple(_content(fold(raw))), ()))
+                concepts += list(model.kinds.get(tuple(content_words(fold(raw))), ()))
             schemes = {s for c in concepts for s in model.schemes.get(c, ())}
             if schemes:
                 kind = "concept"
@@ -520,7 +521,7 @@ def _slots(query: SavedQuery, model: Vocabulary) -> tuple[Slot, ...]:
                 options = set(re.findall(r"\b[a-z]+(?:-[a-z]+)+\b", p.description))
                 options |= {v for v in (p.default, p.example) if v and re.fullmatch(r"[a-z-]+", v)}
                 kind, values = ("option", tuple(sorted(options))) if options else ("text", ())
-        cues = set(_content(fold(p.name + " " + p.description)))
+        cues = set(content_words(fold(p.name + " " + p.description)))
         cues -= {stem(part) for v in values for part in v.split("-")}
         slots.append(Slot(p.name, kind, p.classes, values, p.default, frozenset(cues)))
     return tuple(slots)
@@ -570,7 +571,7 @@ def _documents(
         described = _description(query.description)[:MAX_QUESTION]
         docs.append((list(read_question(described, model).features), "description"))
     used = _terms_used(query)
-    words = [w for iri in sorted(used) for w in _content(fold(terms.glossary.get(iri, "")))]
+    words = [w for iri in sorted(used) for w in content_words(fold(terms.glossary.get(iri, "")))]
     if words:
         docs.append((words, "glossary"))
     return docs

@@ -53,7 +53,7 @@ _LABELS = (_RDFS + "label", _SKOS + "prefLabel", _SKOS + "altLabel")
 # --------------------------------------------------------------------------- words
 
 #: words that say nothing about which question is asked
-_STOP = frozenset(
+STOP_WORDS = frozenset(
     """a an the of is are was were be been being am do does did done me us i you we they it
     its this that these those there their them my our your please show list give tell display
     let see want need know like would could can will shall should may might must have has had
@@ -131,8 +131,8 @@ def stem(word: str) -> str:
     return _SYNONYMS.get(word, word)
 
 
-def _content(folded: str) -> list[str]:
-    return [s for s in (stem(w) for w in folded.split()) if s not in _STOP]
+def content_words(folded: str) -> list[str]:
+    return [s for s in (stem(w) for w in folded.split()) if s not in STOP_WORDS]
 
 
 # --------------------------------------------------------------------------- dates
@@ -388,24 +388,24 @@ def clean_question(text: str) -> str:
     return cleaned
 
 
-def read_question(text: str, model: Vocabulary) -> Question:
+def read_question(text: str, vocab: Vocabulary) -> Question:
     """Clues and features of a question (see the module doc)."""
     typed = clean_question(text).split()
-    words = [_without_possessive(w, model) for w in typed]
+    words = [_without_possessive(w, vocab) for w in typed]
     text = " ".join(words)
-    languages = _languages(words, set(), model)
+    languages = _languages(words, set(), vocab)
     taken = {i for lang in languages for i in range(lang.start, lang.end)}
     quotes = tuple(
         "".join(q).strip() for q in _QUOTED.findall(" ".join(typed)) if "".join(q).strip()
     )
     dated = {i for d in find_dates(text) for i in range(d.start, d.end)}
-    entities = _entities(words, typed, taken, dated, model)
+    entities = _entities(words, typed, taken, dated, vocab)
     taken |= {i for e in entities for i in range(e.start, e.end)}
     dates = [d for d in find_dates(text) if not any(i in taken for i in range(d.start, d.end))]
-    entities, dates = _absorb_dates(entities, dates, words, model)
+    entities, dates = _absorb_dates(entities, dates, words, vocab)
     taken |= {i for d in dates for i in range(d.start, d.end)}
-    kinds = _kinds(words, taken, model)
-    features = _features(words, typed, (dates, entities, kinds), languages, model)
+    kinds = _kinds(words, taken, vocab)
+    features = _features(words, typed, (dates, entities, kinds), languages, vocab)
     return Question(
         text, tuple(words), tuple(dates), entities, kinds, languages, quotes, tuple(features)
     )
@@ -415,26 +415,26 @@ def read_question(text: str, model: Vocabulary) -> Question:
 _QUOTED = re.compile(r"[\"“«]([^\"”»]+)[\"”»]|(?<![\w'’])['‘]([^'’]+)['’](?![\w'’])")
 
 
-def _without_possessive(word: str, model: Vocabulary) -> str:
+def _without_possessive(word: str, vocab: Vocabulary) -> str:
     """A word without its possessive: "Demirel's" and "Nazarbayevs" (a name that is one
     without its s) are Demirel and Nazarbayev; "visits" and "Kazakhs" stay."""
     written = re.sub(r"(?<=\w)['’]s?$", "", word)
     if written != word:
         return written or word
-    core = word.strip(_PUNCTUATION)
+    core = word.strip(PUNCTUATION)
     folded = fold(core)
-    if len(folded) < 5 or not folded.endswith("s") or folded in model.common:
+    if len(folded) < 5 or not folded.endswith("s") or folded in vocab.common:
         return word
-    whole = _kept(model.names.lookup(core, upto="surname"), model)
+    whole = _kept(vocab.names.lookup(core, upto="surname"), vocab)
     if whole and whole[0].how in ("exact", "folded"):
         return word
-    bare = _kept(model.names.lookup(core[:-1], upto="surname"), model)
+    bare = _kept(vocab.names.lookup(core[:-1], upto="surname"), vocab)
     if bare and (not whole or bare[0].how in ("exact", "folded")):
         return word.replace(core, core[:-1])
     return word
 
 
-def _languages(words: list[str], taken: set[int], model: Vocabulary) -> tuple[LanguageClue, ...]:
+def _languages(words: list[str], taken: set[int], vocab: Vocabulary) -> tuple[LanguageClue, ...]:
     """Languages asked for: "in Turkish", "Russian names", "in kk-Cyrl"."""
     found = []
     folded = [fold(w) for w in words]
@@ -445,8 +445,8 @@ def _languages(words: list[str], taken: set[int], model: Vocabulary) -> tuple[La
         after = folded[i + 1] if i + 1 < len(folded) else ""
         tag = None
         if word in _LANGUAGE_NAMES and (before in ("in", "into") or after in _LANGUAGE_NOUNS):
-            tag = _data_language(_LANGUAGE_NAMES[word], model.languages)
-        elif before in ("in", "lang", "language") and word_tag(words[i]) in model.languages:
+            tag = _data_language(_LANGUAGE_NAMES[word], vocab.languages)
+        elif before in ("in", "lang", "language") and word_tag(words[i]) in vocab.languages:
             tag = word_tag(words[i])
         if tag is not None:
             found.append(LanguageClue(i, i + 1, words[i], _tag_case(tag)))
@@ -454,7 +454,7 @@ def _languages(words: list[str], taken: set[int], model: Vocabulary) -> tuple[La
 
 
 def word_tag(word: str) -> str:
-    return word.strip(_PUNCTUATION).lower()
+    return word.strip(PUNCTUATION).lower()
 
 
 def _tag_case(tag: str) -> str:
@@ -472,9 +472,9 @@ def _data_language(primary: str, languages: Sequence[str]) -> str | None:
     return tags[0] if tags else None
 
 
-def _is_instance(model: Vocabulary, iri: str) -> bool:
+def _is_instance(vocab: Vocabulary, iri: str) -> bool:
     """Whether ``iri`` is a thing of the graph, not a class, concept, scheme or property."""
-    types = model.names.types.get(iri, frozenset())
+    types = vocab.names.types.get(iri, frozenset())
     return any(not t.startswith(_SCHEMA) for t in types) and not any(
         t.startswith(_SCHEMA) and t.endswith(_VOCABULARY) for t in types
     )
@@ -485,23 +485,23 @@ _VOCABULARY = ("Class", "Concept", "ConceptScheme", "Property", "Ontology")
 
 
 def _entities(
-    words: list[str], typed: list[str], taken: set[int], dated: set[int], model: Vocabulary
+    words: list[str], typed: list[str], taken: set[int], dated: set[int], vocab: Vocabulary
 ) -> tuple[EntityClue, ...]:
     """Names of resources (instances, not kinds) in the question, in four passes: a kind and a
     number ("paragraph 5"); a few words of one name ("the friendship treaty", "foreign minister
     of the Kazakh SSR"); names of two words or more as written
     (:meth:`~kzgraph.resolve.NameIndex.mentions`; "Kazakh diaspora in Turkey", "Kara 2011");
     then one-word names ("Demirel")."""
-    found = list(_numbered(words, taken, model))
+    found = list(_numbered(words, taken, vocab))
     for passes in ("words", "long", "short"):
         taken = taken | {i for e in found for i in range(e.start, e.end)}
         if passes == "words":
-            found += _by_words(words, typed, taken, dated, model)
+            found += _by_words(words, typed, taken, dated, vocab)
             continue
         written = typed if passes == "long" else words  # long names keep their 's
         masked = " ".join("·" if i in taken else w for i, w in enumerate(written))
-        for m in model.names.mentions(masked, skip=model.common):
-            keep = _kept(m.candidates, model)
+        for m in vocab.names.mentions(masked, skip=vocab.common):
+            keep = _kept(m.candidates, vocab)
             if keep and (passes == "short" or m.end - m.start > 1):
                 found.append(EntityClue(m.start, m.end, m.text, keep))
     return _merged(sorted(found, key=lambda e: e.start), words)
@@ -522,7 +522,7 @@ def _merged(found: list[EntityClue], words: list[str]) -> tuple[EntityClue, ...]
 
 
 def _absorb_dates(
-    entities: tuple[EntityClue, ...], dates: list[DateClue], words: list[str], model: Vocabulary
+    entities: tuple[EntityClue, ...], dates: list[DateClue], words: list[str], vocab: Vocabulary
 ) -> tuple[tuple[EntityClue, ...], list[DateClue]]:
     """A year beside a name that holds it is part of the name ("the 1994 friendship treaty",
     "Kara 2011"), not a date of the question."""
@@ -532,7 +532,7 @@ def _absorb_dates(
         year = (d.first or d.last or "")[:4]
         for n, e in enumerate(found):
             gap = words[d.end : e.start] if d.end <= e.start else words[e.end : d.start]
-            named = {e.candidates[0].matched, model.names.labels.get(e.candidates[0].iri, "")}
+            named = {e.candidates[0].matched, vocab.names.labels.get(e.candidates[0].iri, "")}
             if (
                 len(gap) <= 1
                 and all(fold(w) in _EDGE for w in gap)
@@ -546,18 +546,18 @@ def _absorb_dates(
     return tuple(found), kept
 
 
-def _kept(candidates: Iterable[Candidate], model: Vocabulary) -> tuple[Candidate, ...]:
+def _kept(candidates: Iterable[Candidate], vocab: Vocabulary) -> tuple[Candidate, ...]:
     """The candidates of a mention that are resources (not kinds), preferred names first;
     a surname only of a person, a fuzzy match only of a resource some parameter could take."""
-    person = {c for c in model.slot_classes if c.endswith(("#Person", "/Person"))}
+    person = {c for c in vocab.slot_classes if c.endswith(("#Person", "/Person"))}
     keep = []
     for c in candidates:
-        if not _is_instance(model, c.iri):
+        if not _is_instance(vocab, c.iri):
             continue
-        types = model.names.types.get(c.iri, frozenset())
+        types = vocab.names.types.get(c.iri, frozenset())
         if c.how == "surname" and person and types.isdisjoint(person):
             continue  # "president" is no surname of the President of Kazakhstan
-        if c.how == "fuzzy" and (c.score < 88 or not _fits_any(types, model.slot_classes)):
+        if c.how == "fuzzy" and (c.score < 88 or not fits_any(types, vocab.slot_classes)):
             continue
         keep.append(c)
     return tuple(sorted(keep, key=lambda c: not _preferred(c)))
@@ -579,26 +579,26 @@ def _number(word: str) -> int | None:
     return _NUMBERS.get(fold(word))
 
 
-def _numbered(words: list[str], taken: set[int], model: Vocabulary) -> Iterable[EntityClue]:
+def _numbered(words: list[str], taken: set[int], vocab: Vocabulary) -> Iterable[EntityClue]:
     """A kind followed by a number, naming the one resource of that kind whose short name
     holds the number ("paragraph 5": [P5])."""
     for i in range(len(words) - 1):
-        number = _number(words[i + 1].strip(_PUNCTUATION))
+        number = _number(words[i + 1].strip(PUNCTUATION))
         if i in taken or i + 1 in taken or number is None:
             continue
-        classes = set(model.kinds.get(tuple(_content(fold(words[i]))), ()))
+        classes = set(vocab.kinds.get(tuple(content_words(fold(words[i]))), ()))
         iris = [
             iri
-            for iri in model.numbered.get(str(number), ())
-            if not classes.isdisjoint(model.names.types.get(iri, ()))
+            for iri in vocab.numbered.get(str(number), ())
+            if not classes.isdisjoint(vocab.names.types.get(iri, ()))
         ]
         if len(iris) == 1:
-            shown = model.names.candidate(iris[0], " ".join(words[i : i + 2]), "exact")
+            shown = vocab.names.candidate(iris[0], " ".join(words[i : i + 2]), "exact")
             yield EntityClue(i, i + 2, " ".join(words[i : i + 2]), (shown,))
 
 
 def _by_words(
-    words: list[str], typed: list[str], taken: set[int], dated: set[int], model: Vocabulary
+    words: list[str], typed: list[str], taken: set[int], dated: set[int], vocab: Vocabulary
 ) -> list[EntityClue]:
     """Stretches of one to six words that name one resource by some of the words of its name
     (see :func:`_one_name`); a year among them must be in that name ("Ayagan 2010")."""
@@ -606,7 +606,7 @@ def _by_words(
     start = 0
     while start < len(words):
         for end in range(min(len(words), start + 6), start, -1):
-            piece = [w.strip(_PUNCTUATION) for w in words[start:end]]
+            piece = [w.strip(PUNCTUATION) for w in words[start:end]]
             span = range(start, end)
             if any(i in taken for i in span) or not all(fold(w) for w in piece):
                 continue
@@ -615,7 +615,7 @@ def _by_words(
             years = [piece[i - start] for i in span if i in dated]
             if years and not all(re.fullmatch(r"\d{4}", y) for y in years):
                 continue  # a month or a day is a date of the question, never part of a name
-            best = _one_name(piece, [w.strip(_PUNCTUATION) for w in typed[start:end]], model)
+            best = _one_name(piece, [w.strip(PUNCTUATION) for w in typed[start:end]], vocab)
             if best == _AS_WRITTEN:
                 start = end - 1  # mentions() reads these words
                 break
@@ -635,7 +635,7 @@ def _by_words(
 _AS_WRITTEN = "as written"
 
 
-def _one_name(piece: list[str], typed: list[str], model: Vocabulary) -> Candidate | str | None:
+def _one_name(piece: list[str], typed: list[str], vocab: Vocabulary) -> Candidate | str | None:
     """The resource whose shortest name holds the words of ``piece``, trying them with their
     possessive 's (as ``typed``: "Turkey's recognition") and "Turkish" as "Turkey" if the words
     as they are name none; :data:`_AS_WRITTEN` if they are a name as written.  Words of a name
@@ -645,18 +645,18 @@ def _one_name(piece: list[str], typed: list[str], model: Vocabulary) -> Candidat
     one uncommon word of a short name ("Toybaeva": Toybaeva 2016)."""
     variant = " ".join(_DEMONYMS.get(fold(w), w) for w in piece)
     for text in dict.fromkeys((" ".join(piece), " ".join(typed), variant)):
-        found = model.names.lookup(text, upto="words")
+        found = vocab.names.lookup(text, upto="words")
         if found and found[0].how != "words":
             return _AS_WRITTEN
-        found = [c for c in found if _is_instance(model, c.iri)]
-        sizes = sorted((len(_content(fold(c.matched))), c.iri) for c in found)
+        found = [c for c in found if _is_instance(vocab, c.iri)]
+        sizes = sorted((len(content_words(fold(c.matched))), c.iri) for c in found)
         if not sizes or (len(sizes) > 1 and sizes[1][0] == sizes[0][0]):
             continue
-        words = _content(fold(text))
-        named = sum(1 for w in piece if _names_alone(w, model))
+        words = content_words(fold(text))
+        named = sum(1 for w in piece if _names_alone(w, vocab))
         if named == len(words):
             return None  # names ("Sezer and Nazarbayev"), not one name
-        plain = sum(1 for w in piece if _distinctive(w, model) and not _names_alone(w, model))
+        plain = sum(1 for w in piece if _distinctive(w, vocab) and not _names_alone(w, vocab))
         best = next(c for c in found if c.iri == sizes[0][1])
         named_words = {loose(w) for w in fold(best.matched).split()}
         if any(loose(w) not in named_words for w in fold(text).split() if w not in _EDGE):
@@ -664,67 +664,67 @@ def _one_name(piece: list[str], typed: list[str], model: Vocabulary) -> Candidat
         if len(piece) == 1:
             return best if plain and sizes[0][0] <= 3 else None
         half = 2 * len(words) >= sizes[0][0]
-        slot = _fits_any(model.names.types.get(best.iri, frozenset()), model.slot_classes)
+        slot = fits_any(vocab.names.types.get(best.iri, frozenset()), vocab.slot_classes)
         # a name and a kind: "Nakhchivan summit", a person's name and a concept: "Yassawi
         # university"; not a person's and a class ("Özal's signature"), nor a verb ("meet")
         last = fold(piece[-1])
         kind = (
             bool(named)
-            and last in model.kind_nouns
-            and (named > _persons_named(piece, model) or last in model.concept_nouns)
+            and last in vocab.kind_nouns
+            and (named > _persons_named(piece, vocab) or last in vocab.concept_nouns)
         )
         if (half and (slot or plain)) or plain >= 2 or kind:
             return best
     return None
 
 
-def _persons_named(piece: list[str], model: Vocabulary) -> int:
+def _persons_named(piece: list[str], vocab: Vocabulary) -> int:
     """How many words of ``piece`` are the name of a person by themselves ("Özal")."""
-    person = {c for c in model.slot_classes if c.endswith(("#Person", "/Person"))}
+    person = {c for c in vocab.slot_classes if c.endswith(("#Person", "/Person"))}
     return sum(
         1
         for w in piece
-        if _names_alone(w, model)
+        if _names_alone(w, vocab)
         and any(
-            not model.names.types.get(c.iri, frozenset()).isdisjoint(person)
-            for c in model.names.lookup(w, upto="surname")
+            not vocab.names.types.get(c.iri, frozenset()).isdisjoint(person)
+            for c in vocab.names.lookup(w, upto="surname")
         )
     )
 
 
-def _names_alone(word: str, model: Vocabulary) -> bool:
+def _names_alone(word: str, vocab: Vocabulary) -> bool:
     """Whether one word of a question is a name of some resource by itself ("Yassawi")."""
     folded = fold(word)
-    if not folded or folded in model.common or not folded.isalpha():
+    if not folded or folded in vocab.common or not folded.isalpha():
         return False
-    return bool(_kept(model.names.lookup(word.strip(_PUNCTUATION), upto="surname"), model))
+    return bool(_kept(vocab.names.lookup(word.strip(PUNCTUATION), upto="surname"), vocab))
 
 
 #: words that neither begin nor end a name found by its words
-_EDGE = _STOP | frozenset(
+_EDGE = STOP_WORDS | frozenset(
     "in by to from with at on of for between about who what when where which how why".split()
 )
 #: adjectives of the two states, read as their names when a name is looked for
 _DEMONYMS = {"turkish": "Turkey", "kazakh": "Kazakhstan", "kazakhstani": "Kazakhstan"}
 
 
-def _distinctive(word: str, model: Vocabulary) -> bool:
+def _distinctive(word: str, vocab: Vocabulary) -> bool:
     """A word that is not the catalog's, a title's, a kind's, a language's or a number."""
     folded = fold(word)
     return (
         folded.isalpha()
-        and folded not in model.common
+        and folded not in vocab.common
         and folded not in _LANGUAGE_NAMES
-        and stem(folded) not in model.title_words
-        and stem(folded) not in model.kind_words
-        and stem(folded) not in _STOP
+        and stem(folded) not in vocab.title_words
+        and stem(folded) not in vocab.kind_words
+        and stem(folded) not in STOP_WORDS
     )
 
 
-_PUNCTUATION = " ,.;:!?\"'()«»“”[]"
+PUNCTUATION = " ,.;:!?\"'()«»“”[]"
 
 
-def _fits_any(types: frozenset[str], classes: Iterable[str]) -> bool:
+def fits_any(types: frozenset[str], classes: Iterable[str]) -> bool:
     return not types.isdisjoint(classes)
 
 
@@ -733,18 +733,18 @@ def _preferred(candidate: Candidate) -> bool:
     return fold(candidate.matched) == fold(candidate.label)
 
 
-def _kinds(words: list[str], taken: set[int], model: Vocabulary) -> tuple[KindClue, ...]:
+def _kinds(words: list[str], taken: set[int], vocab: Vocabulary) -> tuple[KindClue, ...]:
     """Labels of concepts and classes, longest first ("joint statements", "treaties")."""
     stems = [tuple(stem(w) for w in fold(word).split()) for word in words]
     found = []
     i = 0
     while i < len(words):
-        for n in range(min(model._longest_kind, len(words) - i), 0, -1):
+        for n in range(min(vocab._longest_kind, len(words) - i), 0, -1):
             span = range(i, i + n)
             if any(j in taken for j in span):
                 continue
             key = tuple(s for j in span for s in stems[j])
-            iris = model.kinds.get(key)
+            iris = vocab.kinds.get(key)
             if iris:
                 found.append(KindClue(i, i + n, " ".join(words[i : i + n]), iris))
                 i += n
@@ -752,17 +752,17 @@ def _kinds(words: list[str], taken: set[int], model: Vocabulary) -> tuple[KindCl
         else:
             i += 1
     taken = taken | {j for k in found for j in range(k.start, k.end)}
-    return tuple(sorted([*found, *_loose_kinds(stems, words, taken, model)], key=lambda k: k.start))
+    return tuple(sorted([*found, *_loose_kinds(stems, words, taken, vocab)], key=lambda k: k.start))
 
 
 def _loose_kinds(
-    stems: list[tuple[str, ...]], words: list[str], taken: set[int], model: Vocabulary
+    stems: list[tuple[str, ...]], words: list[str], taken: set[int], vocab: Vocabulary
 ) -> list[KindClue]:
     """Labels of two words or more in another order or with one word of three or more
     missing, within a few words ("turnover of trade": trade turnover; "enterprises with
     Turkish capital": enterprises with foreign capital)."""
     found: list[KindClue] = []
-    for key, iris in sorted(model.kinds.items(), key=lambda kv: (-len(kv[0]), kv[0])):
+    for key, iris in sorted(vocab.kinds.items(), key=lambda kv: (-len(kv[0]), kv[0])):
         wanted = [w for w in key if w not in _EDGE]
         if len(wanted) < 2:
             continue
@@ -771,25 +771,25 @@ def _loose_kinds(
         matched = {s for j in hits for s in stems[j] if s in wanted}
         if len(matched) < len(wanted) - (len(wanted) >= 3) or not hits:
             continue
-        if hits[-1] - hits[0] > len(key) + 1 or fold(words[hits[-1]]) not in model.kind_nouns:
+        if hits[-1] - hits[0] > len(key) + 1 or fold(words[hits[-1]]) not in vocab.kind_nouns:
             continue  # a label's words close together, ending on one of its nouns
         found.append(KindClue(hits[0], hits[-1] + 1, " ".join(words[hits[0] : hits[-1] + 1]), iris))
         taken = taken | set(range(hits[0], hits[-1] + 1))
     return found
 
 
-def _placeholders(candidate: Candidate, model: Vocabulary) -> list[str]:
-    types = model.names.types.get(candidate.iri, frozenset())
-    return ["{entity}"] + ["{" + _local(c) + "}" for c in model.slot_classes if c in types]
+def _placeholders(candidate: Candidate, vocab: Vocabulary) -> list[str]:
+    types = vocab.names.types.get(candidate.iri, frozenset())
+    return ["{entity}"] + ["{" + local_name(c) + "}" for c in vocab.slot_classes if c in types]
 
 
-def _local(iri: str) -> str:
+def local_name(iri: str) -> str:
     return re.split(r"[#/]", iri)[-1]
 
 
-def _scheme_of(iri: str, model: Vocabulary) -> str:
-    schemes = sorted(model.schemes.get(iri, ()))
-    return "{kind:" + (_local(schemes[0]) if schemes else "class") + "}"
+def _scheme_of(iri: str, vocab: Vocabulary) -> str:
+    schemes = sorted(vocab.schemes.get(iri, ()))
+    return "{kind:" + (local_name(schemes[0]) if schemes else "class") + "}"
 
 
 def _features(
@@ -797,7 +797,7 @@ def _features(
     typed: list[str],
     clues: tuple[Sequence[DateClue], Sequence[EntityClue], Sequence[KindClue]],
     languages: Sequence[LanguageClue],
-    model: Vocabulary,
+    vocab: Vocabulary,
 ) -> list[str]:
     """The stemmed words, each clue replaced by its placeholders, and the roles of the states
     the titles name (see :func:`_roles`)."""
@@ -809,16 +809,16 @@ def _features(
             marks = ["{date}", "{since}" if d.last is None else "{until}"]
         starts[d.start] = (d.end, marks)
     for e in entities:
-        raw = [s for s in _content(fold(e.text)) if s in model.title_words]
-        background = _background(e, model)
+        raw = [s for s in content_words(fold(e.text)) if s in vocab.title_words]
+        background = background_words(e, vocab)
         if background:
             starts[e.start] = (e.end, background)  # Kazakhstan, Turkey: words of the titles
         else:
-            starts[e.start] = (e.end, raw + _placeholders(e.candidates[0], model))
+            starts[e.start] = (e.end, raw + _placeholders(e.candidates[0], vocab))
     for k in kinds:
-        schemes = {_scheme_of(iri, model) for iri in k.iris}
+        schemes = {_scheme_of(iri, vocab) for iri in k.iris}
         concept = sorted(s for s in schemes if s != "{kind:class}")
-        starts[k.start] = (k.end, concept + _content(fold(k.text)))
+        starts[k.start] = (k.end, concept + content_words(fold(k.text)))
     for lang in languages:
         starts[lang.start] = (lang.end, ["{lang}"])
     out: list[str] = []
@@ -827,7 +827,7 @@ def _features(
     while i < len(words):
         if i in starts:
             end, marks = starts[i]
-            if marks and all(m in model.title_words for m in marks):
+            if marks and all(m in vocab.title_words for m in marks):
                 states += [
                     (len(out) + j, typed[end - 1] != words[end - 1]) for j in range(len(marks))
                 ]
@@ -835,8 +835,8 @@ def _features(
             i = end
             continue
         for w in fold(words[i]).split():
-            s = stem(_spelled(w, model))
-            if s not in _STOP:
+            s = stem(_spelled(w, vocab))
+            if s not in STOP_WORDS:
                 if w in _DEMONYMS:
                     states.append((len(out), True))
                 out.append(s)
@@ -844,19 +844,19 @@ def _features(
     return out + _roles(out, states)
 
 
-def _spelled(word: str, model: Vocabulary) -> str:
+def _spelled(word: str, vocab: Vocabulary) -> str:
     """A word the catalog never uses, as the catalog's word it is a misspelling of ("artcle":
     article), else as it is."""
-    if len(word) < 5 or not word.isalpha() or word in model.spellings:
+    if len(word) < 5 or not word.isalpha() or word in vocab.spellings:
         return word
-    if stem(word) in model.idf or stem(word) in model.known_words:
+    if stem(word) in vocab.idf or stem(word) in vocab.known_words:
         return word
     from rapidfuzz import process
     from rapidfuzz.distance import Levenshtein
 
     edits = 1 if len(word) < 8 else 2  # one letter wrong, missing or extra; two in long words
     found = process.extractOne(
-        word, model.spellings, scorer=Levenshtein.distance, score_cutoff=edits
+        word, vocab.spellings, scorer=Levenshtein.distance, score_cutoff=edits
     )
     return found[0] if found else word
 
@@ -875,25 +875,25 @@ def _roles(out: list[str], states: list[tuple[int, bool]]) -> list[str]:
     return roles
 
 
-def _background(clue: EntityClue, model: Vocabulary) -> list[str]:
+def background_words(clue: EntityClue, vocab: Vocabulary) -> list[str]:
     """The words of a resource's label, if the titles use them all (Kazakhstan, Turkey: named in
     many questions, whichever way they are spelt), else []."""
-    words = fold(model.names.labels.get(clue.candidates[0].iri, "")).split()
-    return words if words and all(w in model.title_names for w in words) else []
+    words = fold(vocab.names.labels.get(clue.candidates[0].iri, "")).split()
+    return words if words and all(w in vocab.title_names for w in words) else []
 
 
-def _search_words(read: Question) -> list[str]:
+def search_words(read: Question) -> list[str]:
     """The content words of a question, folded (for the full-text fallback): no stop words,
     prepositions or question words."""
     out = []
     for word in read.words:
         folded = fold(word)
-        if folded and all(stem(w) not in _STOP and w not in _EDGE for w in folded.split()):
+        if folded and all(stem(w) not in STOP_WORDS and w not in _EDGE for w in folded.split()):
             out.append(folded)
     return out
 
 
-_QUESTION_WORDS = frozenset("what which who whom whose when where why how".split())
+QUESTION_WORDS = frozenset("what which who whom whose when where why how".split())
 
 
 # --------------------------------------------------------------------------- the vocabulary
@@ -942,14 +942,14 @@ def vocabulary(
             continue
         if name.language not in (None, "en"):
             continue
-        key = tuple(_content(fold(name.text)))
+        key = tuple(content_words(fold(name.text)))
         if key:
             kinds.setdefault(key, set()).add(name.iri)
         if name.property != _SKOS + "altLabel":
             kind_labels.setdefault(name.iri, names.labels.get(name.iri, name.text))
     titles, common = _catalog_words(catalog)
     slot_classes = sorted({c for q in catalog.values() for p in q.params for c in p.classes})
-    vocabulary = Vocabulary(
+    built = Vocabulary(
         names=names,
         kinds={k: tuple(sorted(v)) for k, v in kinds.items()},
         kind_labels=kind_labels,
@@ -965,25 +965,27 @@ def vocabulary(
         kind_nouns=_kind_nouns(names, _KIND_CLASSES),
         concept_nouns=_kind_nouns(names, (_SKOS + "Concept",)),
         numbered=_numbers(names),
-        known_words=frozenset(w for text in terms.glossary.values() for w in _content(fold(text)))
+        known_words=frozenset(
+            w for text in terms.glossary.values() for w in content_words(fold(text))
+        )
         | frozenset(w for k in kinds for w in k),
         _longest_kind=max((len(k) for k in kinds), default=1),
     )
-    vocabulary.spellings = frozenset(
+    built.spellings = frozenset(
         w
         for q in catalog.values()
         for text in (q.title, q.description, *q.examples)
         for w in fold(text).split()
         if len(w) >= 5 and w.isalpha()
     )
-    return vocabulary
+    return built
 
 
 def _catalog_words(catalog: Mapping[str, SavedQuery]) -> tuple[frozenset[str], frozenset[str]]:
     """Stems of the titles' words, and the words the catalog writes in lower case (titles,
     descriptions, examples): a question's one-word names are looked for among the others."""
-    titles = {s for q in catalog.values() for s in _content(fold(q.title))}
-    common = set(_STOP) | set(_LANGUAGE_NAMES)
+    titles = {s for q in catalog.values() for s in content_words(fold(q.title))}
+    common = set(STOP_WORDS) | set(_LANGUAGE_NAMES)
     for q in catalog.values():
         texts = [q.title, q.description, *q.examples] + [p.description for p in q.params]
         for text in texts:
