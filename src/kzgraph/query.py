@@ -15,6 +15,7 @@ from __future__ import annotations
 import calendar
 import datetime as _dt
 import difflib
+import io
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -584,7 +585,9 @@ class Engine:
 
 
 class OxigraphEngine(Engine):
-    """An in-memory pyoxigraph store loaded from N-Triples files."""
+    """An in-memory pyoxigraph store loaded from N-Triples files, read as one document: a
+    blank node label names one node in all of them (a cache's inferred triples about a
+    reified statement, ``_:b kz:supports ...``, are about the asserted ``_:b``)."""
 
     name = "oxigraph"
     _custom: tuple[TextFunctions | None, dict[Any, Callable[..., Any]]] | None = None
@@ -594,8 +597,12 @@ class OxigraphEngine(Engine):
 
         self._ox = ox
         self.store = ox.Store()
-        for path in files:
-            self.store.load(path=str(path), format=ox.RdfFormat.N_TRIPLES)
+        paths = list(files)
+        if len(paths) == 1:
+            self.store.load(path=str(paths[0]), format=ox.RdfFormat.N_TRIPLES)
+        elif paths:
+            with io.BufferedReader(_Concatenated(paths)) as stream:
+                self.store.load(input=stream, format=ox.RdfFormat.N_TRIPLES)
         for path in turtle:
             self.store.load(path=str(path), format=ox.RdfFormat.TURTLE)
 
@@ -649,6 +656,42 @@ class OxigraphEngine(Engine):
             )
 
 
+class _Concatenated(io.RawIOBase):
+    """N-Triples files read one after the other as one stream (a newline between them)."""
+
+    def __init__(self, paths: Iterable[Path]) -> None:
+        self._paths = iter(paths)
+        self._handle: io.BufferedReader | None = None
+        self._ended = True  # the previous file ended with a newline
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while True:
+            if self._handle is None:
+                path = next(self._paths, None)
+                if path is None:
+                    return 0
+                self._handle = open(path, "rb")  # closed at its end, or by close()
+                if not self._ended:
+                    buffer[:1] = b"\n"
+                    self._ended = True
+                    return 1
+            n = self._handle.readinto(buffer)
+            if n:
+                self._ended = bytes(buffer[n - 1 : n]) == b"\n"
+                return n
+            self._handle.close()
+            self._handle = None
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+        super().close()
+
+
 class RdflibEngine(Engine):
     """The reference engine: an rdflib Graph."""
 
@@ -664,8 +707,10 @@ class RdflibEngine(Engine):
         from rdflib import Graph
 
         self.graph = graph if graph is not None else Graph()
-        for path in files:
-            self.graph.parse(str(path), format="nt")
+        paths = list(files)
+        if paths:  # one document, as OxigraphEngine reads them
+            with io.BufferedReader(_Concatenated(paths)) as stream:
+                self.graph.parse(data=stream.read().decode("utf-8"), format="nt")
         for path in turtle:
             self.graph.parse(str(path), format="turtle")
 
