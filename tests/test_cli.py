@@ -364,8 +364,10 @@ def test_sparql_describe_and_construct_print_rdf(
             f'<{KZR}person/ozal> <http://www.w3.org/2000/01/rdf-schema#label> "Turgut Özal"@en .'
             in result.stdout
         )
-    else:
-        assert json.loads(result.stdout)[0]["@id"] == f"{KZR}person/ozal"
+    else:  # compact JSON-LD: the prefixes are its @context
+        doc = json.loads(result.stdout)
+        assert doc["@context"]["person"] == f"{KZR}person/"
+        assert "person:ozal" in {node["@id"] for node in doc["@graph"]}
     construct = invoke(
         runner, [*fx_args, "sparql", "CONSTRUCT { ?v a kz:Visit } WHERE { ?v a kz:Visit }"]
     )
@@ -391,7 +393,7 @@ def test_sparql_needs_exactly_one_source(runner: CliRunner, fx_args: list[str]) 
 # --------------------------------------------------------------------------- export
 
 
-@pytest.mark.parametrize("fmt", ["turtle", "nt", "nq", "trig", "jsonld", "xml"])
+@pytest.mark.parametrize("fmt", ["turtle", "nt", "nq", "trig", "jsonld", "jsonld-expanded", "xml"])
 def test_export_formats(runner: CliRunner, fx_args: list[str], fmt: str) -> None:
     result = invoke(runner, [*fx_args, "export", "-f", fmt])
     assert result.exit_code == 0
@@ -401,7 +403,8 @@ def test_export_formats(runner: CliRunner, fx_args: list[str], fmt: str) -> None
         "nt": f"<{KZR}person/ozal>",
         "nq": "graph/asserted>",
         "trig": "graph/asserted",
-        "jsonld": f'"{KZR}person/ozal"',
+        "jsonld": '"@id": "person:ozal"',  # compact: the @context's prefixes
+        "jsonld-expanded": f'"@id": "{KZR}person/ozal"',
         "xml": "rdf:RDF",
     }[fmt]
     assert marker in out

@@ -5,16 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import os
 import subprocess
+import warnings
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
 
+from conftest import project_args
 from kzgraph.cli import cli
 from kzgraph.errors import ExportError
 from kzgraph.export import check_base, rebase
 from kzgraph.namespaces import ONTOLOGY, RESOURCE_BASE
+from kzgraph.project import Project
 from kzgraph.terms import IRI, Literal
 
 VOID = "http://rdfs.org/ns/void#"
@@ -156,3 +159,197 @@ def test_rebase_and_check_base_directly() -> None:
         # a literal that merely mentions an IRI is text, not an IRI: unchanged
         (IRI("http://other.org/a"), IRI(ONTOLOGY + "note"), Literal(RESOURCE_BASE + "state/x")),
     ]
+
+
+# --------------------------------------------------------------------------- written forms
+
+REPO = Path(__file__).parent.parent
+BUNDLED = Project(REPO / "data", REPO / "ontology", REPO / "queries")
+EXPORT_FORMATS = ("turtle", "nt", "nq", "trig", "jsonld", "jsonld-expanded", "xml")
+RDFLIB_FORMATS = {
+    "turtle": "turtle", "nt": "nt", "nq": "nquads", "trig": "trig", "jsonld": "json-ld",
+    "jsonld-expanded": "json-ld", "xml": "xml",
+}  # fmt: skip
+#: literals written the way Oxigraph's store (lower-cased tags, canonical values) and
+#: rdflib's default normalization do not keep them; kz:value and kz:articleSpelling have
+#: super-properties (schema:value, skos:altLabel), so OWL RL copies them into inferences
+UNCANONICAL = """\
+@prefix event: <https://w3id.org/kzgraph/resource/event/> .
+@prefix figure: <https://w3id.org/kzgraph/resource/figure/> .
+@prefix kz: <https://w3id.org/kzgraph/ontology#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+
+event:summit a kz:Summit ;
+    rdfs:label "Summit"@en , "Саммит"@kk-Cyrl , "Zirve"@TR ;
+    kz:ordinal "09"^^xsd:positiveInteger ;
+    kz:articleSpelling "Sammit"@kk-Cyrl ;
+    kz:bilateral "1"^^xsd:boolean ;
+    kz:date "2009"^^xsd:gYear .
+
+figure:members a kz:Observation ;
+    rdfs:label "Members"@en ;
+    kz:value 100.0 , "+7"^^xsd:decimal .
+"""
+
+
+@pytest.fixture
+def exact_rdflib(monkeypatch: pytest.MonkeyPatch) -> None:
+    """rdflib keeps every lexical form as it reads it ("01" stays "01", not "1")."""
+    import rdflib
+
+    monkeypatch.setattr(rdflib, "NORMALIZE_LITERALS", False)
+
+
+def written_literals(paths: list[Path]) -> set[str]:
+    """Every literal of Turtle files, as written (N-Triples form: lexical form, language
+    tag in the file's case, datatype); read with rdflib, not with kzgraph."""
+    from rdflib import Graph
+    from rdflib import Literal as RLiteral
+
+    found = set()
+    for path in paths:
+        graph = Graph().parse(path, format="turtle")
+        found |= {o.n3() for o in graph.objects() if isinstance(o, RLiteral)}
+    return found
+
+
+def exported_literals(data: bytes, fmt: str) -> set[str]:
+    from rdflib import Dataset, Graph
+    from rdflib import Literal as RLiteral
+
+    with warnings.catch_warnings():  # rdflib 7.6's Dataset and JSON-LD parser warn inside
+        warnings.simplefilter("ignore", DeprecationWarning)
+        if fmt in ("nq", "trig"):
+            dataset = Dataset().parse(data=data, format=RDFLIB_FORMATS[fmt])
+            objects = [o for _s, _p, o, _g in dataset.quads((None, None, None, None))]
+        else:
+            objects = list(Graph().parse(data=data, format=RDFLIB_FORMATS[fmt]).objects())
+    return {o.n3() for o in objects if isinstance(o, RLiteral)}
+
+
+def export_with(cache: Path, args: list[str], *more: str) -> bytes:
+    result = CliRunner().invoke(
+        cli, [*args, "export", *more], env={"KZGRAPH_CACHE": str(cache)}, catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.stderr
+    return result.stdout_bytes
+
+
+def built(project: Project, engine: str, cache: Path) -> Path:
+    from kzgraph.store import build
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("KZGRAPH_CACHE", str(cache))
+        entry = build(project, force=True, engine=engine).entry
+    assert entry.meta.get("engine", "reference") == engine
+    return cache
+
+
+@pytest.fixture(scope="module", params=["reference", "fast"])
+def bundled_cache(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled data built on one path, in a cache of its own."""
+    return built(BUNDLED, request.param, tmp_path_factory.mktemp(f"bundled-{request.param}"))
+
+
+@pytest.mark.parametrize("fmt", EXPORT_FORMATS)
+def test_every_format_keeps_the_literals_of_data_as_written(
+    bundled_cache: Path, fmt: str, exact_rdflib: None
+) -> None:
+    """The export holds the literals of ontology/kzgraph.ttl and data/*.ttl and no other
+    form of them: "Қазақстан"@kk-Cyrl, not @kk-cyrl; "9"^^xsd:positiveInteger and
+    "90.0"^^xsd:decimal, not Oxigraph's "9"^^xsd:integer and "90"."""
+    out = export_with(bundled_cache, project_args(BUNDLED), "-f", fmt, "--inferred")
+    got = exported_literals(out, fmt)
+    want = written_literals(BUNDLED.ontology_files() + BUNDLED.data_files())
+    assert got == want, (sorted(got - want)[:5], sorted(want - got)[:5])
+    assert sum(lit.endswith("@kk-Cyrl") for lit in got) == 30
+    assert not any(lit.endswith("@kk-cyrl") for lit in got)
+
+
+@pytest.fixture(scope="module", params=["reference", "fast"])
+def uncanonical(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, Project]:
+    root = tmp_path_factory.mktemp(f"uncanonical-{request.param}")
+    (root / "data").mkdir()
+    (root / "data" / "written.ttl").write_text(UNCANONICAL, encoding="utf-8")
+    project = Project(root / "data", REPO / "ontology", REPO / "queries")
+    return built(project, request.param, root / "cache"), project
+
+
+@pytest.mark.parametrize("fmt", EXPORT_FORMATS)
+def test_uncanonical_literals_survive_both_build_paths(
+    uncanonical: tuple[Path, Project], fmt: str, exact_rdflib: None
+) -> None:
+    cache, project = uncanonical
+    out = export_with(cache, project_args(project), "-f", fmt, "--inferred")
+    got = exported_literals(out, fmt)
+    assert got == written_literals(project.ontology_files() + project.data_files())
+    xsd = "http://www.w3.org/2001/XMLSchema#"
+    for literal in (
+        f'"09"^^<{xsd}positiveInteger>',
+        f'"1"^^<{xsd}boolean>',
+        f'"100.0"^^<{xsd}decimal>',
+        f'"+7"^^<{xsd}decimal>',
+        '"Саммит"@kk-Cyrl',
+        '"Zirve"@TR',
+    ):
+        assert literal in got, literal
+
+
+def test_inferred_triples_keep_the_written_forms(uncanonical: tuple[Path, Project]) -> None:
+    """OWL RL copies a literal to the super-property: the copy is written as the data
+    wrote the original, on both paths (the fast path's store had made it "100")."""
+    cache, project = uncanonical
+    lines = export_with(cache, project_args(project), "-f", "nt", "--inferred").decode()
+    decimal = "<http://www.w3.org/2001/XMLSchema#decimal>"
+    assert f'<https://schema.org/value> "100.0"^^{decimal} .' in lines
+    assert '<http://www.w3.org/2004/02/skos/core#altLabel> "Sammit"@kk-Cyrl .' in lines
+    assert "kk-cyrl" not in lines and '"100"^^' not in lines and '"9"^^' not in lines
+
+
+def test_compact_jsonld_expands_to_the_ntriples_export(
+    runner: CliRunner, fx_args: list[str]
+) -> None:
+    """A JSON-LD processor (PyLD) expands the compact export, and the expanded one, to the
+    graph of the N-Triples export (PyLD lower-cases language tags when it expands, as
+    JSON-LD 1.0 required: the comparison does too; the tags as written are checked above)."""
+    import json
+
+    from pyld import jsonld
+    from rdflib import Graph
+    from rdflib import Literal as RLiteral
+    from rdflib.compare import isomorphic
+
+    from kzgraph.namespaces import PREFIXES
+    from kzgraph.serialization import jsonld_context
+
+    def lowered(graph: Graph) -> Graph:
+        out = Graph()
+        for s, p, o in graph:
+            if isinstance(o, RLiteral) and o.language:
+                o = RLiteral(str(o), lang=o.language.lower())
+            out.add((s, p, o))
+        return out
+
+    nt = Graph().parse(data=export(runner, fx_args, "-f", "nt", "--inferred"), format="nt")
+    compact = json.loads(export(runner, fx_args, "-f", "jsonld", "--inferred"))
+    expanded = json.loads(export(runner, fx_args, "-f", "jsonld-expanded", "--inferred"))
+    assert compact["@context"] == jsonld_context(PREFIXES)
+    assert "person:ozal" in {node["@id"] for node in compact["@graph"]}
+    assert isinstance(expanded, list)
+    assert all(node["@id"].startswith(("https://", "_:")) for node in expanded)
+    for doc in (compact, expanded):
+        quads = jsonld.to_rdf(doc, {"format": "application/n-quads"})
+        assert isomorphic(lowered(Graph().parse(data=quads, format="nt")), lowered(nt))
+
+
+@pytest.mark.parametrize("fmt", ["jsonld", "jsonld-expanded", "xml", "trig"])
+def test_each_format_is_byte_identical_from_two_builds(
+    fx_args: list[str], tmp_path: Path, fmt: str
+) -> None:
+    outputs = {
+        export_with(tmp_path / f"cache{i}", fx_args, "-f", fmt, "--inferred") for i in (1, 2)
+    }
+    assert len(outputs) == 1

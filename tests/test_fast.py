@@ -615,3 +615,42 @@ def test_broken_files_get_the_same_error_on_both_paths(
         assert result.stderr.count("\n") == 1 and "broken.ttl:" in result.stderr
         errors[engine] = result.stderr
     assert errors["fast"] == errors["reference"]
+
+
+XSD_NS = "http://www.w3.org/2001/XMLSchema#"
+
+
+def _stored(lexical: str, datatype: str) -> tuple[str, str]:
+    store = ox.Store()
+    literal = ox.Literal(lexical, datatype=ox.NamedNode(XSD_NS + datatype))
+    store.add(ox.Quad(ox.NamedNode("urn:s"), ox.NamedNode("urn:p"), literal))
+    (quad,) = store
+    return quad.object.value, quad.object.datatype.value.removeprefix(XSD_NS)
+
+
+def test_forms_the_scan_takes_as_kept_are_kept_by_the_store() -> None:
+    """kzgraph.fast._CANONICAL: a literal it matches is not checked against a scratch
+    store, because Oxigraph stores it unchanged; anything else is checked."""
+    from kzgraph.fast import _CANONICAL
+
+    kept = [("integer", str(i)) for i in range(-30, 3000, 7)]
+    kept += [("decimal", f"{i}.{j}") for i in (-2, 0, 7, 1800) for j in ("5", "25", "05", "125")]
+    kept += [("boolean", "true"), ("boolean", "false"), ("string", " a\\n b ")]
+    kept += [
+        ("date", f"{y}-{m:02d}-{d:02d}")
+        for y in (1000, 1991, 2020)
+        for m in (1, 12)
+        for d in (1, 28, 31)
+    ]
+    kept += [("gYearMonth", "1992-10"), ("gYear", "2009"), ("gYear", "1000")]
+    for datatype, lexical in kept:
+        assert _CANONICAL[XSD_NS + datatype].fullmatch(lexical), (datatype, lexical)
+        assert _stored(lexical, datatype) == (lexical, datatype), (datatype, lexical)
+    changed = [
+        ("integer", "01"), ("integer", "+5"), ("integer", "-0"), ("decimal", "100.0"),
+        ("decimal", "+7"), ("decimal", "1.50"), ("boolean", "1"), ("date", "2009-01-01Z"),
+        ("gYear", "0999"),
+    ]  # fmt: skip
+    for datatype, lexical in changed:
+        assert not _CANONICAL[XSD_NS + datatype].fullmatch(lexical), (datatype, lexical)
+    assert _stored("9", "positiveInteger") == ("9", "integer")  # why every other type is checked

@@ -6,6 +6,7 @@ import json
 
 from kzgraph.query import QueryResult
 from kzgraph.render import (
+    RDF_FORMATS,
     render_description,
     render_rdf,
     render_result,
@@ -90,18 +91,34 @@ def test_ntriples_are_sorted_and_deduplicated() -> None:
 
 
 def test_every_rdf_format_is_order_independent() -> None:
-    for fmt in ("turtle", "nt", "nq", "trig", "jsonld", "xml"):
+    for fmt in RDF_FORMATS:
         one = render_rdf({"http://g/1": TRIPLES}, fmt, {"ex": "http://e/", "unused": "http://u/"})
         two = render_rdf(
             {"http://g/1": list(reversed(TRIPLES))}, fmt, {"ex": "http://e/", "unused": "http://u/"}
         )
         assert one == two, fmt
-        assert b"http://u/" not in one, fmt
+        # compact JSON-LD's @context is the whole prefix context, used or not
+        assert (b"http://u/" in one) == (fmt == "jsonld"), fmt
     turtle = render_rdf({None: TRIPLES}, "turtle", {"ex": "http://e/"}).decode()
     assert turtle.startswith("@prefix ex: <http://e/> .\n")
     assert "ex:a ex:p" in turtle
     nq = render_rdf({"http://g/1": TRIPLES}, "nq").decode()
     assert all(line.endswith("<http://g/1> .") for line in nq.splitlines())
+
+
+def test_every_rdf_format_writes_literals_as_given() -> None:
+    """No store or parser in between: a tag's case and a non-canonical lexical form stay."""
+    triples = [
+        (IRI("http://e/a"), IRI("http://e/p"), Literal("Қазақстан", language="kk-Cyrl")),
+        (IRI("http://e/a"), IRI("http://e/p"), Literal("09", XSD + "positiveInteger")),
+        (IRI("http://e/a"), IRI("http://e/p"), Literal("100.0", XSD + "decimal")),
+        (IRI("http://e/a"), IRI("http://e/p"), Literal('a "b"\n<c> & d')),
+    ]
+    for fmt in RDF_FORMATS:
+        out = render_rdf({None: triples}, fmt, {"ex": "http://e/"}).decode()
+        assert "kk-Cyrl" in out and "kk-cyrl" not in out, fmt
+        assert ">09<" in out if fmt == "xml" else '"09"' in out, fmt
+        assert "100.0" in out, fmt
 
 
 def test_validation_text_report_is_actionable() -> None:

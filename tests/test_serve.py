@@ -905,6 +905,17 @@ def test_html_escapes_data_and_queries(client: httpx.Client) -> None:
     assert "&lt;img src=x onerror=alert(1)&gt;" in result
 
 
+def test_jsonld_context_is_served_as_the_export_uses_it(client: httpx.Client) -> None:
+    from kzgraph.namespaces import PREFIXES
+    from kzgraph.serialization import jsonld_context
+
+    r = client.get("/context.jsonld")
+    assert r.status_code == 200
+    assert r.headers["content-type"].split(";")[0] == "application/ld+json"
+    assert r.json() == {"@context": jsonld_context(PREFIXES)}
+    assert r.json()["@context"]["person"] == "https://w3id.org/kzgraph/resource/person/"
+
+
 def test_void_description(client: httpx.Client, server: Server) -> None:
     r = client.get("/.well-known/void")
     assert r.status_code == 200

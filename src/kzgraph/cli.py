@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 TABLE_FORMATS = ("table", "csv", "tsv", "json", "markdown")
 GRAPH_FORMATS = ("turtle", "nt", "jsonld")
-EXPORT_FORMATS = ("turtle", "nt", "nq", "trig", "jsonld", "xml")
+EXPORT_FORMATS = ("turtle", "nt", "nq", "trig", "jsonld", "jsonld-expanded", "xml")
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
@@ -828,11 +828,17 @@ def export(
 ) -> None:
     """Export the graph as RDF, deterministically (same input, same bytes).
 
+    Every literal is written as the data writes it (lexical form, language tag).
+    jsonld is compact JSON-LD whose @context holds the project's prefixes (the context
+    `kzgraph serve` publishes at /context.jsonld); jsonld-expanded has full IRIs and no
+    context.
+
     \b
     Examples:
       kzgraph export > kzgraph.ttl
       kzgraph export -f nq --inferred -o kzgraph.nq
       kzgraph export -f jsonld -o kzgraph.jsonld
+      kzgraph export -f jsonld-expanded -o kzgraph.expanded.jsonld
       kzgraph export -f nt --inferred --with-void -o kzgraph.nt
       kzgraph export --base https://data.example.org/kz/ -o kzgraph.ttl
     """

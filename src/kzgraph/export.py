@@ -89,17 +89,33 @@ def export_graphs(
 
 
 def _read_ntriples(path: Path) -> list[Triple]:
-    """The triples of a cache file, blank nodes labelled as in the file (both build
-    paths write canonical labels).  Not through a store: ``Store.load`` gives every
-    blank node a fresh random label, and the export changed on every run."""
+    """The triples of a cache file, every literal as the file writes it: blank nodes
+    labelled as in the file (both build paths write canonical labels), language tags in
+    the file's case.  Not through a store: ``Store.load`` gives every blank node a fresh
+    random label (the export changed on every run) and rewrites typed values in
+    canonical form; and pyoxigraph's terms lower-case every language tag, so a tag is
+    read back from the end of its line (the cache holds one triple per line)."""
     import pyoxigraph as ox
 
     from kzgraph.terms import from_oxigraph
 
-    return [
-        (from_oxigraph(q.subject), from_oxigraph(q.predicate), from_oxigraph(q.object))
-        for q in ox.parse(path=str(path), format=ox.RdfFormat.N_TRIPLES)
-    ]
+    data = path.read_bytes()
+    lines = (
+        line for line in data.split(b"\n") if line.strip() and not line.lstrip().startswith(b"#")
+    )
+    out: list[Triple] = []
+    for line, q in zip(lines, ox.parse(data, format=ox.RdfFormat.N_TRIPLES), strict=True):
+        obj = from_oxigraph(q.object)
+        if isinstance(obj, Literal) and obj.language is not None:
+            tag = _TAG_AT_END.search(line)
+            assert tag is not None and tag.group(1).lower() == obj.language.encode()
+            obj = Literal(obj.value, language=tag.group(1).decode())
+        out.append((from_oxigraph(q.subject), from_oxigraph(q.predicate), obj))
+    return out
+
+
+#: the language tag that ends an N-Triples line (``"..."@kk-Cyrl .``)
+_TAG_AT_END = re.compile(rb'"@([A-Za-z]+(?:-[A-Za-z0-9]+)*)\s*\.\s*$')
 
 
 def description(engine: Any) -> list[Triple]:

@@ -15,11 +15,12 @@ fast path above ``FAST_THRESHOLD`` bytes of Turtle input.
 
 from __future__ import annotations
 
+import re
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 from kzgraph.errors import KzgraphError, ParseError
 from kzgraph.query import OxigraphEngine
@@ -67,11 +68,13 @@ def build_fast(
     progress: Progress | None = None,
     fallback: bool = True,
     after_parse: Callable[[bytes], None] | None = None,
+    written: WrittenLiterals | None = None,
 ) -> FastBuild:
     """Load ``graph_files`` (ontology + data) into ``store`` (new, in memory, by
-    default), give its blank nodes canonical labels (:func:`canonical_blank_nodes`),
-    materialize, validate.  ``after_parse`` gets the asserted triples as N-Triples
-    (e.g. to write them out before reasoning).  Raises ParseError,
+    default), give its blank nodes canonical labels (:func:`canonical_blank_nodes`, on
+    the literals as ``written``), materialize, validate.  ``after_parse`` gets the
+    asserted triples as N-Triples, the store's forms (e.g. to write them out before
+    reasoning).  Raises ParseError,
     UnsupportedAxiomError, InconsistencyError as the reference path does."""
     from kzgraph.load import load_graph
     from kzgraph.materialize import load_store, materialize
@@ -85,7 +88,7 @@ def build_fast(
     target = load_store(files, store)
     seconds["parse"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    asserted = canonical_blank_nodes(target)
+    asserted = canonical_blank_nodes(target, written)
     if after_parse is not None:
         after_parse(asserted)
     del asserted
@@ -112,7 +115,7 @@ def build_fast(
     return FastBuild(target, mat, report, seconds, engine)
 
 
-def canonical_blank_nodes(store: ox.Store) -> bytes:
+def canonical_blank_nodes(store: ox.Store, written: WrittenLiterals | None = None) -> bytes:
     """Relabel the blank nodes of ``store``'s default graph canonically, as the
     reference path does (``store._canonical``: rdflib's ``to_canonical_graph``), and
     return the default graph as N-Triples, its lines in a fixed order.
@@ -126,7 +129,10 @@ def canonical_blank_nodes(store: ox.Store) -> bytes:
     graph.  The lines without a blank node keep Oxigraph's dump order (the same for the
     same triples); the relabelled ones follow, sorted.
 
-    The labels come from :func:`canonical_quads`, shared with the reference path."""
+    The labels come from :func:`canonical_quads`, shared with the reference path, and
+    are computed on the literals as the data wrote them (``written``), as the reference
+    path computes them: a blank node holding ``"10"^^xsd:positiveInteger`` is labelled
+    for that, not for the store's ``"10"^^xsd:integer``."""
     import pyoxigraph as ox
 
     data = _dump(store)
@@ -143,7 +149,14 @@ def canonical_blank_nodes(store: ox.Store) -> bytes:
             blank.append((start, end, quad))
     if not blank:
         return data
-    relabelled = canonical_quads([quad for _start, _end, quad in blank])
+    quads = [quad for _start, _end, quad in blank]
+    if written is not None:
+        quads, stored = written.as_written([(data[a:b], q) for a, b, q in blank])
+    relabelled = canonical_quads(quads)
+    if written is not None and stored:  # back to the store's forms, as it dumps them
+        relabelled = [
+            ox.Quad(q.subject, q.predicate, stored.get(str(q.object), q.object)) for q in relabelled
+        ]
     for _start, _end, quad in blank:
         store.remove(quad)
     store.extend(relabelled)
@@ -180,9 +193,12 @@ def canonical_quads(quads: list[ox.Quad]) -> list[ox.Quad]:
         from rdflib import Graph
         from rdflib.compare import to_canonical_graph
 
+        from kzgraph.load import exact_literals
+
         text = ox.serialize(quads, format=ox.RdfFormat.N_TRIPLES)
         assert text is not None  # no output given: the bytes are returned
-        graph = Graph().parse(data=text.decode("utf-8"), format="nt")
+        with exact_literals():  # "09"^^xsd:positiveInteger is labelled as it is, not as "9"
+            graph = Graph().parse(data=text.decode("utf-8"), format="nt")
         return list(
             ox.parse(
                 to_canonical_graph(graph).serialize(format="nt", encoding="utf-8"),
@@ -339,15 +355,29 @@ def write_disk_store(store: ox.Store, target: Path, ntriples: Iterable[Path] | N
 def file_sources(
     files: Iterable[Path], instances_only: Iterable[Path] = ()
 ) -> dict[str, tuple[str, ...]]:
-    """Subject IRI -> the files (in order) with triples about it, as ``load_graph``
-    records them, read with Oxigraph's parser.  Refuses bad files as ``load_graph``
-    does: syntax errors, ill-typed literals, empty files, vocabulary in the data files
-    (``instances_only``), and Oxigraph's own limit of 16 MiB per literal or IRI."""
+    """Subject IRI -> the files (in order) with triples about it (:func:`scan_files`)."""
+    return scan_files(files, instances_only).sources
+
+
+@dataclass(frozen=True)
+class FileScan:
+    sources: dict[str, tuple[str, ...]]
+    written: WrittenLiterals
+
+
+def scan_files(files: Iterable[Path], instances_only: Iterable[Path] = ()) -> FileScan:
+    """Read every file once with Oxigraph's parser: subject IRI -> the files (in order)
+    with triples about it, as ``load_graph`` records them, and the literals whose
+    written form the store would change (:class:`WrittenLiterals`).  Refuses bad files
+    as ``load_graph`` does: syntax errors, ill-typed literals, empty files, vocabulary
+    in the data files (``instances_only``), and Oxigraph's own limit of 16 MiB per
+    literal or IRI."""
     import pyoxigraph as ox
 
     from kzgraph.load import (
         check_triple,
         empty_file_error,
+        language_tags,
         nesting_error,
         oxigraph_syntax_error,
         read_text,
@@ -356,6 +386,7 @@ def file_sources(
     from kzgraph.project import display_path
 
     found: dict[str, list[str]] = {}
+    occurrences: list[tuple[bytes | None, bytes, str]] = []  # (subject, predicate, literal)
     data = set(instances_only)
     for path in files:
         label = display_path(path)
@@ -365,9 +396,12 @@ def file_sources(
         problem = None
         # as the reference path: binary, UTF-16, BOM, non-UTF-8, then a nest so deep
         # that the blank-node canonicalization would never finish
-        deep = nesting_error(path, read_text(Path(path)))
+        text = read_text(Path(path))
+        deep = nesting_error(path, text)
         if deep is not None:
             raise deep
+        capitals = _CAPITAL_TAG.search(text) is not None  # else every tag is as parsed
+        tagged: list[tuple[ox.Quad, ox.Literal]] = []
         try:
             for t in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE):
                 count += 1
@@ -383,6 +417,13 @@ def file_sources(
                 # error further on, if any, as the reference path reports that first
                 if problem is None:
                     problem = check_triple(path, t, instances_only=check_schema)
+                obj = t.object
+                if isinstance(obj, ox.Literal):
+                    if obj.language:
+                        if capitals:
+                            tagged.append((t, obj))
+                    elif not _kept_by_store(obj):
+                        occurrences.append((_key(t.subject), _key(t.predicate), str(obj)))
         except SyntaxError as exc:
             raise _reference_parse_error(Path(path)) or oxigraph_syntax_error(path, exc) from None
         except MemoryError:  # "Reached the buffer maximal size": a token over 16 MiB
@@ -391,9 +432,178 @@ def file_sources(
             raise problem
         if count == 0:
             raise empty_file_error(path)
+        if tagged:
+            occurrences += _written_tags(tagged, language_tags(text))
         for subject in subjects:
             found.setdefault(subject, []).append(label)
-    return {k: tuple(v) for k, v in found.items()}
+    return FileScan({k: tuple(v) for k, v in found.items()}, WrittenLiterals(occurrences))
+
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+#: lexical forms that Oxigraph's store keeps as they are (its canonical forms), by
+#: datatype; any other typed literal is checked against a scratch store
+#: (tests/test_fast.py checks that these are kept)
+_CANONICAL = {
+    XSD + "string": re.compile(r"(?s).*"),
+    XSD + "integer": re.compile(r"0|-?[1-9][0-9]*"),
+    XSD + "decimal": re.compile(r"-?(0|[1-9][0-9]*)\.[0-9]*[1-9]"),
+    XSD + "boolean": re.compile(r"true|false"),
+    XSD + "date": re.compile(r"[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"),
+    XSD + "gYearMonth": re.compile(r"[1-9][0-9]{3}-(0[1-9]|1[0-2])"),
+    XSD + "gYear": re.compile(r"[1-9][0-9]{3}"),
+}
+#: a language tag with a capital letter after a quote: the file may need :func:`_written_tags`
+_CAPITAL_TAG = re.compile(r"[\"']@[A-Za-z0-9-]*[A-Z]")
+
+
+def _kept_by_store(literal: ox.Literal) -> bool:
+    pattern = _CANONICAL.get(literal.datatype.value)
+    return pattern is not None and pattern.fullmatch(literal.value) is not None
+
+
+@overload
+def _key(term: ox.NamedNode) -> bytes: ...
+@overload
+def _key(term: object) -> bytes | None: ...
+def _key(term: object) -> bytes | None:
+    """An IRI as the N-Triples dump writes it (None for a blank node, whose label the
+    dump does not share with the parser)."""
+    import pyoxigraph as ox
+
+    return f"<{term.value}>".encode() if isinstance(term, ox.NamedNode) else None
+
+
+def _written_tags(
+    tagged: list[tuple[ox.Quad, ox.Literal]], tags: list[str]
+) -> list[tuple[bytes | None, bytes, str]]:
+    """The language-tagged literals of one file whose tag the file writes with capitals,
+    as written: Oxigraph's parser yields literals in document order, so the n-th tagged
+    literal parsed has the n-th tag of :func:`kzgraph.load.language_tags`.  If the two do
+    not line up (never seen), the file's tags stay in Oxigraph's lower case."""
+    if len(tags) != len(tagged) or any(
+        tag.lower() != literal.language for (_t, literal), tag in zip(tagged, tags, strict=True)
+    ):
+        return []
+    out = []
+    for (t, literal), tag in zip(tagged, tags, strict=True):
+        if tag != literal.language:
+            parsed = str(literal)
+            written = parsed[: len(parsed) - len(tag)] + tag
+            out.append((_key(t.subject), _key(t.predicate), written))
+    return out
+
+
+class WrittenLiterals:
+    """The literals of the input whose form Oxigraph's store changes, and how the data
+    wrote them: the store lower-cases language tags (``@kk-Cyrl`` -> ``@kk-cyrl``) and
+    writes typed values canonically (``"100.0"^^xsd:decimal`` -> ``"100"``,
+    ``"9"^^xsd:positiveInteger`` -> ``"9"^^xsd:integer``).  Keys are N-Triples bytes as
+    the store dumps them; values the written forms.
+
+    :meth:`restore_asserted` puts the written forms back into the dump of the asserted
+    triples, exactly: a triple (s, p, o) becomes one line per form the data wrote for it.
+    :meth:`restore_inferred` then does the same for the inferred triples, whose
+    predicate the data did not write: a line gets the forms its subject holds in the
+    asserted triples, else every form the data wrote of that value.  Where the data
+    writes one value in two forms (``"1"`` and ``"true"``, ``@kk-Cyrl`` and
+    ``@kk-cyrl``), the store holds them as one term and an inferred copy gets both."""
+
+    def __init__(self, occurrences: Sequence[tuple[bytes | None, bytes, str]] = ()) -> None:
+        """From (subject, predicate, written literal) occurrences, every literal's store
+        form read back from a scratch store (one load of the distinct literals)."""
+        Forms = dict[Any, set[bytes]]  # noqa: N806 - a local type alias
+        self.by_triple: Forms = {}
+        self.by_subject: Forms = {}
+        self.by_literal: Forms = {}
+        if not occurrences:
+            return
+        import pyoxigraph as ox
+
+        distinct = sorted({literal for _s, _p, literal in occurrences})
+        scratch = ox.Store()
+        lines = (
+            f"<urn:kzgraph:written:{i}> <urn:kzgraph:p> {w} .\n" for i, w in enumerate(distinct)
+        )
+        scratch.load("".join(lines).encode(), format=ox.RdfFormat.N_TRIPLES)
+        stored: dict[str, bytes] = {}
+        for line in _dump(scratch).splitlines():
+            numbered, _p, rest = line.split(b" ", 2)
+            stored[distinct[int(numbered[len(b"<urn:kzgraph:written:") : -1])]] = rest[:-2]
+        for subject, predicate, literal in occurrences:
+            form, written = stored[literal], literal.encode()
+            if form == written:
+                continue
+            self.by_literal.setdefault(form, set()).add(written)
+            if subject is not None:
+                self.by_triple.setdefault((subject, predicate, form), set()).add(written)
+                self.by_subject.setdefault((subject, form), set()).add(written)
+
+    def as_written(
+        self, lines: list[tuple[bytes, ox.Quad]]
+    ) -> tuple[list[ox.Quad], dict[str, ox.Literal]]:
+        """The quads (each with its dump line) with every changed literal object in the
+        forms the data wrote, one quad per form (a typed value's lexical form: a
+        pyoxigraph term lower-cases a tag), and each written form -> the store's form."""
+        import pyoxigraph as ox
+
+        out: list[ox.Quad] = []
+        stored: dict[str, ox.Literal] = {}
+        for line, quad in lines:
+            forms = self.by_literal.get(line.split(b" ", 2)[2].rstrip()[:-2])
+            if not forms or not isinstance(quad.object, ox.Literal):
+                out.append(quad)
+                continue
+            for form in sorted(forms):
+                (parsed,) = ox.parse(b"<urn:s> <urn:p> %s ." % form, format=ox.RdfFormat.N_TRIPLES)
+                assert isinstance(parsed.object, ox.Literal)
+                stored[str(parsed.object)] = quad.object
+                out.append(ox.Quad(quad.subject, quad.predicate, parsed.object))
+        return out, stored
+
+    def restore_asserted(self, ntriples: bytes) -> bytes:
+        """The store's dump of the asserted triples with every literal as written.  A
+        changed value that a triple has in the store's own form (``"true"`` beside a
+        ``"1"`` elsewhere) was written so: that form is kept, and remembered for
+        :meth:`restore_inferred`."""
+
+        def forms(subject: bytes, predicate: bytes, obj: bytes) -> set[bytes] | None:
+            if subject.startswith(b"_:"):  # labelled after parsing: no key, every form
+                return self.by_literal[obj]
+            found = self.by_triple.get((subject, predicate, obj))
+            if found is None:  # written in the store's form
+                self.by_literal[obj].add(obj)
+                self.by_subject.setdefault((subject, obj), set()).add(obj)
+            return found
+
+        return self._restore(ntriples, forms)
+
+    def restore_inferred(self, ntriples: bytes) -> bytes:
+        """The store's dump of inferred triples with every literal as written (after
+        :meth:`restore_asserted`)."""
+
+        def forms(subject: bytes, _predicate: bytes, obj: bytes) -> set[bytes] | None:
+            return self.by_subject.get((subject, obj)) or self.by_literal[obj]
+
+        return self._restore(ntriples, forms)
+
+    def _restore(
+        self, ntriples: bytes, forms: Callable[[bytes, bytes, bytes], set[bytes] | None]
+    ) -> bytes:
+        if not self.by_literal:
+            return ntriples
+        out = []
+        for line in ntriples.split(b"\n"):
+            if b'"' not in line:
+                out.append(line)
+                continue
+            subject, predicate, rest = line.split(b" ", 2)
+            obj = rest[:-2]  # the object, without " ."
+            found = forms(subject, predicate, obj) if obj in self.by_literal else None
+            if found is None:
+                out.append(line)
+            else:
+                out += [b"%s %s %s ." % (subject, predicate, form) for form in sorted(found)]
+        return b"\n".join(out)
 
 
 def _reference_parse_error(path: Path) -> KzgraphError | None:

@@ -2,7 +2,9 @@
 
 Errors a user can cause become typed errors with a ``path:line:col`` location:
 a missing or unreadable file, a binary or non-UTF-8 file, a Turtle syntax error
-(an undefined prefix names the prefix).
+(an undefined prefix names the prefix).  Literals keep the lexical form and the
+language tag the file writes (``"01"^^xsd:integer``, ``@kk-Cyrl``): rdflib's own
+normalization of literals is off while a file is parsed.
 """
 
 from __future__ import annotations
@@ -163,6 +165,22 @@ def nesting_error(path: str | Path, text: str, limit: int = MAX_NESTING) -> Pars
     return None
 
 
+_LANGUAGE_TAG = re.compile(r"@([A-Za-z]+(?:-[A-Za-z0-9]+)*)")
+
+
+def language_tags(text: str) -> list[str]:
+    """The language tags of the literals in Turtle ``text``, as written and in document
+    order (comments, IRIs and the insides of strings skipped).  Oxigraph's parser gives
+    each tag in lower case; this is the case the file wrote."""
+    tags = []
+    for m in _TURTLE_TOKEN.finditer(text):
+        if m.group()[0] in "\"'":
+            tag = _LANGUAGE_TAG.match(text, m.end())
+            if tag is not None:
+                tags.append(tag.group(1))
+    return tags
+
+
 def long_token_error(path: str | Path, raw: bytes, limit: int = MAX_TOKEN) -> ParseError | None:
     """A ParseError at a literal or IRI longer than ``limit`` bytes (or one never closed
     in a file that large), else None.  Looks for the first line longer than ``limit``
@@ -262,7 +280,7 @@ def parse_turtle(path: Path, graph: Graph | None = None, *, instances_only: bool
         raise refused
     part = Graph()
     try:
-        with _quiet_rdflib():
+        with _quiet_rdflib(), exact_literals():
             part.parse(data=text, format="turtle", publicID=path.resolve().as_uri())
     except BadSyntax as exc:
         error = _syntax_error(path, exc)
@@ -300,6 +318,22 @@ def parse_turtle(path: Path, graph: Graph | None = None, *, instances_only: bool
     for triple in part:
         graph.add(triple)
     return graph
+
+
+@contextmanager
+def exact_literals() -> Iterator[None]:
+    """Literals made meanwhile keep their lexical form as written: rdflib rewrites
+    ``"01"^^xsd:integer`` as ``"1"``, ``"1"^^xsd:boolean`` as ``"true"``... unless
+    ``rdflib.NORMALIZE_LITERALS`` is off (a module setting, restored afterwards).  The
+    value (``Literal.value``) is parsed either way, so SHACL and OWL RL see the same."""
+    import rdflib
+
+    saved = rdflib.NORMALIZE_LITERALS
+    rdflib.NORMALIZE_LITERALS = False
+    try:
+        yield
+    finally:
+        rdflib.NORMALIZE_LITERALS = saved
 
 
 @contextmanager

@@ -12,20 +12,18 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from kzgraph.terms import IRI, XSD_STRING, BNode, Literal, Term, escape_string
 
 if TYPE_CHECKING:
-    import pyoxigraph as ox
-
     from kzgraph.describe import Description, Fact
     from kzgraph.query import QueryResult
     from kzgraph.search import SearchResult
     from kzgraph.validate import ValidationReport, Violation
 
 TABLE_FORMATS = ("table", "csv", "tsv", "json", "markdown")
-RDF_FORMATS = ("turtle", "nt", "nq", "trig", "jsonld", "xml")
+RDF_FORMATS = ("turtle", "nt", "nq", "trig", "jsonld", "jsonld-expanded", "xml")
 GRAPH_ASSERTED = "https://w3id.org/kzgraph/graph/asserted"
 GRAPH_INFERRED = "https://w3id.org/kzgraph/graph/inferred"
 
@@ -221,52 +219,36 @@ def render_rdf(
     fmt: str,
     prefixes: Mapping[str, str] | None = None,
 ) -> bytes:
-    """Serialize triples deterministically.
+    """Serialize triples deterministically, every literal as given (lexical form and
+    language-tag case: :mod:`kzgraph.serialization`).
 
     ``graphs`` maps a graph name (None = default graph) to its triples; formats
-    without named graphs (turtle, nt, jsonld, xml) merge them.
+    without named graphs (turtle, nt, jsonld, jsonld-expanded, xml) merge them.
+    ``jsonld`` is compact, with a ``@context`` of ``prefixes``; ``jsonld-expanded``
+    has full IRIs and no context.
     """
+    from kzgraph import serialization as syntax
+
     if fmt == "nt":
         merged = sorted_triples(t for ts in graphs.values() for t in ts)
         return "".join(_nt_line(t) + "\n" for t in merged).encode("utf-8")
-    import pyoxigraph as ox
-
-    from kzgraph.terms import to_oxigraph_triple
-
-    formats = {
-        "turtle": ox.RdfFormat.TURTLE,
-        "nq": ox.RdfFormat.N_QUADS,
-        "trig": ox.RdfFormat.TRIG,
-        "jsonld": ox.RdfFormat.JSON_LD,
-        "xml": ox.RdfFormat.RDF_XML,
-    }
+    prefixes = dict(prefixes or {})
     if fmt in ("nq", "trig"):
-        quads: list[ox.Quad] = []
-        for name in sorted(graphs, key=lambda n: n or ""):
-            graph_name = ox.NamedNode(name) if name else ox.DefaultGraph()
-            for s, p, o in sorted_triples(graphs[name]):
-                quads.append(ox.Quad(*to_oxigraph_triple(s, p, o), graph_name))
-        items: list[ox.Quad] | list[ox.Triple] = quads
-    else:
-        items = [
-            ox.Triple(*to_oxigraph_triple(s, p, o))
-            for s, p, o in sorted_triples(t for ts in graphs.values() for t in ts)
+        named = [
+            (name, sorted_triples(graphs[name])) for name in sorted(graphs, key=lambda n: n or "")
         ]
-    use_prefixes = dict(prefixes or {}) if fmt in ("turtle", "trig", "xml") else None
-    if use_prefixes is not None:
-        used = {t.value for item in items for t in _terms_of(item) if isinstance(t, IRI)}
-        use_prefixes = {
-            k: v for k, v in sorted(use_prefixes.items()) if any(i.startswith(v) for i in used)
-        }
-    # cast: pyoxigraph's stub types the result as ``bytes | None`` for every call, but
-    # without an ``output`` to write to, serialize returns the bytes
-    return cast(bytes, ox.serialize(items, format=formats[fmt], prefixes=use_prefixes))
-
-
-def _terms_of(item: ox.Quad | ox.Triple) -> list[Term]:
-    from kzgraph.terms import from_oxigraph
-
-    return [from_oxigraph(item.subject), from_oxigraph(item.predicate), from_oxigraph(item.object)]
+        text = syntax.nquads(named) if fmt == "nq" else syntax.trig(named, prefixes)
+        return text.encode("utf-8")
+    merged = sorted_triples(t for ts in graphs.values() for t in ts)
+    if fmt == "turtle":
+        text = syntax.turtle(merged, prefixes)
+    elif fmt in ("jsonld", "jsonld-expanded"):
+        text = syntax.jsonld(merged, prefixes, compact=fmt == "jsonld")
+    elif fmt == "xml":
+        text = syntax.rdfxml(merged, prefixes)
+    else:
+        raise ValueError(f"unknown RDF format {fmt!r}")
+    return text.encode("utf-8")
 
 
 # --------------------------------------------------------------------------- reports

@@ -17,6 +17,7 @@ Routes
   /.well-known/void        VoID + DCAT description (Turtle by default)
   /dump.nt                 the served graph as N-Triples (streamed)
   /limits                  the endpoint's limits; where a cut answer's ``link`` points
+  /context.jsonld          the JSON-LD @context of `kzgraph export -f jsonld` (the prefixes)
 Everything is read-only: SPARQL Update is refused (403), write methods get 405.
 Answers over 1 KB are gzip-compressed for clients that accept it (:mod:`kzgraph.compression`).
 """
@@ -926,6 +927,15 @@ def create_app(config: ServeConfig) -> Starlette:
             pieces(), media_type=formats.content_type("nt"), headers={"content-length": str(size)}
         )
 
+    async def context(request: Request) -> Response:
+        from kzgraph.serialization import context_document
+
+        return Response(
+            context_document(PREFIXES).encode(),
+            media_type=formats.content_type("jsonld"),
+            headers={"cache-control": "max-age=3600"},
+        )
+
     async def stylesheet(request: Request) -> Response:
         return Response(
             (STATIC / "kzgraph.css").read_bytes(),
@@ -1001,6 +1011,7 @@ def create_app(config: ServeConfig) -> Starlette:
         Route("/dump.nt", dump, methods=read),
         Route("/store", store, methods=["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"]),
         Route("/update", update, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
+        Route("/context.jsonld", context, methods=read),
         Route("/static/kzgraph.css", stylesheet, methods=read),
         Route("/favicon.ico", favicon, methods=read),
         Route("/limits", limits, methods=read),

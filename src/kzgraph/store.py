@@ -182,11 +182,13 @@ def _canonical(graph: Graph) -> Graph:
     """Relabel blank nodes canonically, so equal inputs give byte-identical files.  Only
     the triples with a blank node are relabelled, with the fast path's labels
     (:func:`kzgraph.fast.canonical_quads`); up to its rdflib limit without leaving rdflib,
-    so no literal passes through Oxigraph (which lower-cases language tags).
+    so no literal passes through Oxigraph (which lower-cases language tags: above it, the
+    tags are put back as written).
 
     Works in place: ``graph`` is the build's own freshly loaded graph, and copying its
     other triples into a new graph cost more than the relabelling (a few dozen triples)."""
     from rdflib import BNode, Graph
+    from rdflib import Literal as RLiteral
 
     from kzgraph.fast import RDFLIB_CANONICAL_LIMIT
 
@@ -207,12 +209,18 @@ def _canonical(graph: Graph) -> Graph:
     import pyoxigraph as ox
 
     from kzgraph.fast import canonical_quads
-    from kzgraph.terms import from_oxigraph, from_rdflib, to_oxigraph_triple, to_rdflib
+    from kzgraph.terms import from_oxigraph, from_rdflib, to_oxigraph, to_oxigraph_triple, to_rdflib
 
     quads = [ox.Quad(*to_oxigraph_triple(*map(from_rdflib, triple))) for triple in blank]
+    # pyoxigraph's terms lower-case language tags: the tags as written, by Oxigraph's form
+    tagged = {
+        str(to_oxigraph(from_rdflib(o))): o
+        for _s, _p, o in blank
+        if isinstance(o, RLiteral) and o.language
+    }
     for quad in canonical_quads(quads):
         s, p, o = (to_rdflib(from_oxigraph(t)) for t in (quad.subject, quad.predicate, quad.object))
-        graph.add((s, p, o))
+        graph.add((s, p, tagged.get(str(quad.object), o)))
     return graph
 
 
@@ -440,22 +448,25 @@ def _build_entry_fast(
 ) -> tuple[CacheEntry, ValidationReport]:
     """The fast path (:mod:`kzgraph.fast`): the same entry files (N-Triples in
     Oxigraph's dump order, which is the same for the same input; blank nodes labelled
-    as the reference path labels them), plus ``store/``, an on-disk Oxigraph store of
-    the closure that queries open read-only instead of reloading the N-Triples."""
-    from kzgraph.fast import build_fast, file_sources, inferred_ntriples, write_disk_store
+    as the reference path labels them; every literal as the data writes it, which the
+    store does not keep: :class:`kzgraph.fast.WrittenLiterals`), plus ``store/``, an
+    on-disk Oxigraph store of the closure that queries open read-only instead of
+    reloading the N-Triples."""
+    from kzgraph.fast import build_fast, inferred_ntriples, scan_files, write_disk_store
     from kzgraph.search import write_index
 
     files = project.ontology_files() + project.data_files()
     with _temporary_entry(root, key) as tmp:
         t0 = time.perf_counter()
-        sources = file_sources(files, instances_only=project.data_files())
+        scan = scan_files(files, instances_only=project.data_files())
+        sources = scan.sources
         source_seconds = time.perf_counter() - t0
 
         asserted: list[bytes] = []
 
         def write_asserted(ntriples: bytes) -> None:
-            _write_file(tmp / ASSERTED, ntriples)
-            asserted.append(ntriples)
+            _write_file(tmp / ASSERTED, scan.written.restore_asserted(ntriples))
+            asserted.append(ntriples)  # the store's forms: inferred_ntriples compares them
 
         built = build_fast(
             files,
@@ -463,10 +474,12 @@ def _build_entry_fast(
             sources=sources,
             progress=say,
             after_parse=write_asserted,
+            written=scan.written,
         )
         t0 = time.perf_counter()
         say("writing cache (N-Triples and an on-disk Oxigraph store)")
-        _write_file(tmp / INFERRED, inferred_ntriples(built.store, asserted.pop()))
+        inferred = inferred_ntriples(built.store, asserted.pop())
+        _write_file(tmp / INFERRED, scan.written.restore_inferred(inferred))
         _write_file(tmp / SOURCES, json.dumps(sources, sort_keys=True, ensure_ascii=False).encode())
         write_disk_store(built.store, tmp / STORE, [tmp / ASSERTED, tmp / INFERRED])
         mat, report = built.materialization, built.report
