@@ -124,9 +124,39 @@ def test_data_file_starts_with_a_comment_and_sorted_prefixes(path: Path) -> None
 
 
 @pytest.mark.parametrize("path", DATA_FILES, ids=lambda p: p.name)
-def test_data_file_has_no_blank_nodes(path: Path) -> None:
-    blanks = {t for triple in file_graph(path) for t in triple if isinstance(t, BNode)}
-    assert not blanks, f"{path.name} has blank nodes; give every node an IRI"
+def test_data_file_has_blank_nodes_only_as_axiom_annotations(path: Path) -> None:
+    """Every node has an IRI, except an axiom annotation (``[] a owl:Axiom ; owl:annotatedSource …;
+    owl:annotatedProperty …; owl:annotatedTarget …; kz:axiomStatedIn …``, the sources of one
+    statement), which is only a subject."""
+    graph = file_graph(path)
+    blanks = {t for triple in graph for t in triple if isinstance(t, BNode)}
+    bad = [b for b in blanks if (b, RDF.type, OWL.Axiom) not in graph]
+    assert not bad, f"{path.name} has blank nodes; give every node an IRI"
+    assert not any(isinstance(o, BNode) for o in graph.objects()), (
+        f"{path.name}: an axiom annotation is a subject only"
+    )
+
+
+def _statements(graph: Graph) -> dict[BNode, tuple[URIRef, URIRef, object]]:
+    return {
+        node: (graph.value(node, OWL.annotatedSource), graph.value(node, OWL.annotatedProperty),
+               graph.value(node, OWL.annotatedTarget))
+        for node in set(graph.subjects(RDF.type, OWL.Axiom))
+        if isinstance(node, BNode)
+    }  # fmt: skip
+
+
+def test_every_annotated_statement_is_in_the_data_and_in_its_subjects_file() -> None:
+    graph = data_graph()
+    missing, misplaced = [], []
+    for path in DATA_FILES:
+        for (s, p, o) in _statements(file_graph(path)).values():
+            if (s, p, o) not in graph:
+                missing.append(f"{path.name}: {s} {p} {o!r}")
+            if (s, p, o) not in file_graph(path):
+                misplaced.append(f"{path.name}: {s} {p} (put it after its subject's block)")
+    assert not missing, "axiom annotations of statements that the data does not make:\n" + "\n".join(missing)
+    assert not misplaced, "\n".join(misplaced)
 
 
 def test_data_holds_instances_only() -> None:
@@ -145,6 +175,8 @@ def test_every_subject_is_a_resource_defined_in_the_file_of_its_kind() -> None:
     misplaced = []
     for path in DATA_FILES:
         for subject in set(file_graph(path).subjects()):
+            if isinstance(subject, BNode):  # an axiom annotation, in its subject's file (above)
+                continue
             iri = str(subject)
             assert iri.startswith(RESOURCE_BASE), f"{path.name}: {iri} is outside {RESOURCE_BASE}"
             kind = iri[len(RESOURCE_BASE) :].split("/", 1)[0]
@@ -159,7 +191,8 @@ def test_slugs_are_readable_kebab_case() -> None:
     bad = [
         str(s)
         for s in set(data_graph().subjects())
-        if not re.fullmatch(
+        if not isinstance(s, BNode)
+        and not re.fullmatch(
             r"[a-z]+/([a-z0-9]+(-[a-z0-9]+)*|P[0-9]+)", str(s)[len(RESOURCE_BASE) :]
         )
     ]
@@ -226,7 +259,10 @@ def test_no_prose_literal_repeats_eight_words_of_the_article() -> None:
 
     prints = set(FINGERPRINTS.read_text(encoding="ascii").split())
     copied = []
-    for s, p, o in data_graph():
+    graph = data_graph()
+    for s, p, o in graph:
+        if p == OWL.annotatedTarget:  # an annotated statement's value: its property's rule
+            p = graph.value(s, OWL.annotatedProperty)
         if not isinstance(o, Literal) or p in NAME_PROPERTIES:
             continue
         tokens = _words(str(o))

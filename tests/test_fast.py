@@ -13,13 +13,15 @@ stored as "314"), applied to both sides.
 
 from __future__ import annotations
 
+import hashlib
 import sys
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from rdflib import Graph
+from rdflib import BNode, Graph, URIRef
 from rdflib.compare import isomorphic
 
 from kzgraph.errors import InconsistencyError
@@ -246,16 +248,43 @@ def test_functional_property_conflicts_are_reported_not_materialized() -> None:
 # --------------------------------------------------------------------------- whole graphs
 
 
+_RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+
+
+def _statement_names(triples: Iterable[tuple[object, object, object]]) -> dict[str, str]:
+    """A name for each reified statement's blank node (``_:…`` -> ``<urn:statement:…>``) from
+    what it reifies, the same on both paths (each labels blank nodes its own way)."""
+    parts: dict[str, dict[str, str]] = {}
+    for s, p, o in triples:
+        iri = getattr(p, "value", str(p))  # Oxigraph's str() of an IRI has its <>
+        name = iri.removeprefix(_RDF)
+        if iri.startswith(_RDF) and name in ("subject", "predicate", "object"):
+            value = o.value if isinstance(o, ox.Literal | ox.NamedNode) else str(o)  # lexical
+            parts.setdefault("_:" + str(s).removeprefix("_:"), {})[name] = value
+    return {
+        label: f"<urn:statement:{hashlib.sha1(repr(sorted(p.items())).encode()).hexdigest()}>"
+        for label, p in parts.items()
+    }
+
+
 def _closures(files: list[Path]) -> tuple[set, set, ox.Store, Graph]:
     store = load_store(files)
     asserted = set(store)
     materialize(store)
+    names = _statement_names((q.subject, q.predicate, q.object) for q in asserted)
     fast = {
-        (str(q.subject), str(q.predicate), str(q.object)) for q in inferred_quads(store, asserted)
+        tuple(names.get(str(t), str(t)) for t in (q.subject, q.predicate, q.object))
+        for q in inferred_quads(store, asserted)
     }
     loaded = load_graph(files)
     closure = reason(loaded.graph)
-    ref = _canonical(closure.inferred.serialize(format="nt"))
+    names = _statement_names(loaded.graph)
+    inferred = Graph()
+    for triple in closure.inferred:  # the names before Oxigraph relabels the blank nodes
+        inferred.add(
+            tuple(URIRef(names["_:" + t][1:-1]) if isinstance(t, BNode) else t for t in triple)
+        )
+    ref = _canonical(inferred.serialize(format="nt"))
     return fast, ref, store, loaded.graph + closure.inferred
 
 

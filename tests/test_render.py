@@ -160,12 +160,12 @@ def test_description_shows_sources_per_fact(entry) -> None:  # type: ignore[no-u
     assert text.splitlines()[0] == (
         "Nursultan Nazarbayev  <https://w3id.org/kzgraph/resource/person/nazarbayev>"
     )
-    assert "  sources: [P1] (Asylbekov et al., 2010)" in text
+    assert "  sources: [P1] · Asylbekov et al., 2010" in text
     # facts on the node itself share the sources at the top
     assert "citizen of\n  Kazakhstan\n" in text
     assert "names: N. Nazarbayev@en" in text
     # facts reached through the n-ary tenure node carry the tenure's locator
-    assert "← holder\n  Nazarbayev, President of Kazakhstan  [P14] (Asylbekov et al., 2010)" in text
+    assert "← holder\n  Nazarbayev, President of Kazakhstan  [P14] · Asylbekov et al., 2010" in text
     assert "held tenure" not in text  # describe shows asserted facts, not inverse copies
     assert "office: President of Kazakhstan; start date: 1991-12-16" in text
     assert (

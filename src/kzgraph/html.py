@@ -481,13 +481,17 @@ def _sources_html(sources: Sources, locators: Mapping[str, str], works: Mapping[
         iri = locators.get(loc)
         text = f"[{loc}]"
         parts.append(link_iri(iri, text) if iri else esc(text))
+    groups = [" ".join(parts)] if parts else []
     cites = []
     for cite in sources.citations:
         iri = works.get(cite)
         cites.append(link_iri(iri, cite) if iri else esc(cite))
     if cites:
-        parts.append("(" + "; ".join(cites) + ")")
-    return '<span class="src">' + " ".join(parts) + "</span>" if parts else ""
+        groups.append("; ".join(cites))
+    if sources.editorial:
+        reasons = esc(", ".join(sources.editorial))
+        groups.append(f'<span class="editorial">editorial: {reasons}</span>')
+    return '<span class="src">' + " · ".join(groups) + "</span>" if groups else ""
 
 
 def _fact_rows(

@@ -102,6 +102,7 @@ SUPPORTED_TYPES = frozenset(
         RDFS + "Datatype",
         RDFS + "Resource",
         RDF + "List",
+        OWL + "Axiom",  # an axiom annotation: statement-level sources, no OWL RL semantics
         OWL + "TransitiveProperty",
         OWL + "SymmetricProperty",
         OWL + "FunctionalProperty",
@@ -121,6 +122,9 @@ SUPPORTED_PREDICATES = frozenset(
         RDF + "first",
         RDF + "rest",
         RDF + "value",
+        OWL + "annotatedSource",  # an axiom annotation (see owl:Axiom above)
+        OWL + "annotatedProperty",
+        OWL + "annotatedTarget",
         RDFS + "label",
         RDFS + "comment",
         RDFS + "seeAlso",

@@ -587,7 +587,7 @@ class Engine:
 class OxigraphEngine(Engine):
     """An in-memory pyoxigraph store loaded from N-Triples files, read as one document: a
     blank node label names one node in all of them (a cache's inferred triples about a
-    reified statement, ``_:b kz:supports ...``, are about the asserted ``_:b``)."""
+    statement's axiom annotation, ``_:b rdf:type owl:Thing``, are about the asserted ``_:b``)."""
 
     name = "oxigraph"
     _custom: tuple[TextFunctions | None, dict[Any, Callable[..., Any]]] | None = None

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from kzgraph.terms import IRI, XSD_STRING, BNode, Literal, Term, escape_string
 
 if TYPE_CHECKING:
-    from kzgraph.describe import Description, Fact
+    from kzgraph.describe import Description, Fact, Sources
     from kzgraph.query import QueryResult
     from kzgraph.search import SearchResult
     from kzgraph.validate import ValidationReport, Violation
@@ -323,26 +323,34 @@ def _result_turtle(v: Violation) -> str:
     )
 
 
-def _sources_text(fact: Fact, own: object = None) -> str:
+def format_sources(sources: Sources) -> str:
+    """One statement's sources as shown: ``[P14] [P15] · Asylbekov et al. (2010)``, or
+    ``editorial: external identifier``; empty when there are none."""
     parts = []
-    if fact.sources.locators:
-        parts.append(" ".join(f"[{loc}]" for loc in fact.sources.locators))
-    if fact.sources.citations:
-        parts.append("(" + "; ".join(fact.sources.citations) + ")")
-    return ("  " + " ".join(parts)) if parts else ""
+    if sources.locators:
+        parts.append(" ".join(f"[{loc}]" for loc in sources.locators))
+    if sources.citations:
+        parts.append("; ".join(sources.citations))
+    if sources.editorial:
+        parts.append("editorial: " + ", ".join(sources.editorial))
+    return " · ".join(parts)
+
+
+def _sources_text(fact: Fact) -> str:
+    text = format_sources(fact.sources)
+    return f"  {text}" if text else ""
 
 
 def render_description(desc: Description) -> str:
     out = [f"{desc.label}  <{desc.iri}>"]
     if desc.types:
         out.append(f"  type: {', '.join(desc.types)}")
-    own = " ".join(f"[{loc}]" for loc in desc.sources.locators)
-    if desc.sources.citations:
-        own += " (" + "; ".join(desc.sources.citations) + ")"
+    own = format_sources(desc.sources)
     if own:
-        out.append(f"  sources: {own.strip()}")
+        out.append(f"  sources: {own}")
     if desc.names:
-        out.append(f"  names: {'; '.join(desc.names)}")
+        named = format_sources(desc.names_sources)
+        out.append(f"  names: {'; '.join(desc.names)}" + (f"  ({named})" if named else ""))
 
     def group(facts: Sequence[Fact], arrow: str) -> None:
         current = None

@@ -1,0 +1,91 @@
+"""Data checks (queries/checks/*.rq) on fixtures that break them.
+
+Each fixture ``tests/checks/invalid/<check>-NN.ttl`` is a small graph with one defect. Its first
+line says what is wrong (``# Invalid: why``), its second the row the check must find
+(``# Expect: <entity> <property> <value>``, prefixed names of the fixture or a quoted literal).
+The fixture is read with the bundled ontology and reasoned (owlrl), as a build does, and the
+check runs on both engines. That no check of severity error finds a row in data/ is
+tests/test_queries.py's.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from kzgraph.load import load_graph
+from kzgraph.query import Engine, OxigraphEngine, RdflibEngine, load_checks, run_saved
+from kzgraph.reason import reason
+
+HERE = Path(__file__).parent
+ROOT = HERE.parent
+FIXTURES = sorted((HERE / "checks" / "invalid").glob("*.ttl"))
+CHECKS = {q.name: q for q in load_checks(ROOT / "queries")}
+#: the checks a fixture here exercises (test_queries.py counts them as exercised)
+EXERCISED = frozenset(path.stem.rsplit("-", 1)[0] for path in FIXTURES)
+
+
+def _expected(path: Path) -> tuple[str, str, str]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("# Invalid: "), f"{path.name}: first line must be '# Invalid: why'"
+    assert lines[1].startswith("# Expect: "), f"{path.name}: second line must be '# Expect: …'"
+    entity, prop, value = lines[1].removeprefix("# Expect: ").split(" ", 2)
+    prefixes = dict(re.findall(r"@prefix ([\w-]*): <([^>]*)> \.", "\n".join(lines)))
+
+    def full(term: str) -> str:
+        if term.startswith('"'):
+            return term.strip('"')
+        prefix, _, local = term.partition(":")
+        return prefixes[prefix] + local
+
+    return full(entity), full(prop), full(value)
+
+
+def _engines(path: Path, tmp_path: Path) -> list[Engine]:
+    loaded = load_graph([ROOT / "ontology" / "kzgraph.ttl", path])
+    closure = reason(loaded.graph)
+    graph = closure.asserted + closure.inferred
+    nt = tmp_path / "closure.nt"
+    graph.serialize(nt, format="nt", encoding="utf-8")
+    return [RdflibEngine(graph=graph), OxigraphEngine([nt])]
+
+
+def test_there_is_a_fixture_for_each_kind_of_statement_shown_with_a_foreign_source() -> None:
+    assert len([p for p in FIXTURES if p.stem.startswith("statement-shown-with-foreign")]) == 3
+    assert EXERCISED <= set(CHECKS), EXERCISED - set(CHECKS)
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.stem)
+def test_check_finds_the_defect_of_its_fixture(path: Path, tmp_path: Path) -> None:
+    check = CHECKS[path.stem.rsplit("-", 1)[0]]
+    expected = _expected(path)
+    for engine in _engines(path, tmp_path):
+        rows = {tuple(t.value for t in row) for row in run_saved(engine, check).rows}
+        assert expected in rows, (engine.name, rows)
+
+
+def test_the_repaired_link_is_not_found(tmp_path: Path) -> None:
+    """Fixture 01 with its link annotated (stated in P27, which names both nodes) passes."""
+    broken = HERE / "checks" / "invalid" / "statement-shown-with-foreign-source-01.ttl"
+    repaired = tmp_path / "repaired.ttl"
+    repaired.write_text(
+        broken.read_text(encoding="utf-8").replace(
+            "@prefix rdfs:",
+            "@prefix owl: <http://www.w3.org/2002/07/owl#> .\n@prefix rdfs:",
+        )
+        + """
+[] a owl:Axiom ;
+    owl:annotatedSource institution:akhiska ;
+    owl:annotatedProperty kz:cooperatesWith ;
+    owl:annotatedTarget institution:embassy-of-turkey-in-kazakhstan ;
+    kz:axiomStatedIn paragraph:P27 .
+
+paragraph:P27 a kz:Paragraph ; rdfs:label "[P27]"@en ; kz:locator "P27" .
+""",
+        encoding="utf-8",
+    )
+    check = CHECKS["statement-shown-with-foreign-source"]
+    for engine in _engines(repaired, tmp_path):
+        assert run_saved(engine, check).rows == (), engine.name
