@@ -842,24 +842,26 @@ def export(
       kzgraph export -f nt --inferred --with-void -o kzgraph.nt
       kzgraph export --base https://data.example.org/kz/ -o kzgraph.ttl
     """
-    from kzgraph.export import check_base, export_graphs
-    from kzgraph.namespaces import PREFIXES, RESOURCE_BASE
+    from kzgraph.export import check_base, export_graphs, export_prefixes
+    from kzgraph.metadata import read_metadata
     from kzgraph.render import render_rdf
 
     if base is not None:
         check_base(base)  # before building anything
     if output is not None:
         _check_output(output)
-    entry = _entry(project_of(ctx))
+    project = project_of(ctx)
+    meta = read_metadata(project.data_dir) if with_void else None
+    entry = _entry(project)
     graphs = export_graphs(
-        entry, inferred=inferred, with_void=with_void, base=base, named=fmt in ("nq", "trig")
+        entry,
+        inferred=inferred,
+        with_void=with_void,
+        base=base,
+        named=fmt in ("nq", "trig"),
+        meta=meta,
     )
-    prefixes = PREFIXES
-    if base is not None:
-        prefixes = {
-            k: (base + v[len(RESOURCE_BASE) :] if v.startswith(RESOURCE_BASE) else v)
-            for k, v in PREFIXES.items()
-        }
+    prefixes = export_prefixes(base)
     content = render_rdf(graphs, fmt, prefixes)
     if output is None:
         sys.stdout.buffer.write(content)
@@ -1455,7 +1457,10 @@ def serve(
         from kzgraph.serve import config_for, run
     except ImportError as error:
         fail(f"kzgraph serve cannot start: {error} (reinstall kzgraph: pip install kzgraph)")
+    from kzgraph.metadata import read_metadata
+
     project = project_of(ctx)
+    read_metadata(project.data_dir)  # a bad dataset.toml stops the start, not a later request
     entry = _entry(project)
     config = config_for(
         entry,
