@@ -912,6 +912,19 @@ def export(
     help="After the upload, read the graph back (GET, same URL) and compare its count of "
     "triples with what was sent.",
 )
+@click.option(
+    "--with-void",
+    is_flag=True,
+    help="Also upload the dataset's VoID/DCAT-AP description (as export --with-void).",
+)
+@click.option(
+    "--layout",
+    type=click.Choice(["one", "named"]),
+    default="one",
+    show_default=True,
+    help="one: everything into one graph (the default graph, or --graph); named: the graphs "
+    "of export -f nq: asserted, inferred and void into https://w3id.org/kzgraph/graph/...",
+)
 @click.pass_context
 def publish(
     ctx: click.Context,
@@ -921,34 +934,63 @@ def publish(
     replace: bool,
     timeout: float,
     verify: bool,
+    with_void: bool,
+    layout: str,
 ) -> None:
     """Upload the graph to a triple store (SPARQL 1.1 Graph Store HTTP Protocol).
 
     Sends N-Triples: by default the reasoned graph (asserted + inferred), so that the
     saved queries give the same answers there as here, on stores without an OWL
-    reasoner.  Then it reads the graph back and counts its triples (exit 2 if the graph
-    holds fewer than were sent).  Redirects are not followed: the error names the new
-    URL.  Credentials: KZGRAPH_ENDPOINT_TOKEN (bearer), or KZGRAPH_ENDPOINT_USER and
-    KZGRAPH_ENDPOINT_PASSWORD (basic); they go to the endpoint's scheme, host and port only.
+    reasoner.  Blank nodes are sent as skolem IRIs (as export writes them), so a second
+    upload without --replace adds nothing.  Then it reads the graph back and counts its
+    triples (exit 2 if the graph holds fewer than were sent).  Redirects are not
+    followed: the error names the new URL.  Credentials: KZGRAPH_ENDPOINT_TOKEN (bearer),
+    or KZGRAPH_ENDPOINT_USER and KZGRAPH_ENDPOINT_PASSWORD (basic); they go to the
+    endpoint's scheme, host and port only.
 
     \b
     Examples:
       kzgraph publish --endpoint http://127.0.0.1:7878 --replace
+      kzgraph publish --endpoint http://127.0.0.1:7878 --replace --with-void --layout named
       kzgraph publish --endpoint http://127.0.0.1:7878/store --graph https://w3id.org/kzgraph/graph/kz
       kzgraph publish --endpoint http://localhost:3030/kz/data --asserted
       KZGRAPH_ENDPOINT_USER=admin KZGRAPH_ENDPOINT_PASSWORD="$PW" kzgraph publish --endpoint http://localhost:3030/kz/data
     """
+    from kzgraph.export import export_graphs
+    from kzgraph.metadata import read_metadata
     from kzgraph.remote import graph_url, parse_endpoint, upload
+    from kzgraph.render import render_rdf
 
+    if layout == "named" and graph is not None:
+        raise click.UsageError("--graph and --layout named exclude each other")
     target = parse_endpoint(endpoint)  # URL, credentials and graph IRI checked before building
     graph_url(target.url, graph)
+    project = project_of(ctx)
+    meta = read_metadata(project.data_dir) if with_void else None
     for warning in target.warnings:
         err(f"kzgraph: warning: {warning}")
-    entry = _entry(project_of(ctx))
-    files = [entry.asserted_path] + ([entry.inferred_path] if inferred else [])
-    done = upload(files, target, graph=graph, replace=replace, timeout=timeout, verify=verify)
-    what = "asserted + inferred" if inferred else "asserted"
-    where = f"graph <{graph}>" if graph else "the default graph"
+    graphs = export_graphs(
+        _entry(project), inferred=inferred, with_void=with_void, named=True, meta=meta
+    )
+    parts = {
+        "https://w3id.org/kzgraph/graph/asserted": "asserted",
+        "https://w3id.org/kzgraph/graph/inferred": "inferred",
+        "https://w3id.org/kzgraph/graph/void": "description",
+    }
+    if layout == "named":
+        uploads = [(name, parts[name or ""], {name: triples}) for name, triples in graphs.items()]
+    else:
+        what = " + ".join(parts[name or ""] for name in graphs)
+        uploads = [(graph, what, graphs)]
+    for name, what, content in uploads:
+        body = render_rdf(content, "nt")
+        done = upload(body, target, graph=name, replace=replace, timeout=timeout, verify=verify)
+        _report_upload(done, what, replace, verify)
+
+
+def _report_upload(done: Any, what: str, replace: bool, verify: bool) -> None:
+    """The line that says what one upload did, and its warnings."""
+    where = f"graph <{done.graph}>" if done.graph else "the default graph"
     verb = "replaced" if replace else "added to"
     checked = done.verified
     if checked is None:

@@ -285,8 +285,17 @@ def _table(
         raise r.fail(keys, f"expected a table, got {_kind(value)}")
     for key in value:
         if key not in known:
-            raise r.fail((*keys, key), f"unknown key (known: {', '.join(known)})")
+            raise r.fail((*keys, key), _unknown(key, known))
     return value
+
+
+def _unknown(key: str, known: tuple[str, ...]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(key, known, n=1)
+    if close:
+        return f"unknown key; did you mean {close[0]!r}?"
+    return f"unknown key (known: {', '.join(known)})"
 
 
 def _codes(
@@ -401,7 +410,7 @@ def parse_metadata(text: str, path: Path | None = None) -> Metadata:
         ) from None
     for key in given:
         if key not in _TOP:
-            raise r.fail((key,), f"unknown key (known: {', '.join(_TOP)})")
+            raise r.fail((key,), _unknown(key, _TOP))
     v = {**DEFAULTS, **given}
     base = _iri(r, ("base",), v["base"], folder=True)
     publisher = _table(r, ("publisher",), v["publisher"], ("name", "type", "url"))
