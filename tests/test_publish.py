@@ -1,0 +1,131 @@
+"""``kzgraph publish`` for releases, on a real Oxigraph server (PyPI's ``oxigraph``, started
+on 127.0.0.1 by test_remote's fixture): a second upload without --replace changes nothing
+(blank nodes go as skolem IRIs), --with-void sends the description, --layout named leaves
+the store holding the graphs of ``export -f nq --inferred --with-void``; and what the store
+changes in literals (README, Publishing)."""
+
+from __future__ import annotations
+
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from click.testing import CliRunner
+
+from conftest import project_args
+from kzgraph.cli import cli
+from kzgraph.project import Project
+from test_remote import server  # noqa: F401 - the real Oxigraph server fixture
+
+FIXTURES = Path(__file__).parent / "fixtures"
+ARGS = project_args(Project(FIXTURES / "data", FIXTURES / "ontology", FIXTURES / "queries"))
+GRAPH = "https://w3id.org/kzgraph/graph/"
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, [*ARGS, *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def graph_quads(url: str, graph: str | None) -> set[str]:
+    """The triples of one graph of the store (GET), as Oxigraph writes them."""
+    which = "default" if graph is None else "graph=" + urllib.parse.quote(graph, safe="")
+    request = urllib.request.Request(
+        f"{url}/store?{which}", headers={"Accept": "application/n-triples"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        return {str(t) for t in ox.parse(answer.read(), format=ox.RdfFormat.N_TRIPLES)}
+
+
+def count(url: str, graph: str | None = None) -> int:
+    return len(graph_quads(url, graph))
+
+
+BLANK = """@prefix kz: <https://w3id.org/kzgraph/ontology#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+<https://w3id.org/kzgraph/resource/work/note> rdfs:label "A note"@en ;
+    kz:citation [ rdfs:label "a work without a name"@en ] , [ rdfs:label "another"@en ] .
+"""
+
+
+def test_publishing_again_without_replace_adds_nothing(
+    server: str,  # noqa: F811
+    copied_project: Project,
+) -> None:
+    (copied_project.data_dir / "notes.ttl").write_text(BLANK, encoding="utf-8")
+    graph = "https://example.org/republished"
+    args = [*project_args(copied_project), "publish", "--endpoint", server, "--graph", graph]
+    result = CliRunner().invoke(cli, [*args, "--with-void"])
+    assert result.exit_code == 0, result.stderr
+    first = count(server, graph)
+    assert first > 0 and "(asserted + inferred + description)" in result.stderr
+    for _ in range(2):
+        result = CliRunner().invoke(cli, [*args, "--with-void"])
+        code, err = result.exit_code, result.stderr
+        assert code == 0, err
+        assert f"verified: the graph holds {first} triples, {first} before" in err
+        assert count(server, graph) == first
+    content = graph_quads(server, graph)
+    assert not any("_:" in line for line in content)  # no blank nodes: skolem IRIs
+    assert any("<https://w3id.org/kzgraph/genid/" in line for line in content)
+
+
+def test_the_named_layout_is_the_export_in_one_run(
+    server: str,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    code, _out, err = run("publish", "--endpoint", server, "--replace", "--with-void",
+                          "--layout", "named")  # fmt: skip
+    assert code == 0, err
+    uploads = [line for line in err.splitlines() if "uploaded" in line]
+    parts = [line.split(" triples (")[1].split(")")[0] for line in uploads]
+    assert parts == ["asserted", "inferred", "description"]
+    code, _out, err = run("export", "-f", "nq", "--inferred", "--with-void",
+                          "-o", str(tmp_path / "kzgraph.nq"))  # fmt: skip
+    assert code == 0, err
+    expected = ox.Store()  # the store's own normal form of the same quads
+    expected.load((tmp_path / "kzgraph.nq").read_bytes(), format=ox.RdfFormat.N_QUADS)
+    names = sorted(str(g.value) for g in expected.named_graphs())
+    assert names == [GRAPH + "asserted", GRAPH + "inferred", GRAPH + "void"]
+    for name in names:
+        want = {
+            str(ox.Triple(q.subject, q.predicate, q.object))
+            for q in expected.quads_for_pattern(None, None, None, ox.NamedNode(name))
+        }
+        assert graph_quads(server, name) == want, name
+
+
+def test_graph_and_the_named_layout_exclude_each_other(server: str) -> None:  # noqa: F811
+    code, out, err = run("publish", "--endpoint", server, "--graph", "https://example.org/g",
+                         "--layout", "named")  # fmt: skip
+    assert code == 2 and out == ""
+    assert err.strip().splitlines() == [
+        "Error: --graph and --layout named exclude each other (see 'cli publish -h')"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("written", "stored"),
+    [
+        ('"2"^^<http://www.w3.org/2001/XMLSchema#positiveInteger>',
+         '"2"^^<http://www.w3.org/2001/XMLSchema#integer>'),
+        ('"1800.0"^^<http://www.w3.org/2001/XMLSchema#decimal>',
+         '"1800"^^<http://www.w3.org/2001/XMLSchema#decimal>'),
+        ('"2"^^<http://www.w3.org/2001/XMLSchema#nonNegativeInteger>',
+         '"2"^^<http://www.w3.org/2001/XMLSchema#integer>'),
+        ('"1991-12-16"^^<http://www.w3.org/2001/XMLSchema#date>',
+         '"1991-12-16"^^<http://www.w3.org/2001/XMLSchema#date>'),
+    ],
+)  # fmt: skip
+def test_what_the_store_changes_in_literals(server: str, written: str, stored: str) -> None:  # noqa: F811
+    """The README's list: Oxigraph keeps a value, not its spelling or derived datatype."""
+    graph = "https://example.org/literals"
+    body = f"<http://example.org/s> <http://example.org/p> {written} .\n".encode()
+    put = urllib.request.Request(
+        f"{server}/store?graph={urllib.parse.quote(graph, safe='')}", data=body, method="PUT",
+        headers={"Content-Type": "application/n-triples"},
+    )  # fmt: skip
+    urllib.request.urlopen(put, timeout=30).close()
+    assert graph_quads(server, graph) == {f"<http://example.org/s> <http://example.org/p> {stored}"}
