@@ -57,14 +57,14 @@ def test_two_data_folders_by_resource_with_labels(releases: tuple[Path, Path]) -
     assert out == (
         f"--- {old} (version 1.0.0)\n"
         f"+++ {new} (version 1.1.0)\n"
-        "1 resource changed: 1 triples removed, 2 added\n"
+        "1 resource changed: 1 triple removed, 2 added\n"
         "\n"
         "person:nursultan-nazarbayev  Nursultan Ä. Nazarbayev\n"
         '  - rdfs:label "Nursultan Nazarbayev"@en\n'
         '  + rdfs:comment "First President of Kazakhstan."@en\n'
         '  + rdfs:label "Nursultan Ä. Nazarbayev"@en\n'
     )
-    assert err == "kzgraph: 1 triples removed, 2 added\n"
+    assert err == "kzgraph: 1 triple removed, 2 added\n"
 
 
 def test_the_same_data_is_no_difference(releases: tuple[Path, Path]) -> None:
@@ -196,3 +196,14 @@ def test_bad_sides_are_one_line_errors(
     code, out, err = run("diff", *args)
     assert code == 2 and out == ""
     assert len(err.strip().splitlines()) == 1 and err.startswith(message), err
+
+
+def test_changed_data_under_the_same_version_is_a_warning(releases: tuple[Path, Path]) -> None:
+    old, new = releases
+    shutil.copyfile(old / "dataset.toml", new / "dataset.toml")
+    code, _out, err = run("diff", str(old), str(new))
+    assert code == 1
+    assert err.splitlines()[-1] == (
+        "kzgraph: warning: the data changed but both say version 1.0.0: add a [[release]] to "
+        f"{new / 'dataset.toml'}"
+    )

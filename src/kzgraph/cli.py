@@ -1045,15 +1045,21 @@ def diff(old: Path, new: Path, fmt: str, graph: str | None) -> None:
     """
     import re
 
-    from kzgraph.diff import diff_sides, diff_text, diff_update, read_side
+    from kzgraph.diff import diff_sides, diff_text, diff_update, read_side, triples
     from kzgraph.terms import valid_iri
 
     if graph is not None and not (valid_iri(graph) and re.match(r"^[A-Za-z][\w+.-]*:", graph)):
         raise click.UsageError(f"--graph needs an absolute IRI, got {graph!r}")
     changes = diff_sides(read_side(old), read_side(new))
     click.echo(diff_text(changes) if fmt == "text" else diff_update(changes, graph), nl=False)
-    err(f"kzgraph: {changes.removed} triples removed, {changes.added} added")
+    err(f"kzgraph: {triples(changes.removed)} removed, {changes.added} added")
     if changes.changes:
+        version = changes.new.version
+        if version is not None and version == changes.old.version:
+            err(
+                f"kzgraph: warning: the data changed but both say version {version}: add a "
+                f"[[release]] to {display_path(new / 'dataset.toml')}"
+            )
         raise SystemExit(1)
 
 

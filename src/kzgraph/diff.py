@@ -193,6 +193,11 @@ def _local_ok(local: str) -> bool:
     )
 
 
+def triples(count: int) -> str:
+    """``1 triple``, ``2 triples``."""
+    return f"{count} triple{'s' if count != 1 else ''}"
+
+
 def _version(side: Side) -> str:
     return f"{side.name} (version {side.version})" if side.version else side.name
 
@@ -203,7 +208,7 @@ def diff_text(diff: GraphDiff) -> str:
     count = len(diff.changes)
     lines.append(
         f"{count} resource{'s' if count != 1 else ''} changed: "
-        f"{diff.removed} triples removed, {diff.added} added"
+        f"{triples(diff.removed)} removed, {diff.added} added"
     )
     for change in diff.changes:
         name = short(change.subject)
@@ -220,15 +225,15 @@ def diff_update(diff: GraphDiff, graph: str | None = None) -> str:
     ``graph``, or the default graph).  No blank nodes (DELETE DATA may not hold any)."""
     head = [
         f"# kzgraph diff {diff.old.name} {diff.new.name}: "
-        f"{diff.removed} triples removed, {diff.added} added"
+        f"{triples(diff.removed)} removed, {diff.added} added"
     ]
     operations = []
-    for verb, triples in (
+    for verb, chosen in (
         ("DELETE DATA", [t for c in diff.changes for t in c.removed]),
         ("INSERT DATA", [t for c in diff.changes for t in c.added]),
     ):
-        if triples:
-            operations.append(_block(verb, triples, graph))
+        if chosen:
+            operations.append(_block(verb, chosen, graph))
     return "\n".join(head) + "\n" + " ;\n".join(operations) + ("\n" if operations else "")
 
 
