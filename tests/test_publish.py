@@ -13,6 +13,7 @@ import subprocess
 import urllib.parse
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 import pytest
@@ -20,8 +21,12 @@ from click.testing import CliRunner
 
 from conftest import project_args
 from kzgraph.cli import cli
+from kzgraph.namespaces import RESOURCE_BASE
 from kzgraph.project import Project
-from test_remote import server  # noqa: F401 - the real Oxigraph server fixture
+from kzgraph.query import SavedQuery, run_saved
+from kzgraph.remote import RemoteEngine
+from kzgraph.terms import IRI
+from test_remote import _catalog_runs, entry, local, server  # noqa: F401 - fixtures
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ROOT = Path(__file__).parent.parent
@@ -182,3 +187,59 @@ def test_the_readme_publishing_examples_run(
             env={**os.environ, "PATH": path},
         )  # fmt: skip
         assert run_.stdout == shown, (command, run_.stderr)
+
+
+# --------------------------------------------------------------------------- one base
+
+
+NEW_BASE = "https://data.example.org/kz/"
+
+
+def _back(term: Any) -> Any:
+    """A term of the rebased store with its resource IRI moved back to the w3id base."""
+    if isinstance(term, IRI) and term.value.startswith(NEW_BASE):
+        return IRI(RESOURCE_BASE + term.value[len(NEW_BASE) :])
+    return term
+
+
+@pytest.fixture(scope="module")
+def rebased(server: str, entry: Any) -> str:  # noqa: F811
+    """The server's default graph holding ``publish --base NEW_BASE`` (these tests come last
+    in the module: the ones above use named graphs or drop everything)."""
+    real = project_args(Project(ROOT / "data", ROOT / "ontology", ROOT / "queries"))
+    result = CliRunner().invoke(
+        cli, [*real, "publish", "--endpoint", server, "--replace", "--base", NEW_BASE]
+    )
+    assert result.exit_code == 0, result.stderr
+    return server
+
+
+@pytest.mark.parametrize(("saved", "given"), _catalog_runs())
+def test_the_catalog_runs_on_a_store_with_a_rebased_export(
+    rebased: str,
+    local: Any,  # noqa: F811
+    saved: SavedQuery,
+    given: tuple[tuple[str, str], ...],
+) -> None:
+    """Every saved query gives the same rows on a store loaded with ``publish --base``
+    (the resource IRIs under another base) as on the local graph, run with ``--base``."""
+    here = run_saved(local, saved, given)
+    there = run_saved(RemoteEngine(rebased, resource_base=NEW_BASE), saved, given)
+    assert there.variables == here.variables
+    moved = {cell.value for row in there.rows for cell in row if isinstance(cell, IRI)}
+    assert not any(iri.startswith(RESOURCE_BASE) for iri in moved)  # the store's own IRIs
+    assert tuple(tuple(_back(c) for c in row) for row in there.rows) == here.rows
+
+
+def test_query_with_base_on_the_command_line(rebased: str) -> None:
+    real = project_args(Project(ROOT / "data", ROOT / "ontology", ROOT / "queries"))
+    args = [*real, "query", "visits-by-person", "-p", "person", "person:turgut-ozal",
+            "--endpoint", rebased, "-f", "csv"]  # fmt: skip
+    plain = CliRunner().invoke(cli, args)
+    assert plain.exit_code == 2  # the w3id IRI names nothing there
+    moved = CliRunner().invoke(cli, [*args, "--base", NEW_BASE])
+    assert moved.exit_code == 0, moved.stderr
+    assert f"{NEW_BASE}event/ozal-visit-1993-04" in moved.stdout
+    here = CliRunner().invoke(cli, [*real, "query", "--base", NEW_BASE, "summits"])
+    assert here.exit_code == 2
+    assert "--base applies to --endpoint only" in here.stderr

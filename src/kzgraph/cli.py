@@ -456,6 +456,13 @@ _ENDPOINT = click.option(
     "URL such as http://127.0.0.1:7878 means Oxigraph's URL/query). Credentials: env "
     "KZGRAPH_ENDPOINT_TOKEN, or KZGRAPH_ENDPOINT_USER and KZGRAPH_ENDPOINT_PASSWORD.",
 )
+_BASE = click.option(
+    "--base",
+    metavar="IRI",
+    envvar="KZGRAPH_BASE",
+    help="Where the resources live: resource IRIs (https://w3id.org/kzgraph/resource/...) "
+    "start with IRI instead (absolute http(s), ending with / or #; env KZGRAPH_BASE).",
+)
 _TIMEOUT = click.option(
     "--timeout",
     type=click.FloatRange(min=0.1),
@@ -466,21 +473,35 @@ _TIMEOUT = click.option(
 
 
 def _query_engine(
-    ctx: click.Context, endpoint: str | None, engine: str, asserted: bool, timeout: float
+    ctx: click.Context,
+    endpoint: str | None,
+    engine: str,
+    asserted: bool,
+    timeout: float,
+    base: str | None = None,
 ) -> tuple[Engine, str]:
-    """The local engine, or a RemoteEngine for --endpoint; and its name for the stderr note."""
+    """The local engine, or a RemoteEngine for --endpoint (its store's resources under
+    ``base``); and its name for the stderr note."""
     source = ctx.get_parameter_source
     if endpoint is None:
         if source("timeout") == click.core.ParameterSource.COMMANDLINE:
             raise click.UsageError("--timeout applies to --endpoint only")
+        if base is not None and source("base") == click.core.ParameterSource.COMMANDLINE:
+            raise click.UsageError(
+                "--base applies to --endpoint only (the local graph is not moved)"
+            )
         return _engine(project_of(ctx), engine, asserted), engine
+    if base is not None:
+        from kzgraph.export import check_base
+
+        check_base(base)
     if asserted:
         raise click.UsageError("--asserted applies to the local graph, not to --endpoint")
     if source("engine") == click.core.ParameterSource.COMMANDLINE:
         raise click.UsageError("--engine applies to the local graph, not to --endpoint")
     from kzgraph.remote import RemoteEngine
 
-    remote = RemoteEngine(endpoint, timeout=timeout)
+    remote = RemoteEngine(endpoint, timeout=timeout, resource_base=base)
     for warning in remote.warnings:
         err(f"kzgraph: warning: {warning}")
     return remote, remote.url
@@ -535,6 +556,7 @@ def _say_resolved(resolved: Iterable[tuple[str, str, Candidate]]) -> None:
 )
 @_ENDPOINT
 @_TIMEOUT
+@_BASE
 @click.pass_context
 def query(
     ctx: click.Context,
@@ -545,6 +567,7 @@ def query(
     engine: str,
     endpoint: str | None,
     timeout: float,
+    base: str | None,
 ) -> None:
     """Run a saved query by name, on the local graph or on a SPARQL endpoint.
 
@@ -557,6 +580,10 @@ def query(
       kzgraph query timeline -f json --engine rdflib
       kzgraph query visits-by-person -p person person:turgut-ozal --endpoint http://127.0.0.1:7878
       kzgraph query summits --endpoint http://localhost:3030/kz/sparql --timeout 5 -f csv
+      kzgraph query summits --endpoint http://127.0.0.1:7878 --base https://data.example.org/kz/
+
+    With --endpoint and --base (or KZGRAPH_BASE), the query's resource IRIs are moved to
+    the base the store's data was exported or published with.
     """
     from kzgraph.query import bind, bind_params, find_query, load_catalog
 
@@ -565,7 +592,7 @@ def query(
     bind_params(saved, params, check_only=True)  # fail on bad parameters before building
     if endpoint is None and engine == "oxigraph":
         _check_query(saved.text, display_path(saved.path))
-    store, where = _query_engine(ctx, endpoint, engine, asserted, timeout)
+    store, where = _query_engine(ctx, endpoint, engine, asserted, timeout, base)
     bound = bind_params(saved, params, store)
     _say_resolved(bound.resolved)
     result = store.run(bind(saved.text, bound.values), origin=display_path(saved.path))
@@ -805,12 +832,7 @@ def _check_output(target: Path) -> None:
     help="Include the VoID/DCAT description of the exported triples (nq/trig: graph "
     "https://w3id.org/kzgraph/graph/void).",
 )
-@click.option(
-    "--base",
-    metavar="IRI",
-    help="Rewrite resource IRIs (https://w3id.org/kzgraph/resource/...) to start with IRI "
-    "(absolute http(s), ending with / or #); ontology IRIs stay.",
-)
+@_BASE
 @click.option(
     "-o",
     "--output",
@@ -917,6 +939,7 @@ def export(
     is_flag=True,
     help="Also upload the dataset's VoID/DCAT-AP description (as export --with-void).",
 )
+@_BASE
 @click.option(
     "--layout",
     type=click.Choice(["one", "named"]),
@@ -935,6 +958,7 @@ def publish(
     timeout: float,
     verify: bool,
     with_void: bool,
+    base: str | None,
     layout: str,
 ) -> None:
     """Upload the graph to a triple store (SPARQL 1.1 Graph Store HTTP Protocol).
@@ -952,17 +976,20 @@ def publish(
     Examples:
       kzgraph publish --endpoint http://127.0.0.1:7878 --replace
       kzgraph publish --endpoint http://127.0.0.1:7878 --replace --with-void --layout named
+      kzgraph publish --endpoint http://127.0.0.1:7878 --replace --base https://data.example.org/kz/
       kzgraph publish --endpoint http://127.0.0.1:7878/store --graph https://w3id.org/kzgraph/graph/kz
       kzgraph publish --endpoint http://localhost:3030/kz/data --asserted
       KZGRAPH_ENDPOINT_USER=admin KZGRAPH_ENDPOINT_PASSWORD="$PW" kzgraph publish --endpoint http://localhost:3030/kz/data
     """
-    from kzgraph.export import export_graphs
+    from kzgraph.export import check_base, export_graphs
     from kzgraph.metadata import read_metadata
     from kzgraph.remote import graph_url, parse_endpoint, upload
     from kzgraph.render import render_rdf
 
     if layout == "named" and graph is not None:
         raise click.UsageError("--graph and --layout named exclude each other")
+    if base is not None:
+        check_base(base)
     target = parse_endpoint(endpoint)  # URL, credentials and graph IRI checked before building
     graph_url(target.url, graph)
     project = project_of(ctx)
@@ -970,7 +997,7 @@ def publish(
     for warning in target.warnings:
         err(f"kzgraph: warning: {warning}")
     graphs = export_graphs(
-        _entry(project), inferred=inferred, with_void=with_void, named=True, meta=meta
+        _entry(project), inferred=inferred, with_void=with_void, base=base, named=True, meta=meta
     )
     parts = {
         "https://w3id.org/kzgraph/graph/asserted": "asserted",

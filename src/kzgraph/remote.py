@@ -52,6 +52,7 @@ from pathlib import Path
 from typing import Any
 
 from kzgraph.errors import EndpointError
+from kzgraph.namespaces import RESOURCE_BASE
 from kzgraph.query import Engine, QueryResult
 from kzgraph.sparql_text import query_form
 from kzgraph.terms import (
@@ -548,12 +549,16 @@ class RemoteEngine(Engine):
         *,
         timeout: float = DEFAULT_TIMEOUT,
         environ: Mapping[str, str] | None = None,
+        resource_base: str | None = None,
     ) -> None:
         target = parse_endpoint(url, environ)  # a half-set credential fails here, not later
         self.url = query_url(target.url)
         self.auth = target.auth
         self.warnings = target.warnings
         self.timeout = timeout
+        #: where the store's resources live when it holds a rebased export (export --base):
+        #: every query's resource IRIs (prefixes, IRIs, string constants) are moved there
+        self.resource_base = resource_base
 
     def _post(self, text: str, accept: str) -> HttpAnswer:
         headers = {"Accept": accept, "Content-Type": "application/sparql-query; charset=utf-8"}
@@ -580,6 +585,8 @@ class RemoteEngine(Engine):
         from dataclasses import replace
 
         started = time.perf_counter()
+        if self.resource_base is not None:
+            text = text.replace(RESOURCE_BASE, self.resource_base)
         form = query_form(text)
         graph = form in ("CONSTRUCT", "DESCRIBE")
         answer = self._post(text, GRAPH_ACCEPT if graph else RESULTS_ACCEPT)
