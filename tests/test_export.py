@@ -370,3 +370,29 @@ def test_each_format_is_byte_identical_from_two_builds(
         export_with(tmp_path / f"cache{i}", fx_args, "-f", fmt, "--inferred") for i in (1, 2)
     }
     assert len(outputs) == 1
+
+
+def test_the_base_comes_from_the_option_the_environment_or_the_metadata_file(
+    runner: CliRunner, copied_project: Project
+) -> None:
+    args = project_args(copied_project)
+    (copied_project.data_dir / "dataset.toml").write_text(
+        f'resources = "{NEW_BASE}"\n', encoding="utf-8"
+    )
+    from_file = export(runner, args, "-f", "nt").decode()
+    assert f"<{NEW_BASE}person/ozal>" in from_file and RESOURCE_BASE not in from_file
+    env = runner.invoke(
+        cli, [*args, "export", "-f", "nt"], env={"KZGRAPH_BASE": "https://env.example.org/"}
+    )
+    assert env.exit_code == 0, env.stderr
+    assert "<https://env.example.org/person/ozal>" in env.stdout
+    option = runner.invoke(
+        cli,
+        [*args, "export", "-f", "nt", "--base", "https://opt.example.org/"],
+        env={"KZGRAPH_BASE": "https://env.example.org/"},
+    )
+    assert "<https://opt.example.org/person/ozal>" in option.stdout
+    (copied_project.data_dir / "dataset.toml").write_text('resources = "x"\n', encoding="utf-8")
+    bad = runner.invoke(cli, [*args, "export"])
+    assert bad.exit_code == 2
+    assert bad.stderr.startswith(f"Error: {copied_project.data_dir / 'dataset.toml'}:1: ")

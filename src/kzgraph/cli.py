@@ -472,6 +472,19 @@ _TIMEOUT = click.option(
 )
 
 
+def _resource_base(project: Project, base: str | None) -> str | None:
+    """Where the resources go: --base (or KZGRAPH_BASE), else the data folder's
+    dataset.toml ``resources``; None when that is where they already are."""
+    from kzgraph.export import check_base
+    from kzgraph.metadata import read_metadata
+    from kzgraph.namespaces import RESOURCE_BASE
+
+    if base is not None:
+        return check_base(base)
+    resources = read_metadata(project.data_dir).resources
+    return None if resources == RESOURCE_BASE else resources
+
+
 def _query_engine(
     ctx: click.Context,
     endpoint: str | None,
@@ -491,10 +504,7 @@ def _query_engine(
                 "--base applies to --endpoint only (the local graph is not moved)"
             )
         return _engine(project_of(ctx), engine, asserted), engine
-    if base is not None:
-        from kzgraph.export import check_base
-
-        check_base(base)
+    base = _resource_base(project_of(ctx), base)
     if asserted:
         raise click.UsageError("--asserted applies to the local graph, not to --endpoint")
     if source("engine") == click.core.ParameterSource.COMMANDLINE:
@@ -864,15 +874,14 @@ def export(
       kzgraph export -f nt --inferred --with-void -o kzgraph.nt
       kzgraph export --base https://data.example.org/kz/ -o kzgraph.ttl
     """
-    from kzgraph.export import check_base, export_graphs, export_prefixes
+    from kzgraph.export import export_graphs, export_prefixes
     from kzgraph.metadata import read_metadata
     from kzgraph.render import render_rdf
 
-    if base is not None:
-        check_base(base)  # before building anything
+    project = project_of(ctx)
+    base = _resource_base(project, base)  # before building anything
     if output is not None:
         _check_output(output)
-    project = project_of(ctx)
     meta = read_metadata(project.data_dir) if with_void else None
     entry = _entry(project)
     graphs = export_graphs(
@@ -981,18 +990,17 @@ def publish(
       kzgraph publish --endpoint http://localhost:3030/kz/data --asserted
       KZGRAPH_ENDPOINT_USER=admin KZGRAPH_ENDPOINT_PASSWORD="$PW" kzgraph publish --endpoint http://localhost:3030/kz/data
     """
-    from kzgraph.export import check_base, export_graphs
+    from kzgraph.export import export_graphs
     from kzgraph.metadata import read_metadata
     from kzgraph.remote import graph_url, parse_endpoint, upload
     from kzgraph.render import render_rdf
 
     if layout == "named" and graph is not None:
         raise click.UsageError("--graph and --layout named exclude each other")
-    if base is not None:
-        check_base(base)
     target = parse_endpoint(endpoint)  # URL, credentials and graph IRI checked before building
     graph_url(target.url, graph)
     project = project_of(ctx)
+    base = _resource_base(project, base)
     meta = read_metadata(project.data_dir) if with_void else None
     for warning in target.warnings:
         err(f"kzgraph: warning: {warning}")

@@ -93,6 +93,7 @@ class Metadata:
     title: str
     description: str
     base: str
+    resources: str  # where the resources live (export/publish --base); RESOURCE_BASE: as built
     licence: str
     keywords: tuple[tuple[str, str], ...]  # (text, language tag)
     languages: tuple[str, ...]  # EU language codes
@@ -136,6 +137,7 @@ DEFAULTS: dict[str, Any] = {
         "(kz:citation)."
     ),
     "base": "https://w3id.org/kzgraph/",
+    "resources": "https://w3id.org/kzgraph/resource/",
     "licence": "https://creativecommons.org/licenses/by/4.0/",
     "keywords": {"en": ["Kazakhstan", "Turkey", "international relations"]},
     "languages": ["ENG"],
@@ -192,9 +194,9 @@ DEFAULTS: dict[str, Any] = {
 }
 
 _TOP = (
-    "title", "description", "base", "licence", "keywords", "languages", "themes", "temporal",
-    "spatial", "publisher", "contact", "sparql_endpoint", "downloads", "issued", "release",
-    "source",
+    "title", "description", "base", "resources", "licence", "keywords", "languages", "themes",
+    "temporal", "spatial", "publisher", "contact", "sparql_endpoint", "downloads", "issued",
+    "release", "source",
 )  # fmt: skip
 
 
@@ -391,6 +393,13 @@ def _places(r: _Reader, value: Any) -> tuple[Place, ...]:
     return tuple(out)
 
 
+def _resources(r: _Reader, value: Any) -> str:
+    text = _iri(r, ("resources",), value)
+    if not text.endswith(("/", "#")):
+        raise r.fail(("resources",), f"must end with '/' or '#', got {text!r}")
+    return text
+
+
 def parse_metadata(text: str, path: Path | None = None) -> Metadata:
     """The metadata of a ``dataset.toml`` text; InputError (file:line) for a bad value."""
     r = _Reader(path, text)
@@ -443,6 +452,7 @@ def parse_metadata(text: str, path: Path | None = None) -> Metadata:
         title=_text(r, ("title",), v["title"]),
         description=_text(r, ("description",), v["description"]),
         base=base,
+        resources=_resources(r, v["resources"]),
         licence=_iri(r, ("licence",), v["licence"]),
         keywords=_keywords(r, ("keywords",), v["keywords"]),
         languages=_codes(r, ("languages",), v["languages"]),
