@@ -125,6 +125,7 @@ def test_graph_and_the_named_layout_exclude_each_other(server: str) -> None:  # 
          '"1800"^^<http://www.w3.org/2001/XMLSchema#decimal>'),
         ('"2"^^<http://www.w3.org/2001/XMLSchema#nonNegativeInteger>',
          '"2"^^<http://www.w3.org/2001/XMLSchema#integer>'),
+        ('"Қазақстан"@kk-Cyrl', '"Қазақстан"@kk-cyrl'),
         ('"1991-12-16"^^<http://www.w3.org/2001/XMLSchema#date>',
          '"1991-12-16"^^<http://www.w3.org/2001/XMLSchema#date>'),
     ],

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
     from kzgraph.query import Engine, QueryResult
+    from kzgraph.remote import Upload
     from kzgraph.resolve import Candidate
     from kzgraph.store import CacheEntry
 
@@ -1023,7 +1024,7 @@ def publish(
         _report_upload(done, what, replace, verify)
 
 
-def _report_upload(done: Any, what: str, replace: bool, verify: bool) -> None:
+def _report_upload(done: Upload, what: str, replace: bool, verify: bool) -> None:
     """The line that says what one upload did, and its warnings."""
     where = f"graph <{done.graph}>" if done.graph else "the default graph"
     verb = "replaced" if replace else "added to"
