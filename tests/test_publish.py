@@ -244,3 +244,16 @@ def test_query_with_base_on_the_command_line(rebased: str) -> None:
     here = CliRunner().invoke(cli, [*real, "query", "--base", NEW_BASE, "summits"])
     assert here.exit_code == 2
     assert "--base applies to --endpoint only" in here.stderr
+
+
+def test_sparql_on_the_endpoint_follows_the_environment(rebased: str) -> None:
+    text = (
+        "SELECT ?label WHERE { <https://w3id.org/kzgraph/resource/person/turgut-ozal> "
+        "<http://www.w3.org/2000/01/rdf-schema#label> ?label }"
+    )
+    args = ["sparql", text, "--endpoint", rebased, "-f", "csv"]
+    plain = CliRunner().invoke(cli, args, env={"KZGRAPH_BASE": None})
+    assert plain.exit_code == 0 and plain.stdout == "label\n"
+    moved = CliRunner().invoke(cli, args, env={"KZGRAPH_BASE": NEW_BASE})
+    assert moved.exit_code == 0, moved.stderr
+    assert moved.stdout == "label\nTurgut Özal\n"

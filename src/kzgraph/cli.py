@@ -474,12 +474,13 @@ _TIMEOUT = click.option(
 
 
 def _resource_base(project: Project, base: str | None) -> str | None:
-    """Where the resources go: --base (or KZGRAPH_BASE), else the data folder's
+    """Where the resources go: --base, else KZGRAPH_BASE, else the data folder's
     dataset.toml ``resources``; None when that is where they already are."""
     from kzgraph.export import check_base
     from kzgraph.metadata import read_metadata
     from kzgraph.namespaces import RESOURCE_BASE
 
+    base = base or os.environ.get("KZGRAPH_BASE") or None
     if base is not None:
         return check_base(base)
     resources = read_metadata(project.data_dir).resources
