@@ -42,14 +42,15 @@ def export(args: list[str], *more: str) -> bytes:
     return result.stdout_bytes
 
 
-def description_of(args: list[str]) -> Graph:
+def description_of(args: list[str], graph: str = VOID_GRAPH) -> Graph:
     """The void graph of ``export -f nq --inferred --with-void``."""
     data = export(args, "-f", "nq", "--inferred", "--with-void")
     lines = [
-        line[: -len(VOID_GRAPH) - 2] + " ."
+        line[: -len(graph) - 2] + " ."
         for line in data.decode().splitlines()
-        if line.endswith(f"{VOID_GRAPH} .")
+        if line.endswith(f"{graph} .")
     ]
+    assert lines
     return Graph().parse(data="\n".join(lines), format="nt")
 
 
@@ -213,7 +214,7 @@ def test_the_data_folders_metadata_file_is_what_the_description_says(
     copied_project: Project,
 ) -> None:
     (copied_project.data_dir / "dataset.toml").write_text(VERSIONED, encoding="utf-8")
-    graph = description_of(project_args(copied_project))
+    graph = description_of(project_args(copied_project), "<https://data.example.org/kz/graph/void>")
     dataset = URIRef("https://data.example.org/kz/dataset")
     owl = Namespace("http://www.w3.org/2002/07/owl#")
 

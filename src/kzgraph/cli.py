@@ -841,8 +841,8 @@ def _check_output(target: Path) -> None:
 @click.option(
     "--with-void",
     is_flag=True,
-    help="Include the VoID/DCAT description of the exported triples (nq/trig: graph "
-    "https://w3id.org/kzgraph/graph/void).",
+    help="Include the VoID/DCAT-AP description of the exported triples (nq/trig: graph "
+    "<base>graph/void, base from data/dataset.toml: https://w3id.org/kzgraph/graph/void).",
 )
 @_BASE
 @click.option(
@@ -884,7 +884,7 @@ def export(
     base = _resource_base(project, base)  # before building anything
     if output is not None:
         _check_output(output)
-    meta = read_metadata(project.data_dir) if with_void else None
+    meta = read_metadata(project.data_dir)
     entry = _entry(project)
     graphs = export_graphs(
         entry,
@@ -957,7 +957,8 @@ def export(
     default="one",
     show_default=True,
     help="one: everything into one graph (the default graph, or --graph); named: the graphs "
-    "of export -f nq: asserted, inferred and void into https://w3id.org/kzgraph/graph/...",
+    "of export -f nq: asserted, inferred and void into <base>graph/... (base from "
+    "data/dataset.toml: https://w3id.org/kzgraph/).",
 )
 @click.pass_context
 def publish(
@@ -1003,17 +1004,14 @@ def publish(
     graph_url(target.url, graph)
     project = project_of(ctx)
     base = _resource_base(project, base)
-    meta = read_metadata(project.data_dir) if with_void else None
+    meta = read_metadata(project.data_dir)
     for warning in target.warnings:
         err(f"kzgraph: warning: {warning}")
     graphs = export_graphs(
         _entry(project), inferred=inferred, with_void=with_void, base=base, named=True, meta=meta
     )
-    parts = {
-        "https://w3id.org/kzgraph/graph/asserted": "asserted",
-        "https://w3id.org/kzgraph/graph/inferred": "inferred",
-        "https://w3id.org/kzgraph/graph/void": "description",
-    }
+    parts = {f"{meta.base}graph/{p}": p for p in ("asserted", "inferred")}
+    parts[f"{meta.base}graph/void"] = "description"
     if layout == "named":
         uploads = [(name, parts[name or ""], {name: triples}) for name, triples in graphs.items()]
     else:

@@ -26,13 +26,11 @@ from typing import TYPE_CHECKING, Any
 
 from kzgraph.errors import ExportError
 from kzgraph.namespaces import BASE, PREFIXES, RESOURCE_BASE
-from kzgraph.render import GRAPH_ASSERTED, GRAPH_INFERRED
 from kzgraph.terms import IRI, BNode, Literal, Term, valid_iri
 
 if TYPE_CHECKING:
     from kzgraph.metadata import Metadata
 
-GRAPH_VOID = "https://w3id.org/kzgraph/graph/void"
 VOID_URI_SPACE = "http://rdfs.org/ns/void#uriSpace"
 #: where skolemised blank nodes live (RDF 1.1 Concepts, 3.5 Replacing Blank Nodes with IRIs)
 SKOLEM_BASE = BASE + "genid/"
@@ -102,17 +100,22 @@ def export_graphs(
 
     ``named``: use the named graphs (asserted, inferred, void) for N-Quads and TriG;
     otherwise the keys only keep the parts apart (formats without graphs merge them).
-    ``with_void``: add the description (``meta``: the dataset's metadata), whose
-    distributions are the dumps of the other graphs in every export format.
+    ``with_void``: add the description, whose distributions are the dumps of the other
+    graphs in every export format.  ``meta``: the dataset's metadata (its ``base`` names
+    the graphs, ``<base>graph/asserted``...; the description's facts).
     """
     from kzgraph.query import OxigraphEngine
 
     if base is not None:
         check_base(base)
     files: list[Path] = [entry.asserted_path] + ([entry.inferred_path] if inferred else [])
-    graphs: dict[str | None, list[Triple]] = {GRAPH_ASSERTED: _read_ntriples(entry.asserted_path)}
+    from kzgraph.metadata import read_metadata
+
+    meta = meta or read_metadata(None)
+    name = {part: f"{meta.base}graph/{part}" for part in ("asserted", "inferred", "void")}
+    graphs: dict[str | None, list[Triple]] = {name["asserted"]: _read_ntriples(entry.asserted_path)}
     if inferred:
-        graphs[GRAPH_INFERRED] = _read_ntriples(entry.inferred_path)
+        graphs[name["inferred"]] = _read_ntriples(entry.inferred_path)
     graphs = {name: skolemise(triples) for name, triples in graphs.items()}
     if base is not None:
         graphs = {name: rebase(triples, base) for name, triples in graphs.items()}
@@ -123,11 +126,11 @@ def export_graphs(
             dumps=dumps(graphs, export_prefixes(base), meta),
             resource_base=base or RESOURCE_BASE,
         )
-        graphs[GRAPH_VOID] = void
+        graphs[name["void"]] = void
     if named:
         return graphs
-    plain = {GRAPH_ASSERTED: None, GRAPH_INFERRED: "inferred", GRAPH_VOID: "void"}
-    return {plain[name]: triples for name, triples in graphs.items() if name is not None}
+    plain = {name["asserted"]: None, name["inferred"]: "inferred", name["void"]: "void"}
+    return {plain[graph]: triples for graph, triples in graphs.items() if graph is not None}
 
 
 def dumps(
