@@ -31,6 +31,7 @@ from kzgraph.remote import (
     parse_endpoint,
     redact,
     request,
+    upload,
 )
 from kzgraph.store import build
 from test_remote import ARGS, PROJECT, one_error_line, server  # noqa: F401 - server: a fixture
@@ -454,9 +455,11 @@ def test_verified_on_a_real_oxigraph(server: str, sent: Any) -> None:  # noqa: F
     )
     added = publish("--endpoint", server, env=NO_CREDENTIALS)
     assert added.exit_code == 0, added.stderr
-    # the same triples again: only those with blank nodes are new (new nodes every time)
+    # the same triples again add nothing: blank nodes go as skolem IRIs (issue 17, part 6),
+    # which before multiplied the triples with blank nodes on every POST
+    assert blank > 0
     assert added.stderr.strip().endswith(
-        f"; verified: the graph holds {total + blank} triples, {total} before"
+        f"; verified: the graph holds {total} triples, {total} before"
     )
 
 
@@ -471,21 +474,29 @@ def test_a_store_that_stores_nothing_is_an_error(stores: Any, sent: Any) -> None
     assert "uploaded" not in result.stderr  # success is never claimed before the check
 
 
-def test_a_post_that_adds_nothing_is_an_error(stores: Any, sent: Any) -> None:
-    """The graph already holds the triples: only the blank-node ones can show a POST."""
-    store, url = stores()
-    assert publish("--endpoint", url, "--replace").exit_code == 0
-    store.mode = "liar"
+def test_a_post_that_adds_nothing_is_an_error(stores: Any, sent: Any, entry: Any) -> None:
+    """A store that takes a POST and keeps nothing: publish sees the graph hold fewer
+    triples than were sent; an upload of files with blank nodes (new nodes on every POST)
+    must also make the graph grow by at least those."""
+    store, url = stores("liar")
     result = publish("--endpoint", url)
     assert result.exit_code == 2
     assert one_error_line(result.stderr) == (
-        f"Error: {url}/store?default answered 204 to the POST, but the graph grew by 0 triples, "
-        f"fewer than the {sent[1]} sent with blank nodes (new nodes on every POST)"
+        f"Error: {url}/store?default answered 204 to the POST, but the graph holds 0 triples, "
+        f"fewer than the {sent[0]} sent"
     )
     store.mode = "honest"
-    again = publish("--endpoint", url)
+    assert publish("--endpoint", url, "--replace").exit_code == 0
+    again = publish("--endpoint", url)  # publish sends skolem IRIs: nothing new to add
     assert again.exit_code == 0, again.stderr
-    assert f"holds {sent[0] + sent[1]} triples, {sent[0]} before" in again.stderr
+    assert f"holds {sent[0]} triples, {sent[0]} before" in again.stderr
+    store.mode = "liar"
+    with pytest.raises(EndpointError) as caught:
+        upload([entry.asserted_path, entry.inferred_path], url)  # the cache's blank nodes
+    assert str(caught.value) == (
+        f"{url}/store?default answered 204 to the POST, but the graph grew by 0 triples, "
+        f"fewer than the {sent[1]} sent with blank nodes (new nodes on every POST)"
+    )
 
 
 def test_extra_triples_after_a_put_are_a_warning(stores: Any, sent: Any) -> None:

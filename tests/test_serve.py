@@ -959,6 +959,18 @@ def test_void_description(client: httpx.Client, server: Server) -> None:
     assert len(list(ox.parse(dump.content, format=ox.RdfFormat.N_TRIPLES))) == triples
     jsonld = client.get("/.well-known/void", headers={"accept": "application/ld+json"})
     assert jsonld.headers["content-type"].startswith("application/ld+json")
+    # DCAT-AP 3 with its recommended properties (tests/test_void.py), the dump described
+    # with the bytes /dump.nt sends and the service on a distribution
+    from rdflib import Graph
+
+    from test_void import results
+
+    assert results(Graph().parse(data=r.text, format="turtle")) == []
+    size = value("dcat:distribution/dcat:byteSize")
+    assert int(size) == len(dump.content)
+    assert value("dcat:distribution/dcat:accessService/dcat:endpointURL") == (
+        f"{server.base}/sparql"
+    )
 
 
 def test_every_rdf_link_of_a_resource_page_works(client: httpx.Client) -> None:

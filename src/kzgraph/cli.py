@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
     from kzgraph.query import Engine, QueryResult
+    from kzgraph.remote import Upload
     from kzgraph.resolve import Candidate
     from kzgraph.store import CacheEntry
 
@@ -456,6 +457,13 @@ _ENDPOINT = click.option(
     "URL such as http://127.0.0.1:7878 means Oxigraph's URL/query). Credentials: env "
     "KZGRAPH_ENDPOINT_TOKEN, or KZGRAPH_ENDPOINT_USER and KZGRAPH_ENDPOINT_PASSWORD.",
 )
+_BASE = click.option(
+    "--base",
+    metavar="IRI",
+    envvar="KZGRAPH_BASE",
+    help="Where the resources live: resource IRIs (https://w3id.org/kzgraph/resource/...) "
+    "start with IRI instead (absolute http(s), ending with / or #; env KZGRAPH_BASE).",
+)
 _TIMEOUT = click.option(
     "--timeout",
     type=click.FloatRange(min=0.1),
@@ -465,22 +473,47 @@ _TIMEOUT = click.option(
 )
 
 
+def _resource_base(project: Project, base: str | None) -> str | None:
+    """Where the resources go: --base, else KZGRAPH_BASE, else the data folder's
+    dataset.toml ``resources``; None when that is where they already are."""
+    from kzgraph.export import check_base
+    from kzgraph.metadata import read_metadata
+    from kzgraph.namespaces import RESOURCE_BASE
+
+    base = base or os.environ.get("KZGRAPH_BASE") or None
+    if base is not None:
+        return check_base(base)
+    resources = read_metadata(project.data_dir).resources
+    return None if resources == RESOURCE_BASE else resources
+
+
 def _query_engine(
-    ctx: click.Context, endpoint: str | None, engine: str, asserted: bool, timeout: float
+    ctx: click.Context,
+    endpoint: str | None,
+    engine: str,
+    asserted: bool,
+    timeout: float,
+    base: str | None = None,
 ) -> tuple[Engine, str]:
-    """The local engine, or a RemoteEngine for --endpoint; and its name for the stderr note."""
+    """The local engine, or a RemoteEngine for --endpoint (its store's resources under
+    ``base``); and its name for the stderr note."""
     source = ctx.get_parameter_source
     if endpoint is None:
         if source("timeout") == click.core.ParameterSource.COMMANDLINE:
             raise click.UsageError("--timeout applies to --endpoint only")
+        if base is not None and source("base") == click.core.ParameterSource.COMMANDLINE:
+            raise click.UsageError(
+                "--base applies to --endpoint only (the local graph is not moved)"
+            )
         return _engine(project_of(ctx), engine, asserted), engine
+    base = _resource_base(project_of(ctx), base)
     if asserted:
         raise click.UsageError("--asserted applies to the local graph, not to --endpoint")
     if source("engine") == click.core.ParameterSource.COMMANDLINE:
         raise click.UsageError("--engine applies to the local graph, not to --endpoint")
     from kzgraph.remote import RemoteEngine
 
-    remote = RemoteEngine(endpoint, timeout=timeout)
+    remote = RemoteEngine(endpoint, timeout=timeout, resource_base=base)
     for warning in remote.warnings:
         err(f"kzgraph: warning: {warning}")
     return remote, remote.url
@@ -535,6 +568,7 @@ def _say_resolved(resolved: Iterable[tuple[str, str, Candidate]]) -> None:
 )
 @_ENDPOINT
 @_TIMEOUT
+@_BASE
 @click.pass_context
 def query(
     ctx: click.Context,
@@ -545,6 +579,7 @@ def query(
     engine: str,
     endpoint: str | None,
     timeout: float,
+    base: str | None,
 ) -> None:
     """Run a saved query by name, on the local graph or on a SPARQL endpoint.
 
@@ -557,6 +592,10 @@ def query(
       kzgraph query timeline -f json --engine rdflib
       kzgraph query visits-by-person -p person person:turgut-ozal --endpoint http://127.0.0.1:7878
       kzgraph query summits --endpoint http://localhost:3030/kz/sparql --timeout 5 -f csv
+      kzgraph query summits --endpoint http://127.0.0.1:7878 --base https://data.example.org/kz/
+
+    With --endpoint and --base (or KZGRAPH_BASE), the query's resource IRIs are moved to
+    the base the store's data was exported or published with.
     """
     from kzgraph.query import bind, bind_params, find_query, load_catalog
 
@@ -565,7 +604,7 @@ def query(
     bind_params(saved, params, check_only=True)  # fail on bad parameters before building
     if endpoint is None and engine == "oxigraph":
         _check_query(saved.text, display_path(saved.path))
-    store, where = _query_engine(ctx, endpoint, engine, asserted, timeout)
+    store, where = _query_engine(ctx, endpoint, engine, asserted, timeout, base)
     bound = bind_params(saved, params, store)
     _say_resolved(bound.resolved)
     result = store.run(bind(saved.text, bound.values), origin=display_path(saved.path))
@@ -802,15 +841,10 @@ def _check_output(target: Path) -> None:
 @click.option(
     "--with-void",
     is_flag=True,
-    help="Include the VoID/DCAT description of the exported triples (nq/trig: graph "
-    "https://w3id.org/kzgraph/graph/void).",
+    help="Include the VoID/DCAT-AP description of the exported triples (nq/trig: graph "
+    "<base>graph/void, base from data/dataset.toml: https://w3id.org/kzgraph/graph/void).",
 )
-@click.option(
-    "--base",
-    metavar="IRI",
-    help="Rewrite resource IRIs (https://w3id.org/kzgraph/resource/...) to start with IRI "
-    "(absolute http(s), ending with / or #); ontology IRIs stay.",
-)
+@_BASE
 @click.option(
     "-o",
     "--output",
@@ -842,24 +876,25 @@ def export(
       kzgraph export -f nt --inferred --with-void -o kzgraph.nt
       kzgraph export --base https://data.example.org/kz/ -o kzgraph.ttl
     """
-    from kzgraph.export import check_base, export_graphs
-    from kzgraph.namespaces import PREFIXES, RESOURCE_BASE
+    from kzgraph.export import export_graphs, export_prefixes
+    from kzgraph.metadata import read_metadata
     from kzgraph.render import render_rdf
 
-    if base is not None:
-        check_base(base)  # before building anything
+    project = project_of(ctx)
+    base = _resource_base(project, base)  # before building anything
     if output is not None:
         _check_output(output)
-    entry = _entry(project_of(ctx))
+    meta = read_metadata(project.data_dir)
+    entry = _entry(project)
     graphs = export_graphs(
-        entry, inferred=inferred, with_void=with_void, base=base, named=fmt in ("nq", "trig")
+        entry,
+        inferred=inferred,
+        with_void=with_void,
+        base=base,
+        named=fmt in ("nq", "trig"),
+        meta=meta,
     )
-    prefixes = PREFIXES
-    if base is not None:
-        prefixes = {
-            k: (base + v[len(RESOURCE_BASE) :] if v.startswith(RESOURCE_BASE) else v)
-            for k, v in PREFIXES.items()
-        }
+    prefixes = export_prefixes(base)
     content = render_rdf(graphs, fmt, prefixes)
     if output is None:
         sys.stdout.buffer.write(content)
@@ -910,6 +945,21 @@ def export(
     help="After the upload, read the graph back (GET, same URL) and compare its count of "
     "triples with what was sent.",
 )
+@click.option(
+    "--with-void",
+    is_flag=True,
+    help="Also upload the dataset's VoID/DCAT-AP description (as export --with-void).",
+)
+@_BASE
+@click.option(
+    "--layout",
+    type=click.Choice(["one", "named"]),
+    default="one",
+    show_default=True,
+    help="one: everything into one graph (the default graph, or --graph); named: the graphs "
+    "of export -f nq: asserted, inferred and void into <base>graph/... (base from "
+    "data/dataset.toml: https://w3id.org/kzgraph/).",
+)
 @click.pass_context
 def publish(
     ctx: click.Context,
@@ -919,34 +969,63 @@ def publish(
     replace: bool,
     timeout: float,
     verify: bool,
+    with_void: bool,
+    base: str | None,
+    layout: str,
 ) -> None:
     """Upload the graph to a triple store (SPARQL 1.1 Graph Store HTTP Protocol).
 
     Sends N-Triples: by default the reasoned graph (asserted + inferred), so that the
     saved queries give the same answers there as here, on stores without an OWL
-    reasoner.  Then it reads the graph back and counts its triples (exit 2 if the graph
-    holds fewer than were sent).  Redirects are not followed: the error names the new
-    URL.  Credentials: KZGRAPH_ENDPOINT_TOKEN (bearer), or KZGRAPH_ENDPOINT_USER and
-    KZGRAPH_ENDPOINT_PASSWORD (basic); they go to the endpoint's scheme, host and port only.
+    reasoner.  Blank nodes are sent as skolem IRIs (as export writes them), so a second
+    upload without --replace adds nothing.  Then it reads the graph back and counts its
+    triples (exit 2 if the graph holds fewer than were sent).  Redirects are not
+    followed: the error names the new URL.  Credentials: KZGRAPH_ENDPOINT_TOKEN (bearer),
+    or KZGRAPH_ENDPOINT_USER and KZGRAPH_ENDPOINT_PASSWORD (basic); they go to the
+    endpoint's scheme, host and port only.
 
     \b
     Examples:
       kzgraph publish --endpoint http://127.0.0.1:7878 --replace
+      kzgraph publish --endpoint http://127.0.0.1:7878 --replace --with-void --layout named
+      kzgraph publish --endpoint http://127.0.0.1:7878 --replace --base https://data.example.org/kz/
       kzgraph publish --endpoint http://127.0.0.1:7878/store --graph https://w3id.org/kzgraph/graph/kz
       kzgraph publish --endpoint http://localhost:3030/kz/data --asserted
       KZGRAPH_ENDPOINT_USER=admin KZGRAPH_ENDPOINT_PASSWORD="$PW" kzgraph publish --endpoint http://localhost:3030/kz/data
     """
+    from kzgraph.export import export_graphs
+    from kzgraph.metadata import read_metadata
     from kzgraph.remote import graph_url, parse_endpoint, upload
+    from kzgraph.render import render_rdf
 
+    if layout == "named" and graph is not None:
+        raise click.UsageError("--graph and --layout named exclude each other")
     target = parse_endpoint(endpoint)  # URL, credentials and graph IRI checked before building
     graph_url(target.url, graph)
+    project = project_of(ctx)
+    base = _resource_base(project, base)
+    meta = read_metadata(project.data_dir)
     for warning in target.warnings:
         err(f"kzgraph: warning: {warning}")
-    entry = _entry(project_of(ctx))
-    files = [entry.asserted_path] + ([entry.inferred_path] if inferred else [])
-    done = upload(files, target, graph=graph, replace=replace, timeout=timeout, verify=verify)
-    what = "asserted + inferred" if inferred else "asserted"
-    where = f"graph <{graph}>" if graph else "the default graph"
+    graphs = export_graphs(
+        _entry(project), inferred=inferred, with_void=with_void, base=base, named=True, meta=meta
+    )
+    parts = {f"{meta.base}graph/{p}": p for p in ("asserted", "inferred")}
+    parts[f"{meta.base}graph/void"] = "description"
+    if layout == "named":
+        uploads = [(name, parts[name or ""], {name: triples}) for name, triples in graphs.items()]
+    else:
+        what = " + ".join(parts[name or ""] for name in graphs)
+        uploads = [(graph, what, graphs)]
+    for name, what, content in uploads:
+        body = render_rdf(content, "nt")
+        done = upload(body, target, graph=name, replace=replace, timeout=timeout, verify=verify)
+        _report_upload(done, what, replace, verify)
+
+
+def _report_upload(done: Upload, what: str, replace: bool, verify: bool) -> None:
+    """The line that says what one upload did, and its warnings."""
+    where = f"graph <{done.graph}>" if done.graph else "the default graph"
     verb = "replaced" if replace else "added to"
     checked = done.verified
     if checked is None:
@@ -966,6 +1045,57 @@ def publish(
             f"kzgraph: warning: the graph holds {checked.after - checked.sent} triples more than "
             "were sent: the store's own inferences, or the PUT did not replace the graph"
         )
+
+
+# --------------------------------------------------------------------------- diff
+
+
+@cli.command()
+@click.argument("old", type=click.Path(path_type=Path))
+@click.argument("new", type=click.Path(path_type=Path))
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "sparql"]),
+    default="text",
+    show_default=True,
+    help="text: by resource, for people; sparql: a SPARQL 1.1 Update (DELETE DATA, INSERT "
+    "DATA) that turns a store holding OLD into one holding NEW.",
+)
+@click.option("--graph", metavar="IRI", help="The patch changes this named graph (sparql format).")
+def diff(old: Path, new: Path, fmt: str, graph: str | None) -> None:
+    """Show the triples removed and added between two releases of the data.
+
+    OLD and NEW are data folders (their *.ttl files; the version from their dataset.toml)
+    or dumps (.ttl, .nt, .nq, .trig, .jsonld, .rdf). Blank nodes are compared by their
+    place in the graph and written as the skolem IRIs export and publish use.  Exit 0:
+    the same triples; 1: they differ.
+
+    \b
+    Examples:
+      kzgraph diff old-release/data data
+      kzgraph diff kzgraph-1.0.0.nt kzgraph-1.1.0.nt -f sparql > patch.ru
+      curl --data-binary @patch.ru -H 'Content-Type: application/sparql-update' http://127.0.0.1:7878/update
+    """
+    import re
+
+    from kzgraph.diff import diff_sides, diff_text, diff_update, read_side, triples
+    from kzgraph.terms import valid_iri
+
+    if graph is not None and not (valid_iri(graph) and re.match(r"^[A-Za-z][\w+.-]*:", graph)):
+        raise click.UsageError(f"--graph needs an absolute IRI, got {graph!r}")
+    changes = diff_sides(read_side(old), read_side(new))
+    click.echo(diff_text(changes) if fmt == "text" else diff_update(changes, graph), nl=False)
+    err(f"kzgraph: {triples(changes.removed)} removed, {changes.added} added")
+    if changes.changes:
+        version = changes.new.version
+        if version is not None and version == changes.old.version:
+            err(
+                f"kzgraph: warning: the data changed but both say version {version}: add a "
+                f"[[release]] to {display_path(new / 'dataset.toml')}"
+            )
+        raise SystemExit(1)
 
 
 # --------------------------------------------------------------------------- docs
@@ -1455,7 +1585,10 @@ def serve(
         from kzgraph.serve import config_for, run
     except ImportError as error:
         fail(f"kzgraph serve cannot start: {error} (reinstall kzgraph: pip install kzgraph)")
+    from kzgraph.metadata import read_metadata
+
     project = project_of(ctx)
+    read_metadata(project.data_dir)  # a bad dataset.toml stops the start, not a later request
     entry = _entry(project)
     config = config_for(
         entry,

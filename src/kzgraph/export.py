@@ -1,9 +1,15 @@
-"""What ``kzgraph export`` writes: the graph, optionally its VoID/DCAT description,
-optionally with the resource IRIs moved to a publisher's own base.
+"""What ``kzgraph export`` (and ``kzgraph publish``) send out: the graph with its blank
+nodes skolemised, optionally its description, optionally with the resource IRIs moved to a
+publisher's own base.
 
 :func:`export_graphs` returns graph name -> triples for
 :func:`kzgraph.render.render_rdf`, which sorts them, so the output is deterministic:
-the VoID description holds counts and the kzgraph version, never the time of the run.
+the description holds counts, the dumps' sizes and checksums and the dates of the
+metadata file, never the time of the run.
+
+Blank nodes become IRIs under ``https://w3id.org/kzgraph/genid/`` (RDF 1.1 *skolem
+IRIs*), named after the cache's canonical labels, so the same input gives the same IRIs
+and a store that is sent the graph twice keeps one copy of every triple.
 
 ``--base``: every IRI that starts with ``https://w3id.org/kzgraph/resource/`` is
 rewritten to start with the given base instead (and VoID's ``void:uriSpace`` says so);
@@ -16,15 +22,18 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kzgraph.errors import ExportError
-from kzgraph.namespaces import RESOURCE_BASE
-from kzgraph.render import GRAPH_ASSERTED, GRAPH_INFERRED
-from kzgraph.terms import IRI, Literal, Term, valid_iri
+from kzgraph.namespaces import BASE, PREFIXES, RESOURCE_BASE
+from kzgraph.terms import IRI, BNode, Literal, Term, valid_iri
 
-GRAPH_VOID = "https://w3id.org/kzgraph/graph/void"
+if TYPE_CHECKING:
+    from kzgraph.metadata import Metadata
+
 VOID_URI_SPACE = "http://rdfs.org/ns/void#uriSpace"
+#: where skolemised blank nodes live (RDF 1.1 Concepts, 3.5 Replacing Blank Nodes with IRIs)
+SKOLEM_BASE = BASE + "genid/"
 
 Triple = tuple[Term, Term, Term]
 
@@ -59,6 +68,25 @@ def rebase(triples: Iterable[Triple], base: str) -> list[Triple]:
     return out
 
 
+def skolemise(triples: Iterable[Triple]) -> list[Triple]:
+    """The triples with every blank node replaced by its skolem IRI (same label, same IRI)."""
+
+    def term(t: Term) -> Term:
+        return IRI(SKOLEM_BASE + t.value) if isinstance(t, BNode) else t
+
+    return [(term(s), p, term(o)) for s, p, o in triples]
+
+
+def export_prefixes(base: str | None) -> dict[str, str]:
+    """The prefixes an export is written with: the project's, moved to ``base``."""
+    if base is None:
+        return dict(PREFIXES)
+    return {
+        k: (base + v[len(RESOURCE_BASE) :] if v.startswith(RESOURCE_BASE) else v)
+        for k, v in PREFIXES.items()
+    }
+
+
 def export_graphs(
     entry: Any,
     *,
@@ -66,26 +94,63 @@ def export_graphs(
     with_void: bool = False,
     base: str | None = None,
     named: bool = False,
+    meta: Metadata | None = None,
 ) -> dict[str | None, list[Triple]]:
     """Graph name -> triples of a cache entry (``kzgraph.store.CacheEntry``).
 
     ``named``: use the named graphs (asserted, inferred, void) for N-Quads and TriG;
     otherwise the keys only keep the parts apart (formats without graphs merge them).
+    ``with_void``: add the description, whose distributions are the dumps of the other
+    graphs in every export format.  ``meta``: the dataset's metadata (its ``base`` names
+    the graphs, ``<base>graph/asserted``...; the description's facts).
     """
     from kzgraph.query import OxigraphEngine
 
-    files: list[Path] = [entry.asserted_path] + ([entry.inferred_path] if inferred else [])
-    graphs: dict[str | None, list[Triple]] = {
-        (GRAPH_ASSERTED if named else None): _read_ntriples(entry.asserted_path)
-    }
-    if inferred:
-        graphs[GRAPH_INFERRED if named else "inferred"] = _read_ntriples(entry.inferred_path)
-    if with_void:
-        graphs[GRAPH_VOID if named else "void"] = description(OxigraphEngine(files))
     if base is not None:
         check_base(base)
+    files: list[Path] = [entry.asserted_path] + ([entry.inferred_path] if inferred else [])
+    from kzgraph.metadata import read_metadata
+
+    meta = meta or read_metadata(None)
+    name = {part: f"{meta.base}graph/{part}" for part in ("asserted", "inferred", "void")}
+    graphs: dict[str | None, list[Triple]] = {name["asserted"]: _read_ntriples(entry.asserted_path)}
+    if inferred:
+        graphs[name["inferred"]] = _read_ntriples(entry.inferred_path)
+    graphs = {name: skolemise(triples) for name, triples in graphs.items()}
+    if base is not None:
         graphs = {name: rebase(triples, base) for name, triples in graphs.items()}
-    return graphs
+    if with_void:
+        void = description(
+            OxigraphEngine(files),
+            meta,
+            dumps=dumps(graphs, export_prefixes(base), meta),
+            resource_base=base or RESOURCE_BASE,
+        )
+        graphs[name["void"]] = void
+    if named:
+        return graphs
+    plain = {name["asserted"]: None, name["inferred"]: "inferred", name["void"]: "void"}
+    return {plain[graph]: triples for graph, triples in graphs.items() if graph is not None}
+
+
+def dumps(
+    graphs: dict[str | None, list[Triple]], prefixes: dict[str, str], meta: Metadata | None
+) -> list[Any]:
+    """The dump of ``graphs`` in every export format: URL (under the metadata's
+    ``downloads``), size and SHA-256 of the bytes ``kzgraph export -f FORMAT`` writes."""
+    import hashlib
+
+    from kzgraph.metadata import read_metadata
+    from kzgraph.render import render_rdf
+    from kzgraph.void import DUMP_FORMATS, Dump
+
+    meta = meta or read_metadata(None)
+    out = []
+    for fmt, (file_name, *_rest) in DUMP_FORMATS.items():
+        content = render_rdf(graphs, fmt, prefixes)
+        digest = hashlib.sha256(content).hexdigest()
+        out.append(Dump(fmt, meta.downloads + file_name, len(content), digest))
+    return out
 
 
 def _read_ntriples(path: Path) -> list[Triple]:
@@ -118,8 +183,14 @@ def _read_ntriples(path: Path) -> list[Triple]:
 _TAG_AT_END = re.compile(rb'"@([A-Za-z]+(?:-[A-Za-z0-9]+)*)\s*\.\s*$')
 
 
-def description(engine: Any) -> list[Triple]:
-    """The VoID + DCAT triples of the graph ``engine`` holds (no endpoint, no dump)."""
+def description(
+    engine: Any,
+    meta: Metadata | None = None,
+    *,
+    dumps: Any = (),
+    resource_base: str = RESOURCE_BASE,
+) -> list[Triple]:
+    """The description (VoID + DCAT-AP 3) of the graph ``engine`` holds."""
     from kzgraph.void import dataset_stats, void_triples
 
-    return void_triples(dataset_stats(engine))
+    return void_triples(dataset_stats(engine), meta, dumps=dumps, resource_base=resource_base)

@@ -52,6 +52,7 @@ from pathlib import Path
 from typing import Any
 
 from kzgraph.errors import EndpointError
+from kzgraph.namespaces import RESOURCE_BASE
 from kzgraph.query import Engine, QueryResult
 from kzgraph.sparql_text import query_form
 from kzgraph.terms import (
@@ -548,12 +549,16 @@ class RemoteEngine(Engine):
         *,
         timeout: float = DEFAULT_TIMEOUT,
         environ: Mapping[str, str] | None = None,
+        resource_base: str | None = None,
     ) -> None:
         target = parse_endpoint(url, environ)  # a half-set credential fails here, not later
         self.url = query_url(target.url)
         self.auth = target.auth
         self.warnings = target.warnings
         self.timeout = timeout
+        #: where the store's resources live when it holds a rebased export (export --base):
+        #: every query's resource IRIs (prefixes, IRIs, string constants) are moved there
+        self.resource_base = resource_base
 
     def _post(self, text: str, accept: str) -> HttpAnswer:
         headers = {"Accept": accept, "Content-Type": "application/sparql-query; charset=utf-8"}
@@ -580,6 +585,8 @@ class RemoteEngine(Engine):
         from dataclasses import replace
 
         started = time.perf_counter()
+        if self.resource_base is not None:
+            text = text.replace(RESOURCE_BASE, self.resource_base)
         form = query_form(text)
         graph = form in ("CONSTRUCT", "DESCRIBE")
         answer = self._post(text, GRAPH_ACCEPT if graph else RESULTS_ACCEPT)
@@ -669,8 +676,11 @@ class Upload:
     not_verified: str = ""  # why not, and how to check by hand (when verified is None)
 
 
-def _ntriples_chunks(files: Iterable[Path]) -> Iterator[bytes]:
+def _ntriples_chunks(files: Iterable[Path] | bytes) -> Iterator[bytes]:
     """The files' bytes, with a newline after a file that lacks its last one."""
+    if isinstance(files, bytes):
+        yield files if not files or files.endswith(b"\n") else files + b"\n"
+        return
     for path in files:
         tail = b"\n"
         with open(path, "rb") as handle:
@@ -681,11 +691,10 @@ def _ntriples_chunks(files: Iterable[Path]) -> Iterator[bytes]:
             yield b"\n"
 
 
-def _count_lines(files: Iterable[Path]) -> tuple[int, int]:
-    """(triples, bytes to send) of the N-Triples files."""
+def _count_lines(files: Iterable[Path] | bytes) -> tuple[int, int]:
+    """(triples, bytes to send) of the N-Triples files (or bytes)."""
     triples = size = 0
-    for path in files:
-        data = path.read_bytes()
+    for data in [files] if isinstance(files, bytes) else (p.read_bytes() for p in files):
         size += len(data) + (0 if not data or data.endswith(b"\n") else 1)
         triples += sum(1 for line in data.split(b"\n") if line.strip() and line[:1] != b"#")
     return triples, size
@@ -701,7 +710,7 @@ def graph_url(url: str, graph: str | None) -> str:
 
 
 def upload(
-    files: Iterable[Path],
+    files: Iterable[Path] | bytes,
     url: str | Endpoint,
     *,
     graph: str | None = None,
@@ -710,14 +719,15 @@ def upload(
     environ: Mapping[str, str] | None = None,
     verify: bool = True,
 ) -> Upload:
-    """Send N-Triples ``files`` as one graph (PUT replaces it, POST adds to it); with
-    ``verify``, count the graph's triples (GET, same URL) before a POST and after either.
+    """Send N-Triples ``files`` (or N-Triples bytes) as one graph (PUT replaces it, POST
+    adds to it); with ``verify``, count the graph's triples (GET, same URL) before a POST
+    and after either.
 
     Redirects are never followed (the error names the Location).  A count that cannot be
     what was sent raises EndpointError (see :func:`_check_counts`); a store that does not
     let the graph be read leaves ``verified`` None and says why in ``not_verified``."""
     target = url if isinstance(url, Endpoint) else parse_endpoint(url, environ)
-    paths = list(files)
+    paths: list[Path] | bytes = files if isinstance(files, bytes) else list(files)
     request_url = graph_url(target.url, graph)
     triples, size = _count_lines(paths)
     method = "PUT" if replace else "POST"

@@ -61,6 +61,7 @@ from kzgraph.errors import (
     QueryTimeoutError,
     UnknownQueryError,
 )
+from kzgraph.metadata import read_metadata
 from kzgraph.namespaces import KINDS, PREFIXES, RESOURCE_BASE
 from kzgraph.pool import Answer, Dataset, QueryPool
 from kzgraph.query import (
@@ -76,7 +77,14 @@ from kzgraph.resolve import NameIndex
 from kzgraph.search import KIND_NAMES, TextFunctions, open_index
 from kzgraph.sparql_text import query_form
 from kzgraph.terms import IRI, Literal
-from kzgraph.void import DATASET, ServedGraph, dataset_stats, service_triples, void_triples
+from kzgraph.void import (
+    DATASET,
+    ServedGraph,
+    dataset_stats,
+    served_dump,
+    service_triples,
+    void_triples,
+)
 
 log = logging.getLogger("kzgraph.serve")
 CONFIG_ENV = "KZGRAPH_SERVE_CONFIG"
@@ -115,6 +123,7 @@ class ServeConfig:
     cache_size: int = 1024  # responses kept in each HTTP worker's LRU cache (0: none)
     memory_limit: int = 2 * 1024**3  # address-space cap of a query process (bytes)
     search_dir: str = ""  # the cache entry whose search index answers /search and kzf: functions
+    data_dir: str = ""  # the data folder, whose dataset.toml the description reads
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -905,7 +914,10 @@ def create_app(config: ServeConfig) -> Starlette:
         if cached is not None:
             return cached
         triples = void_triples(
-            site.stats, sparql_endpoint=f"{base}/sparql", data_dump=f"{base}/dump.nt"
+            site.stats,
+            read_metadata(Path(config.data_dir) if config.data_dir else None),
+            sparql_endpoint=f"{base}/sparql",
+            dumps=[served_dump([Path(f) for f in config.graph_files], f"{base}/dump.nt")],
         )
         body = _rdf(triples, fmt)
         media = formats.content_type(fmt)
@@ -1112,7 +1124,7 @@ def config_for(entry: Any, project: Any, **options: Any) -> ServeConfig:
         graph_files=tuple(str(f) for f in files),
         ontology_files=tuple(str(f) for f in project.ontology_files()),
         queries_dir=str(project.queries_dir),
-        **{"search_dir": str(entry.path), **options},
+        **{"search_dir": str(entry.path), "data_dir": str(project.data_dir), **options},
     )
 
 
