@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -67,6 +68,41 @@ def _abbreviated(value: str, kind: str) -> str | None:
     return value if re.fullmatch(patterns[kind], value) else None
 
 
+# A date at the article's precision (day, month or year), and a span of two of them
+# written as an ISO 8601 interval, as the saved queries give a start and an end day.
+_DATE = r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?"
+_SPAN = re.compile(f"{_DATE}/{_DATE}")
+_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _date_part(year: str, month: str | None, day: str | None) -> str:
+    if month is None or not 1 <= int(month) <= 12:
+        return year
+    name = _MONTH_NAMES[int(month) - 1]
+    return f"{int(day)} {name} {year}" if day is not None else f"{name} {year}"
+
+
+def span_text(value: str) -> str | None:
+    """A span ``1994-10-16/1994-10-18`` for people: ``16–18 Oct 1994``; ``1940/1950``:
+    ``1940–1950``; ``1994-09-30/1994-10-02``: ``30 Sep – 2 Oct 1994``.  None when
+    ``value`` is not a span of two dates (CSV and JSON keep the ISO form)."""
+    m = _SPAN.fullmatch(value)
+    if m is None:
+        return None
+    y1, m1, d1, y2, m2, d2 = m.groups()
+    if (m1 is None) != (m2 is None) or (d1 is None) != (d2 is None):  # mixed precision
+        return f"{_date_part(y1, m1, d1)} – {_date_part(y2, m2, d2)}"
+    if m1 is None:
+        return f"{y1}–{y2}"
+    if y1 != y2:
+        return f"{_date_part(y1, m1, d1)} – {_date_part(y2, m2, d2)}"
+    if d1 is None:
+        return f"{_date_part(y1, m1, None).split()[0]}–{_date_part(y2, m2, None)}"
+    if m1 == m2:
+        return f"{int(d1)}–{_date_part(y2, m2, d2)}"
+    return f"{' '.join(_date_part(y1, m1, d1).split()[:2])} – {_date_part(y2, m2, d2)}"
+
+
 def _display(term: Term | None, labels: Mapping[str, str]) -> str:
     if term is None:
         return ""
@@ -74,6 +110,8 @@ def _display(term: Term | None, labels: Mapping[str, str]) -> str:
         return labels.get(term.value, term.value)
     if isinstance(term, BNode):
         return f"_:{term.value}"
+    if term.language is None and term.datatype == XSD_STRING:
+        return span_text(term.value) or term.value
     return term.value
 
 
