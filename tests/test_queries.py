@@ -603,6 +603,43 @@ def test_open_ended_events_of_the_article_count_after_their_first_year(engines: 
     assert "event:recognition-by-turkey" in column(later, "item")
 
 
+def test_cited_works_counts_are_what_their_columns_say(engines: Engines) -> None:
+    """citingParagraphs: the paragraphs citing the work; citationOccurrences: the rows that
+    facts-in-paragraph shows with the work, over every paragraph; factsCiting: sources-of."""
+    works = run(engines.ox, CATALOG["cited-works"])
+    assert "facts" not in works.variables
+    counts = {
+        w: (int(f), int(p), int(o))
+        for w, f, p, o in zip(
+            column(works, "work"),
+            column(works, "factsCiting"),
+            column(works, "citingParagraphs"),
+            column(works, "citationOccurrences"),
+            strict=True,
+        )
+    }
+    paragraphs: Counter[str] = Counter()
+    occurrences: Counter[str] = Counter()
+    for n in range(1, 34):
+        result = run(engines.ox, CATALOG["facts-in-paragraph"], (("paragraph", f"paragraph:P{n}"),))
+        cited = [c for c in column(result, "citationLabel") if c]
+        occurrences.update(cited)
+        paragraphs.update(set(cited))
+    named = engines.ox.run(
+        "SELECT ?w ?l WHERE { ?w a <https://w3id.org/kzgraph/ontology#CitedWork> ; "
+        '<http://www.w3.org/2000/01/rdf-schema#label> ?l FILTER(LANG(?l) = "en") }'
+    )
+    by_label = {row[1].value: short(row[0]) for row in named.rows}
+    assert len(by_label) == len(counts)
+    assert {by_label[label]: n for label, n in occurrences.items()} == {
+        w: o for w, (_f, _p, o) in counts.items() if o
+    }
+    # a work cited where it rests no fact (a block quotation, a general remark) counts a paragraph
+    assert counts["work:giritliogly-2021"][0] == 0 and counts["work:giritliogly-2021"][1] >= 1
+    for work, n in paragraphs.items():
+        assert counts[by_label[work]][1] >= n
+
+
 def test_facts_in_a_paragraph_without_citations_cite_nothing(engines: Engines) -> None:
     # P14 (the first talks, the agreement, independence and recognition) cites no work
     for engine in (engines.ox, engines.rd):
