@@ -640,6 +640,25 @@ def test_cited_works_counts_are_what_their_columns_say(engines: Engines) -> None
         assert counts[by_label[work]][1] >= n
 
 
+def test_every_figure_of_every_measure_is_listed(engines: Engines) -> None:
+    everything = engines.ox.run(
+        "SELECT DISTINCT ?f WHERE { ?f a <https://w3id.org/kzgraph/ontology#Observation> }"
+    )
+    figures = run(engines.ox, CATALOG["figures"], (("readings", "all"),))
+    assert sorted(column(figures, "figure")) == sorted(short(r[0]) for r in everything.rows)
+    # what the economic and population queries never showed: the lease of the Kazakh Cultural
+    # Center's land (49 years) and its building's storeys (7) [P25], the Kazakh Foundation's
+    # members (more than 400) [P24], by label, local name or prefixed name
+    for measure, value, unit in (
+        ("lease term", "49", "years"),
+        ("BuildingStoreys", "7", "storeys"),
+        ("kz:MemberCount", "400", "members"),
+    ):
+        for engine in (engines.ox, engines.rd):
+            result = run(engine, CATALOG["figures"], (("measure", measure),))
+            assert (column(result, "value"), column(result, "unit")) == ([value], [unit]), measure
+
+
 def test_facts_in_a_paragraph_without_citations_cite_nothing(engines: Engines) -> None:
     # P14 (the first talks, the agreement, independence and recognition) cites no work
     for engine in (engines.ox, engines.rd):
