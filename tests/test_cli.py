@@ -342,6 +342,23 @@ def test_sparql_select_with_predeclared_prefixes(runner: CliRunner, fx_args: lis
     assert result.stdout_bytes.decode() == "l\r\nTurgut Özal\r\n"
 
 
+def test_sparql_table_keeps_every_selected_column(runner: CliRunner, fx_args: list[str]) -> None:
+    """?x beside ?xLabel: both columns, ?x as its prefixed IRI; an IRI alone shows its label."""
+    text = (
+        "SELECT ?who ?whoLabel ?kind WHERE { ?who rdfs:label ?whoLabel ; a ?kind "
+        'FILTER(?who = person:ozal && ?kind = kz:Person && LANG(?whoLabel) = "en") }'
+    )
+    for fmt in ("table", "markdown"):
+        result = invoke(runner, [*fx_args, "sparql", text, "-f", fmt])
+        assert result.exit_code == 0, result.stderr
+        header, *rows = [line for line in result.stdout.splitlines() if "---" not in line]
+        assert header.replace("|", " ").split() == ["who", "whoLabel", "kind"]
+        assert "person:ozal" in rows[0] and "Turgut Özal" in rows[0]
+        assert "https://" not in rows[0]  # kz:Person is shown by its label
+    saved = invoke(runner, [*fx_args, "sparql", text, "-f", "csv"])
+    assert saved.stdout_bytes.decode().splitlines()[0] == "who,whoLabel,kind"
+
+
 def test_sparql_from_stdin_and_file(runner: CliRunner, fx_args: list[str], tmp_path: Path) -> None:
     ask = invoke(runner, [*fx_args, "sparql", "-"], input="ASK { person:ozal a kz:Agent }")
     assert ask.stdout == "yes\n"

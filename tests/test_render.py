@@ -234,3 +234,25 @@ def test_tables_show_a_span_for_people_and_csv_json_keep_iso() -> None:
         "type": "literal",
         "value": "1994-10-16/1994-10-18",
     }
+
+
+LABELLED = QueryResult(
+    "select",
+    ("x", "xLabel", "y"),
+    (
+        (
+            IRI("https://w3id.org/kzgraph/resource/person/turgut-ozal"),
+            Literal("Turgut Özal"),
+            IRI("https://w3id.org/kzgraph/ontology#Person"),
+        ),
+    ),
+)
+
+
+def test_saved_query_tables_fold_a_label_column_and_user_queries_keep_it() -> None:
+    labels = {"https://w3id.org/kzgraph/ontology#Person": "person"}
+    folded = render_result(LABELLED, "table", labels).splitlines()
+    assert folded[0].split() == ["x", "y"] and folded[2].split() == ["Turgut", "Özal", "person"]
+    kept = render_result(LABELLED, "table", labels, fold_labels=False).splitlines()
+    assert kept[0].split() == ["x", "xLabel", "y"]
+    assert kept[2].split() == ["person:turgut-ozal", "Turgut", "Özal", "person"]

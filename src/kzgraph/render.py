@@ -123,8 +123,18 @@ def iris_in(result: QueryResult) -> set[str]:
 # --------------------------------------------------------------------------- SELECT / ASK
 
 
-def render_result(result: QueryResult, fmt: str, labels: Mapping[str, str] | None = None) -> str:
-    """Render a SELECT or ASK result in one of ``TABLE_FORMATS``."""
+def render_result(
+    result: QueryResult,
+    fmt: str,
+    labels: Mapping[str, str] | None = None,
+    *,
+    fold_labels: bool = True,
+) -> str:
+    """Render a SELECT or ASK result in one of ``TABLE_FORMATS``.
+
+    ``fold_labels`` (saved queries): a table shows ``?x`` by its ``?xLabel`` in one column.
+    Without it (ad-hoc SPARQL) every selected column is shown, see :func:`_labelled_cells`.
+    """
     labels = labels or {}
     if result.kind == "ask":
         return _render_ask(bool(result.boolean), fmt)
@@ -134,14 +144,14 @@ def render_result(result: QueryResult, fmt: str, labels: Mapping[str, str] | Non
         return to_tsv(result)
     if fmt == "json":
         return to_json(result)
-    header, cells = _labelled_cells(result, labels)
+    header, cells = _labelled_cells(result, labels, fold=fold_labels)
     if fmt == "markdown":
         return to_markdown(header, cells)
     return to_table(header, cells)
 
 
 def _labelled_cells(
-    result: QueryResult, labels: Mapping[str, str]
+    result: QueryResult, labels: Mapping[str, str], *, fold: bool = True
 ) -> tuple[list[str], list[list[str]]]:
     """Cells for people: IRIs shown by label, and a ``?xLabel`` column folded into ``?x``.
 
@@ -149,8 +159,22 @@ def _labelled_cells(
     label in the requested language; a table already shows ``?x`` by its label, so the
     two columns would repeat each other.  The query's own label wins (it honours the
     query's ``lang`` parameter and fallbacks); the store's label is the fallback.
+
+    Without ``fold`` (a query the user wrote) no selected column is dropped: ``?x`` and
+    ``?xLabel`` are both shown, ``?x`` as its IRI (prefixed) since its label is beside it.
     """
     variables = list(result.variables)
+    if not fold:
+        beside = {i for i, v in enumerate(variables) if f"{v}Label" in variables}
+        return variables, [
+            [
+                prefixed_name(term.value)
+                if i in beside and isinstance(term, IRI)
+                else _display(term, labels)
+                for i, term in enumerate(row)
+            ]
+            for row in result.rows
+        ]
     folded = {v: variables.index(f"{v}Label") for v in variables if f"{v}Label" in variables}
     keep = [i for i, v in enumerate(variables) if not (v.endswith("Label") and v[:-5] in folded)]
     cells = []
@@ -417,6 +441,20 @@ def render_description(desc: Description) -> str:
 # --------------------------------------------------------------------------- search
 
 SEARCH_FORMATS = ("table", "csv", "json")
+
+
+def prefixed_name(iri: str) -> str:
+    """``person:turgut-ozal``, ``kz:Visit``, ``rdfs:label``: an IRI by the project's prefixes
+    (the longest namespace that fits), else the IRI itself."""
+    from kzgraph.namespaces import PREFIXES
+
+    best = ""
+    for prefix, namespace in PREFIXES.items():
+        local = iri[len(namespace) :]
+        if iri.startswith(namespace) and len(namespace) > len(PREFIXES.get(best, "")):
+            if re.fullmatch(r"[A-Za-z_][\w.-]*", local) and not local.endswith("."):
+                best = prefix
+    return f"{best}:{iri[len(PREFIXES[best]) :]}" if best else iri
 
 
 def prefixed(iri: str) -> str:
