@@ -456,8 +456,10 @@ ANSWERS = [
             "event:talks-1991-03-14",
             "document:cooperation-agreement-1991",
             "event:ussr-dissolution-1991",
+            "event:kazakh-migration-to-europe",
         },
-        "P14, P15: March 1991; the USSR's dissolution is dated only to 1991 [P1]: it overlaps",
+        "P14, P15: March 1991; the USSR's dissolution is dated only to 1991 [P1]: it overlaps;"
+        " the labour migration to Europe is bounded only from below (1940) [P23]: open-ended",
     ),
     (
         "cities-visited",
