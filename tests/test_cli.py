@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -342,6 +344,23 @@ def test_sparql_select_with_predeclared_prefixes(runner: CliRunner, fx_args: lis
     assert result.stdout_bytes.decode() == "l\r\nTurgut Özal\r\n"
 
 
+def test_sparql_table_keeps_every_selected_column(runner: CliRunner, fx_args: list[str]) -> None:
+    """?x beside ?xLabel: both columns, ?x as its prefixed IRI; an IRI alone shows its label."""
+    text = (
+        "SELECT ?who ?whoLabel ?kind WHERE { ?who rdfs:label ?whoLabel ; a ?kind "
+        'FILTER(?who = person:ozal && ?kind = kz:Person && LANG(?whoLabel) = "en") }'
+    )
+    for fmt in ("table", "markdown"):
+        result = invoke(runner, [*fx_args, "sparql", text, "-f", fmt])
+        assert result.exit_code == 0, result.stderr
+        header, *rows = [line for line in result.stdout.splitlines() if "---" not in line]
+        assert header.replace("|", " ").split() == ["who", "whoLabel", "kind"]
+        assert "person:ozal" in rows[0] and "Turgut Özal" in rows[0]
+        assert "https://" not in rows[0]  # kz:Person is shown by its label
+    saved = invoke(runner, [*fx_args, "sparql", text, "-f", "csv"])
+    assert saved.stdout_bytes.decode().splitlines()[0] == "who,whoLabel,kind"
+
+
 def test_sparql_from_stdin_and_file(runner: CliRunner, fx_args: list[str], tmp_path: Path) -> None:
     ask = invoke(runner, [*fx_args, "sparql", "-"], input="ASK { person:ozal a kz:Agent }")
     assert ask.stdout == "yes\n"
@@ -579,3 +598,33 @@ def test_fast_commands_do_not_import_rdflib(fx_args: list[str], tmp_path: Path) 
     done = run_exe([sys.executable, "-c", code], tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "[]\n"
+
+
+# --------------------------------------------------------------------------- README
+
+
+def saved_query_examples() -> list[tuple[str, str]]:
+    """(command, shown) for each ``$ kzgraph`` line of the README's section on what the saved
+    queries give back (on the bundled data)."""
+    text = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    start = text.index("### What the saved queries give back")
+    section = text[start : text.index("\n### ", start + 4)]
+    block = re.findall(r"```text\n(.*?)```", section, re.S)[0]
+    return [
+        (command, shown.rstrip("\n"))
+        for command, _, shown in (
+            p.partition("\n") for p in re.split(r"^\$ ", block, flags=re.M)[1:]
+        )
+    ]
+
+
+@pytest.mark.parametrize(("command", "shown"), saved_query_examples())
+def test_readme_saved_query_examples_are_real_output(
+    runner: CliRunner, command: str, shown: str
+) -> None:
+    result = invoke(runner, shlex.split(command)[1:])
+    assert result.exit_code == 0, result.stderr
+    rows = [line for line in result.stderr.splitlines() if re.match(r"kzgraph: \d+ rows? \(", line)]
+    printed = result.stdout + "\n".join(rows)
+    timeless = re.sub(r"\(\d+ ms,", "(N ms,", printed)
+    assert timeless == re.sub(r"\(\d+ ms,", "(N ms,", shown)

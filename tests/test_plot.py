@@ -89,6 +89,17 @@ def test_known_events_are_labelled(timeline_svg: str) -> None:
     assert f'xlink:href="{TREATY}"' in timeline_svg
 
 
+def test_a_span_of_days_is_shown_whole(engine: Engine, timeline_svg: str) -> None:
+    # Nazarbayev's visit of 16-18 October 1994 [P17]; the 1940-1950 migration [P22]
+    items = {i.iri: i for i in plot.timeline_data(engine).items}
+    visit = items[R + "event/nazarbayev-visit-1994-10"]
+    assert visit.date == "1994-10-16/1994-10-18"
+    assert (visit.when, visit.short_when) == ("16–18 Oct 1994", "16–18 Oct 1994")
+    migration = items[R + "event/kazakh-migration-to-turkey"]
+    assert migration.when == "1940–1950 (1 Jan 1940 – 31 Dec 1950)"
+    assert "October 1994\n16–18 Oct 1994\n" in timeline_svg
+
+
 def test_month_and_year_dates_are_spans(engine: Engine, timeline_svg: str) -> None:
     data = plot.timeline_data(engine)
     shapes = {i.iri: i.shape for i in data.items}
@@ -138,8 +149,12 @@ def test_a_period_keeps_only_its_items_and_notes_cut_ones(engine: Engine) -> Non
 
 
 def test_an_empty_period_is_an_error_with_the_dates(engine: Engine) -> None:
-    with pytest.raises(EmptyPlotError, match="no events between 2030-01-01 and 2031-01-01"):
-        plot.timeline_svg(engine, "2030-01-01", "2031-01-01")
+    # before the first bound of any item: the 1940-1950 migration [P22]; a later period is
+    # never empty, because an item bounded only from below may fall in it
+    with pytest.raises(EmptyPlotError, match="no events between 1920-01-01 and 1930-12-31"):
+        plot.timeline_svg(engine, "1920-01-01", "1930-12-31")
+    later = {i.iri: i.shape for i in plot.timeline_data(engine, "2030-01-01", "2031-01-01").items}
+    assert later and set(later.values()) == {"open"}
     assert EmptyPlotError.exit_code == 1
     with pytest.raises(PlotError, match="is after"):
         plot.timeline_data(engine, "1995-01-01", "1994-01-01")
@@ -284,10 +299,10 @@ def test_cli_svg_to_stdout_is_deterministic(runner: CliRunner) -> None:
 
 def test_cli_empty_period_says_so_and_writes_nothing(runner: CliRunner, tmp_path: Path) -> None:
     out = tmp_path / "empty.png"
-    args = ["plot", "timeline", "--from", "2030-01-01", "--to", "2031-01-01", "-o", str(out)]
+    args = ["plot", "timeline", "--from", "1920-01-01", "--to", "1930-12-31", "-o", str(out)]
     result = runner.invoke(cli, args)
     assert result.exit_code == 1
-    assert result.stderr.strip() == "Error: no events between 2030-01-01 and 2031-01-01"
+    assert result.stderr.strip() == "Error: no events between 1920-01-01 and 1930-12-31"
     assert result.stdout == ""
     assert not out.exists()
 

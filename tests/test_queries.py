@@ -456,8 +456,10 @@ ANSWERS = [
             "event:talks-1991-03-14",
             "document:cooperation-agreement-1991",
             "event:ussr-dissolution-1991",
+            "event:kazakh-migration-to-europe",
         },
-        "P14, P15: March 1991; the USSR's dissolution is dated only to 1991 [P1]: it overlaps",
+        "P14, P15: March 1991; the USSR's dissolution is dated only to 1991 [P1]: it overlaps;"
+        " the labour migration to Europe is bounded only from below (1940) [P23]: open-ended",
     ),
     (
         "cities-visited",
@@ -502,7 +504,176 @@ def test_visit_direction_queries_agree(engines: Engines) -> None:
     for direction in ("kazakhstan-to-turkey", "turkey-to-kazakhstan"):
         by_param = run(engines.ox, CATALOG["visits"], (("direction", direction),))
         fixed = run(engines.ox, CATALOG[f"visits-{direction}"])
-        assert Counter(by_param.rows) == Counter(fixed.rows)
+        shared = [by_param.variables.index(v) for v in fixed.variables]
+        projected = Counter(tuple(row[i] for i in shared) for row in by_param.rows)
+        assert projected == Counter(fixed.rows)
+
+
+def test_visits_in_all_directions_are_the_three_groups(engines: Engines) -> None:
+    """direction all = kazakhstan-to-turkey + turkey-to-kazakhstan + not-stated, each visit in
+    exactly one group; Ozal's tour of Central Asia names no host state [P19]."""
+    everything = run(engines.ox, CATALOG["visits"], (("direction", "all"),))
+    groups = {
+        d: run(engines.ox, CATALOG["visits"], (("direction", d),))
+        for d in ("kazakhstan-to-turkey", "turkey-to-kazakhstan", "not-stated")
+    }
+    assert Counter(everything.rows) == sum((Counter(r.rows) for r in groups.values()), Counter())
+    for direction, result in groups.items():
+        assert set(column(result, "visitDirection")) == {direction}
+    assert set(column(groups["not-stated"], "visit")) == {"event:ozal-official-visit-central-asia"}
+    assert not run(engines.ox, CATALOG["visits"], (("direction", "sideways"),)).rows
+
+
+# A span (a start and an end day) is given as an ISO 8601 interval, never as its start alone:
+# Nazarbayev's visit of 16-18 October 1994 [P17], the 1940-1950 migration [P22].
+SPANS = [
+    ("visits", "visit", "event:nazarbayev-visit-1994-10", "1994-10-16/1994-10-18"),
+    ("visits-in-year", "visit", "event:nazarbayev-visit-1994-10", "1994-10-16/1994-10-18"),
+    ("firsts", "item", "event:nazarbayev-visit-1994-10", "1994-10-16/1994-10-18"),
+    ("timeline", "item", "event:nazarbayev-visit-1994-10", "1994-10-16/1994-10-18"),
+    ("timeline", "item", "event:kazakh-migration-to-turkey", "1940/1950"),
+    ("events-in-place", "event", "event:nazarbayev-visit-1994-10", "1994-10-16/1994-10-18"),
+    ("meetings-between", "event", "event:nazarbayev-visit-1994-10", "1994-10-16/1994-10-18"),
+]
+
+
+@pytest.mark.parametrize("query,key,item,span", SPANS, ids=[f"{s[0]}-{s[3]}" for s in SPANS])
+def test_a_span_shows_its_start_and_end(engines, query, key, item, span) -> None:
+    for engine in (engines.ox, engines.rd):
+        params = (("place", "place:ankara"),) if query == "events-in-place" else ()
+        result = run(engine, CATALOG[query], params)
+        dates = dict(zip(column(result, key), column(result, "date"), strict=True))
+        assert dates[item] == span
+        others = {d for i, d in dates.items() if i != item and d}
+        assert len(dates) == 1 or others, "the other rows keep their dates"
+        assert all("/" not in d for d in others if query != "timeline"), "one day stays one day"
+
+
+# The rule for "in a year" (and "in a period") queries: an item counts when its possible days,
+# kz:earliestDate to kz:latestDate, overlap the period; with no latest bound they run on without
+# end, so an open-ended item counts in every year from its earliest bound on.
+OPEN_ENDED = """
+@prefix kz: <https://w3id.org/kzgraph/ontology#> .
+@prefix ex: <https://w3id.org/kzgraph/resource/event/> .
+@prefix doc: <https://w3id.org/kzgraph/resource/document/> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+ex:open a kz:Event, kz:Visit ; rdfs:label "open"@en ; kz:earliestDate "1991-12-16"^^xsd:date .
+ex:day a kz:Event, kz:Visit ; rdfs:label "day"@en ; kz:date "1992-04-29"^^xsd:date ;
+    kz:earliestDate "1992-04-29"^^xsd:date ; kz:latestDate "1992-04-29"^^xsd:date .
+ex:span a kz:Event, kz:Visit ; rdfs:label "span"@en ;
+    kz:startDate "1990"^^xsd:gYear ; kz:endDate "1993"^^xsd:gYear ;
+    kz:earliestDate "1990-01-01"^^xsd:date ; kz:latestDate "1993-12-31"^^xsd:date .
+doc:open a kz:Document ; rdfs:label "open document"@en ; kz:earliestDate "1991-12-16"^^xsd:date .
+doc:day a kz:Document ; rdfs:label "day document"@en ; kz:date "1992-04-29"^^xsd:date ;
+    kz:earliestDate "1992-04-29"^^xsd:date ; kz:latestDate "1992-04-29"^^xsd:date .
+"""
+
+YEAR_RULE = [
+    # (year, {item: match}) for events-in-year and visits-in-year
+    ("1990", {"span": "overlaps"}),
+    ("1991", {"open": "open-ended", "span": "overlaps"}),
+    ("1992", {"open": "open-ended", "day": "within", "span": "overlaps"}),
+    ("1993", {"open": "open-ended", "span": "overlaps"}),
+    ("2018", {"open": "open-ended"}),
+]
+
+
+@pytest.mark.parametrize("year,expected", YEAR_RULE, ids=[y for y, _ in YEAR_RULE])
+def test_open_ended_items_count_in_every_year_from_their_bound(year, expected) -> None:
+    engine = RdflibEngine(graph=Graph().parse(data=OPEN_ENDED, format="turtle"))
+    for query, key in (("events-in-year", "event"), ("visits-in-year", "visit")):
+        result = run(engine, CATALOG[query], (("year", year),))
+        got = dict(zip(column(result, key), column(result, "match"), strict=True))
+        assert got == {f"event:{k}": v for k, v in expected.items()}, query
+    documents = run(engine, CATALOG["documents-in-year"], (("year", year),))
+    got = dict(zip(column(documents, "document"), column(documents, "match"), strict=True))
+    wanted = {f"document:{k}": v for k, v in expected.items() if k in ("open", "day")}
+    assert got == wanted
+    timeline = run(engine, CATALOG["timeline"], (("from", year), ("to", year)))
+    assert set(column(timeline, "item")) == {f"event:{k}" for k in expected} | set(wanted)
+
+
+def test_open_ended_events_of_the_article_count_after_their_first_year(engines: Engines) -> None:
+    # Turkey's recognition is bounded only from below, by independence on 16 Dec 1991 [P14]
+    for year, present in (("1990", False), ("1991", True), ("1995", True), ("2018", True)):
+        result = run(engines.ox, CATALOG["events-in-year"], (("year", year),))
+        matches = dict(zip(column(result, "event"), column(result, "match"), strict=True))
+        assert ("event:recognition-by-turkey" in matches) is present, year
+        if present:
+            assert matches["event:recognition-by-turkey"] == "open-ended"
+    later = run(engines.ox, CATALOG["timeline"], (("from", "2000"), ("to", "2003")))
+    assert "event:recognition-by-turkey" in column(later, "item")
+
+
+def test_cited_works_counts_are_what_their_columns_say(engines: Engines) -> None:
+    """citingParagraphs: the paragraphs citing the work; citationOccurrences: the rows that
+    facts-in-paragraph shows with the work, over every paragraph; factsCiting: sources-of."""
+    works = run(engines.ox, CATALOG["cited-works"])
+    assert "facts" not in works.variables
+    counts = {
+        w: (int(f), int(p), int(o))
+        for w, f, p, o in zip(
+            column(works, "work"),
+            column(works, "factsCiting"),
+            column(works, "citingParagraphs"),
+            column(works, "citationOccurrences"),
+            strict=True,
+        )
+    }
+    paragraphs: Counter[str] = Counter()
+    occurrences: Counter[str] = Counter()
+    for n in range(1, 34):
+        result = run(engines.ox, CATALOG["facts-in-paragraph"], (("paragraph", f"paragraph:P{n}"),))
+        cited = [c for c in column(result, "citationLabel") if c]
+        occurrences.update(cited)
+        paragraphs.update(set(cited))
+    named = engines.ox.run(
+        "SELECT ?w ?l WHERE { ?w a <https://w3id.org/kzgraph/ontology#CitedWork> ; "
+        '<http://www.w3.org/2000/01/rdf-schema#label> ?l FILTER(LANG(?l) = "en") }'
+    )
+    by_label = {row[1].value: short(row[0]) for row in named.rows}
+    assert len(by_label) == len(counts)
+    assert {by_label[label]: n for label, n in occurrences.items()} == {
+        w: o for w, (_f, _p, o) in counts.items() if o
+    }
+    # a work cited where it rests no fact (a block quotation, a general remark) counts a paragraph
+    assert counts["work:giritliogly-2021"][0] == 0 and counts["work:giritliogly-2021"][1] >= 1
+    for work, n in paragraphs.items():
+        assert counts[by_label[work]][1] >= n
+
+
+def test_every_figure_of_every_measure_is_listed(engines: Engines) -> None:
+    everything = engines.ox.run(
+        "SELECT DISTINCT ?f WHERE { ?f a <https://w3id.org/kzgraph/ontology#Observation> }"
+    )
+    figures = run(engines.ox, CATALOG["figures"], (("readings", "all"),))
+    assert sorted(column(figures, "figure")) == sorted(short(r[0]) for r in everything.rows)
+    # what the economic and population queries never showed: the lease of the Kazakh Cultural
+    # Center's land (49 years) and its building's storeys (7) [P25], the Kazakh Foundation's
+    # members (more than 400) [P24], by label, local name or prefixed name
+    for measure, value, unit in (
+        ("lease term", "49", "years"),
+        ("BuildingStoreys", "7", "storeys"),
+        ("kz:MemberCount", "400", "members"),
+    ):
+        for engine in (engines.ox, engines.rd):
+            result = run(engine, CATALOG["figures"], (("measure", measure),))
+            assert (column(result, "value"), column(result, "unit")) == ([value], [unit]), measure
+
+
+def test_facts_in_a_paragraph_without_citations_cite_nothing(engines: Engines) -> None:
+    # P14 (the first talks, the agreement, independence and recognition) cites no work
+    for engine in (engines.ox, engines.rd):
+        result = run(engine, CATALOG["facts-in-paragraph"], (("paragraph", "paragraph:P14"),))
+        assert len({*column(result, "thing")}) >= 10
+        assert set(column(result, "citationLabel")) == {""}
+    # P17 cites two works; each of its rows shows only those
+    cited = run(engines.ox, CATALOG["facts-in-paragraph"], (("paragraph", "paragraph:P17"),))
+    assert set(column(cited, "citationLabel")) - {""} == {
+        "National Archive of… (2021)",
+        "Nazarbayev (2017)",
+    }
 
 
 # --------------------------------------------------------------------------- engines

@@ -11,6 +11,7 @@ from kzgraph.render import (
     render_rdf,
     render_result,
     render_validation,
+    span_text,
     to_markdown,
     to_table,
 )
@@ -195,3 +196,63 @@ def test_table_folds_a_label_column_into_its_iri_column() -> None:
     assert lines[3].split() == ["X", "1"]  # no label in the row: the store's label
     # machine formats keep both columns
     assert render_result(result, "csv").splitlines()[0] == "city,cityLabel,visits"
+
+
+# --------------------------------------------------------------------------- dates
+
+
+def test_a_span_of_dates_reads_as_people_write_it() -> None:
+    assert span_text("1994-10-16/1994-10-18") == "16–18 Oct 1994"
+    assert span_text("1994-09-30/1994-10-02") == "30 Sep – 2 Oct 1994"
+    assert span_text("1994-12-30/1995-01-02") == "30 Dec 1994 – 2 Jan 1995"
+    assert span_text("1994-10/1994-11") == "Oct–Nov 1994"
+    assert span_text("1940/1950") == "1940–1950"
+    assert span_text("1994/1995-03") == "1994 – Mar 1995"
+    for not_a_span in ("1994-10-16", "a/b", "1994-10-16/", "see 1994/1995", "12345/1995"):
+        assert span_text(not_a_span) is None, not_a_span
+
+
+SPANNED = QueryResult(
+    "select",
+    ("date", "note"),
+    (
+        (Literal("1994-10-16/1994-10-18"), Literal("1994-10-16/1994-10-18", language="en")),
+        (Literal("1994-10-17", XSD + "date"), Literal("17 Oct")),
+    ),
+)
+
+
+def test_tables_show_a_span_for_people_and_csv_json_keep_iso() -> None:
+    table = render_result(SPANNED, "table")
+    assert "16–18 Oct 1994" in table.splitlines()[2]
+    assert "1994-10-16/1994-10-18" in table.splitlines()[2]  # a text in a language is left as is
+    assert "1994-10-17" in table.splitlines()[3]
+    assert "16–18 Oct 1994" in render_result(SPANNED, "markdown")
+    assert render_result(SPANNED, "csv").splitlines()[1].startswith("1994-10-16/1994-10-18,")
+    doc = json.loads(render_result(SPANNED, "json"))
+    assert doc["results"]["bindings"][0]["date"] == {
+        "type": "literal",
+        "value": "1994-10-16/1994-10-18",
+    }
+
+
+LABELLED = QueryResult(
+    "select",
+    ("x", "xLabel", "y"),
+    (
+        (
+            IRI("https://w3id.org/kzgraph/resource/person/turgut-ozal"),
+            Literal("Turgut Özal"),
+            IRI("https://w3id.org/kzgraph/ontology#Person"),
+        ),
+    ),
+)
+
+
+def test_saved_query_tables_fold_a_label_column_and_user_queries_keep_it() -> None:
+    labels = {"https://w3id.org/kzgraph/ontology#Person": "person"}
+    folded = render_result(LABELLED, "table", labels).splitlines()
+    assert folded[0].split() == ["x", "y"] and folded[2].split() == ["Turgut", "Özal", "person"]
+    kept = render_result(LABELLED, "table", labels, fold_labels=False).splitlines()
+    assert kept[0].split() == ["x", "xLabel", "y"]
+    assert kept[2].split() == ["person:turgut-ozal", "Turgut", "Özal", "person"]

@@ -131,7 +131,11 @@ def _engine(project: Project, engine: str = "oxigraph", asserted: bool = False) 
     return open_engine(_entry(project), engine, asserted_only=asserted)
 
 
-def _print_result(result: QueryResult, fmt: str, engine: Engine) -> None:
+def _print_result(
+    result: QueryResult, fmt: str, engine: Engine, *, fold_labels: bool = True
+) -> None:
+    """``fold_labels``: a saved query's ``?x ?xLabel`` show as one column in a table; a query
+    the user wrote (``sparql``) keeps every column it selects."""
     from kzgraph.render import iris_in, render_rdf, render_result
 
     if result.kind == "graph":
@@ -144,7 +148,7 @@ def _print_result(result: QueryResult, fmt: str, engine: Engine) -> None:
     if fmt in GRAPH_FORMATS:
         fmt = "table"
     labels = engine.labels(iris_in(result)) if fmt in ("table", "markdown") else {}
-    click.echo(render_result(result, fmt, labels), nl=False)
+    click.echo(render_result(result, fmt, labels, fold_labels=fold_labels), nl=False)
 
 
 # --------------------------------------------------------------------------- group
@@ -651,7 +655,9 @@ def sparql(
 ) -> None:
     """Run an ad-hoc SPARQL query (SELECT, ASK, CONSTRUCT or DESCRIBE).
 
-    Prefixes of the project (kz:, person:, state:, rdfs:, ...) are predeclared.
+    Prefixes of the project (kz:, person:, state:, rdfs:, ...) are predeclared. A table
+    shows an IRI by its label, and keeps every column you select: ?x beside ?xLabel shows
+    as its prefixed IRI (csv, tsv and json give every value as it is).
 
     \b
     Examples:
@@ -705,7 +711,7 @@ def sparql(
             )
             error.message = head + sep + answer
         raise
-    _print_result(result, fmt or "table", store)
+    _print_result(result, fmt or "table", store, fold_labels=False)
     if result.kind == "select":
         err(f"kzgraph: {_rows_text(len(result.rows))} ({result.seconds * 1000:.0f} ms, {where})")
 

@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 from kzgraph.errors import EmptyPlotError, PlotError
 from kzgraph.project import default_root, display_path
 from kzgraph.query import Engine, SavedQuery, load_catalog, parse_saved_query, run_saved
+from kzgraph.render import span_text
 from kzgraph.terms import Literal, Term
 
 if TYPE_CHECKING:  # matplotlib is imported only inside the plot functions
@@ -203,7 +204,7 @@ class TimelineItem:
     kind: str  # "event" or "document"
     earliest: _dt.date
     latest: _dt.date | None  # None: the article gives no latest bound
-    date: str | None  # the date at the article's precision, as written
+    date: str | None  # the date at the article's precision, as written; a span as start/end
     deprecated: bool
     conflicts: tuple[str, ...]  # labels of the conflicts the claim is part of
 
@@ -238,12 +239,20 @@ class TimelineItem:
 
     @property
     def when(self) -> str:
+        """The date for a tooltip: a day or a span of days as people write it ('17 Oct 1994',
+        '16–18 Oct 1994'); a month, a year or a span of them as the article gives it, with the
+        days it stands for ('1992-10 (1 Oct 1992 – 31 Oct 1992)')."""
         if self.latest is None:
             return f"on or after {_fmt_day(self.earliest)} (no latest date in the article)"
         if self.latest == self.earliest:
             return _fmt_day(self.earliest)
-        span = f"{_fmt_day(self.earliest)} – {_fmt_day(self.latest)}"
-        return f"{self.date} ({span})" if self.date else span
+        days = f"{_fmt_day(self.earliest)} – {_fmt_day(self.latest)}"
+        spanned = span_text(self.date) if self.date else None
+        if spanned is not None and re.fullmatch(r"[\d-]{10}/[\d-]{10}", self.date or ""):
+            return spanned  # a span of days says all its bounds say
+        if spanned is not None:
+            return f"{spanned} ({days})"
+        return f"{self.date} ({days})" if self.date else days
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -67,6 +68,41 @@ def _abbreviated(value: str, kind: str) -> str | None:
     return value if re.fullmatch(patterns[kind], value) else None
 
 
+# A date at the article's precision (day, month or year), and a span of two of them
+# written as an ISO 8601 interval, as the saved queries give a start and an end day.
+_DATE = r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?"
+_SPAN = re.compile(f"{_DATE}/{_DATE}")
+_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _date_part(year: str, month: str | None, day: str | None) -> str:
+    if month is None or not 1 <= int(month) <= 12:
+        return year
+    name = _MONTH_NAMES[int(month) - 1]
+    return f"{int(day)} {name} {year}" if day is not None else f"{name} {year}"
+
+
+def span_text(value: str) -> str | None:
+    """A span ``1994-10-16/1994-10-18`` for people: ``16–18 Oct 1994``; ``1940/1950``:
+    ``1940–1950``; ``1994-09-30/1994-10-02``: ``30 Sep – 2 Oct 1994``.  None when
+    ``value`` is not a span of two dates (CSV and JSON keep the ISO form)."""
+    m = _SPAN.fullmatch(value)
+    if m is None:
+        return None
+    y1, m1, d1, y2, m2, d2 = m.groups()
+    if (m1 is None) != (m2 is None) or (d1 is None) != (d2 is None):  # mixed precision
+        return f"{_date_part(y1, m1, d1)} – {_date_part(y2, m2, d2)}"
+    if m1 is None:
+        return f"{y1}–{y2}"
+    if y1 != y2:
+        return f"{_date_part(y1, m1, d1)} – {_date_part(y2, m2, d2)}"
+    if d1 is None:
+        return f"{_date_part(y1, m1, None).split()[0]}–{_date_part(y2, m2, None)}"
+    if m1 == m2:
+        return f"{int(d1)}–{_date_part(y2, m2, d2)}"
+    return f"{' '.join(_date_part(y1, m1, d1).split()[:2])} – {_date_part(y2, m2, d2)}"
+
+
 def _display(term: Term | None, labels: Mapping[str, str]) -> str:
     if term is None:
         return ""
@@ -74,6 +110,8 @@ def _display(term: Term | None, labels: Mapping[str, str]) -> str:
         return labels.get(term.value, term.value)
     if isinstance(term, BNode):
         return f"_:{term.value}"
+    if term.language is None and term.datatype == XSD_STRING:
+        return span_text(term.value) or term.value
     return term.value
 
 
@@ -85,8 +123,18 @@ def iris_in(result: QueryResult) -> set[str]:
 # --------------------------------------------------------------------------- SELECT / ASK
 
 
-def render_result(result: QueryResult, fmt: str, labels: Mapping[str, str] | None = None) -> str:
-    """Render a SELECT or ASK result in one of ``TABLE_FORMATS``."""
+def render_result(
+    result: QueryResult,
+    fmt: str,
+    labels: Mapping[str, str] | None = None,
+    *,
+    fold_labels: bool = True,
+) -> str:
+    """Render a SELECT or ASK result in one of ``TABLE_FORMATS``.
+
+    ``fold_labels`` (saved queries): a table shows ``?x`` by its ``?xLabel`` in one column.
+    Without it (ad-hoc SPARQL) every selected column is shown, see :func:`_labelled_cells`.
+    """
     labels = labels or {}
     if result.kind == "ask":
         return _render_ask(bool(result.boolean), fmt)
@@ -96,14 +144,14 @@ def render_result(result: QueryResult, fmt: str, labels: Mapping[str, str] | Non
         return to_tsv(result)
     if fmt == "json":
         return to_json(result)
-    header, cells = _labelled_cells(result, labels)
+    header, cells = _labelled_cells(result, labels, fold=fold_labels)
     if fmt == "markdown":
         return to_markdown(header, cells)
     return to_table(header, cells)
 
 
 def _labelled_cells(
-    result: QueryResult, labels: Mapping[str, str]
+    result: QueryResult, labels: Mapping[str, str], *, fold: bool = True
 ) -> tuple[list[str], list[list[str]]]:
     """Cells for people: IRIs shown by label, and a ``?xLabel`` column folded into ``?x``.
 
@@ -111,8 +159,22 @@ def _labelled_cells(
     label in the requested language; a table already shows ``?x`` by its label, so the
     two columns would repeat each other.  The query's own label wins (it honours the
     query's ``lang`` parameter and fallbacks); the store's label is the fallback.
+
+    Without ``fold`` (a query the user wrote) no selected column is dropped: ``?x`` and
+    ``?xLabel`` are both shown, ``?x`` as its IRI (prefixed) since its label is beside it.
     """
     variables = list(result.variables)
+    if not fold:
+        beside = {i for i, v in enumerate(variables) if f"{v}Label" in variables}
+        return variables, [
+            [
+                prefixed_name(term.value)
+                if i in beside and isinstance(term, IRI)
+                else _display(term, labels)
+                for i, term in enumerate(row)
+            ]
+            for row in result.rows
+        ]
     folded = {v: variables.index(f"{v}Label") for v in variables if f"{v}Label" in variables}
     keep = [i for i, v in enumerate(variables) if not (v.endswith("Label") and v[:-5] in folded)]
     cells = []
@@ -379,6 +441,20 @@ def render_description(desc: Description) -> str:
 # --------------------------------------------------------------------------- search
 
 SEARCH_FORMATS = ("table", "csv", "json")
+
+
+def prefixed_name(iri: str) -> str:
+    """``person:turgut-ozal``, ``kz:Visit``, ``rdfs:label``: an IRI by the project's prefixes
+    (the longest namespace that fits), else the IRI itself."""
+    from kzgraph.namespaces import PREFIXES
+
+    best = ""
+    for prefix, namespace in PREFIXES.items():
+        local = iri[len(namespace) :]
+        if iri.startswith(namespace) and len(namespace) > len(PREFIXES.get(best, "")):
+            if re.fullmatch(r"[A-Za-z_][\w.-]*", local) and not local.endswith("."):
+                best = prefix
+    return f"{best}:{iri[len(PREFIXES[best]) :]}" if best else iri
 
 
 def prefixed(iri: str) -> str:
