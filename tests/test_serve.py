@@ -171,6 +171,30 @@ def test_post_form_and_direct_post_give_the_same_answer(client: httpx.Client) ->
     assert json_count(form) == json_count(direct) == 4
 
 
+def test_the_same_request_again_gets_the_same_answer_and_headers(client: httpx.Client) -> None:
+    """Repeats come from the result cache, then from kzgraph.replay, then the query runs in
+    the web process (kzgraph.pool): every way gives the same bytes and the right headers."""
+    query = count_query() + " # repeated"
+    plain, browser, gzipped = [], [], []
+    for _ in range(4):
+        plain.append(client.get("/sparql", params={"query": query}))
+        browser.append(
+            client.get("/sparql", params={"query": query}, headers={"origin": "http://x.org"})
+        )
+        gzipped.append(
+            client.get("/sparql", params={"query": query}, headers={"accept-encoding": "gzip"})
+        )
+    for runs in (plain, browser, gzipped):
+        assert {r.status_code for r in runs} == {200}
+        assert {r.content for r in runs} == {runs[0].content}
+        assert {r.headers["content-type"] for r in runs} == {runs[0].headers["content-type"]}
+        assert json_count(runs[-1]) == 4
+    assert all("access-control-allow-origin" not in r.headers for r in plain)
+    assert all(r.headers["access-control-allow-origin"] == "*" for r in browser)
+    # answers under 1 KB are sent as they are
+    assert all("content-encoding" not in r.headers for r in gzipped)
+
+
 def test_post_with_unknown_content_type_is_415(client: httpx.Client) -> None:
     r = client.post("/sparql", content=b"{}", headers={"content-type": "application/json"})
     assert r.status_code == 415

@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import gc
 import json
 import logging
 import os
@@ -72,6 +74,7 @@ from kzgraph.query import (
     resolve_params,
 )
 from kzgraph.render import GRAPH_ASSERTED, GRAPH_INFERRED, iris_in, render_rdf, search_document
+from kzgraph.replay import Replay
 from kzgraph.resolve import NameIndex
 from kzgraph.search import KIND_NAMES, TextFunctions, open_index
 from kzgraph.sparql_text import query_form
@@ -223,6 +226,7 @@ class Site:
             max_results=config.max_results,
             memory_limit=config.memory_limit,
             search_dir=self.search_dir,
+            local=self.engine,  # queries a worker answered quickly run here next time
         )
         self.cache = ResponseCache(config.cache_size)
         self.graphs = self._graphs()
@@ -443,6 +447,41 @@ def _rdf(triples: Sequence[Any], fmt: str) -> bytes:
     return render_rdf({None: triples}, formats.RDF_NAMES[fmt], PREFIXES)
 
 
+#: what the request-to-answer steps below remember: the same request text gets the same
+#: result, and each of them cost more than a small query itself (percent-decoding a query
+#: string, lexing a query for its form, weighing an Accept header)
+_MEMO = 512
+_MEMO_CHARS = 16 * 1024  # longer inputs are worked out every time, not kept
+
+
+@functools.lru_cache(maxsize=_MEMO)
+def _pairs(query_string: bytes) -> tuple[tuple[str, str], ...]:
+    return tuple(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
+
+
+def _query_pairs(query_string: bytes) -> tuple[tuple[str, str], ...]:
+    """The name/value pairs of a query string, decoded as Starlette's ``query_params``."""
+    if len(query_string) > _MEMO_CHARS:
+        return tuple(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
+    return _pairs(query_string)
+
+
+_form = functools.lru_cache(maxsize=_MEMO)(query_form)
+
+
+def _query_form(text: str) -> str:
+    """The form of ``text`` (SELECT, ASK, CONSTRUCT, DESCRIBE), by :func:`query_form`."""
+    return _form(text) if len(text) <= _MEMO_CHARS else query_form(text)
+
+
+@functools.lru_cache(maxsize=_MEMO)
+def _sparql_format(form: str, accept: str | None, fmt_values: tuple[str, ...]) -> str:
+    """The format a query of ``form`` is answered in (NotAcceptableError: 406/400)."""
+    graph = form in ("CONSTRUCT", "DESCRIBE")
+    available = formats.GRAPH_FORMATS if graph else formats.RESULT_FORMATS
+    return formats.negotiate(available, accept, fmt_values, "this query", fallback=True)
+
+
 # --------------------------------------------------------------------------- app
 
 
@@ -462,10 +501,11 @@ def create_app(config: ServeConfig) -> Starlette:
     # ---- /sparql
 
     async def sparql(request: Request) -> Response:
-        params = dict(request.query_params)
-        listed = list(request.query_params.multi_items())  # parameters that may repeat
+        pairs = _query_pairs(request.scope["query_string"])
+        params = dict(pairs)
+        listed = list(pairs)  # parameters that may repeat
         text: str | None = params.get("query")
-        given = len(request.query_params.getlist("query"))  # the protocol allows one query
+        given = sum(1 for name, _value in pairs if name == "query")  # the protocol allows one
         if request.method == "POST":
             ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
             body = await read_body(request, config.max_body, config.timeout)
@@ -473,12 +513,12 @@ def create_app(config: ServeConfig) -> Starlette:
                 raise HttpError(403, "this endpoint is read-only: SPARQL Update is not accepted")
             if ctype == "application/x-www-form-urlencoded":
                 try:
-                    pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True)
+                    fields = parse_qsl(body.decode("utf-8"), keep_blank_values=True)
                 except UnicodeDecodeError:
                     raise HttpError(400, "the form body is not UTF-8") from None
-                form = dict(pairs)
-                listed += pairs
-                given += sum(1 for name, _value in pairs if name == "query")
+                form = dict(fields)
+                listed += fields
+                given += sum(1 for name, _value in fields if name == "query")
                 if "update" in form:
                     raise HttpError(
                         403, "this endpoint is read-only: SPARQL Update is not accepted"
@@ -524,13 +564,7 @@ def create_app(config: ServeConfig) -> Starlette:
         dataset = site.dataset(default, named)
         # the form is the keyword after the prologue (kzgraph.sparql_text), never a word
         # elsewhere; the worker still trusts the engine's parse over it
-        form_kind = query_form(text)
-        available = (
-            formats.GRAPH_FORMATS
-            if form_kind in ("CONSTRUCT", "DESCRIBE")
-            else (formats.RESULT_FORMATS)
-        )
-        fmt = formats.negotiate(available, accept, fmt_values, "this query", fallback=True)
+        fmt = _sparql_format(_query_form(text), accept, tuple(fmt_values))
         return await answer(
             text,
             fmt,
@@ -639,7 +673,7 @@ def create_app(config: ServeConfig) -> Starlette:
     async def saved_query(request: Request) -> Response:
         name = request.path_params["name"]
         query, text, given = _saved(name, request)
-        kind = query_form(query.text)
+        kind = _query_form(query.text)
         available = (
             formats.GRAPH_FORMATS if kind in ("CONSTRUCT", "DESCRIBE") else (formats.RESULT_FORMATS)
         )
@@ -993,6 +1027,10 @@ def create_app(config: ServeConfig) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await site.pool.start()
+        # what is loaded now lives as long as the process: out of the cyclic collector's
+        # way, so a full collection no longer walks it in the middle of a request
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:
@@ -1019,6 +1057,7 @@ def create_app(config: ServeConfig) -> Starlette:
     app = Starlette(
         routes=routes,
         middleware=[
+            Middleware(Replay, size=config.cache_size),
             Middleware(
                 CORSMiddleware,
                 allow_origins=["*"],
