@@ -78,6 +78,15 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], seconds: float = 1
     sys.exit(f"server did not answer {url} within {seconds} s")
 
 
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 @contextmanager
 def running(command: list[str], probe: str) -> Iterator[None]:
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -85,12 +94,7 @@ def running(command: list[str], probe: str) -> Iterator[None]:
         wait_until_up(probe, process)
         yield
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 def to_ms(text: str) -> float:
