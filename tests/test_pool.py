@@ -49,6 +49,12 @@ def test_a_query_answered_quickly_runs_in_process_the_next_time(entry: Any) -> N
             with pytest.raises(QuerySyntaxError):
                 await pool.run("SELECT ?x WHERE {", "json")
             assert pool.local_runs == runs[-1]
+            # a text's own PREFIX wins over the defaults, in a worker and here alike
+            own = "PREFIX rdfs: <https://example.org/not-rdfs#>\n" + SMALL
+            for _ in range(3):
+                answer = await pool.run(own, "json")
+                assert json.loads(answer.body)["results"]["bindings"] == []
+            assert pool.local_runs == runs[-1] + 2
             return bodies, runs
         finally:
             await pool.close()
