@@ -18,8 +18,9 @@ on named-graph copies of the served files, loaded by the worker on first use.
 
 Crossing to a worker costs more than a small query itself (the hop, pickling, a second
 process to wake).  The data is read-only, so a query's cost is a property of its text:
-a query that a worker answered within :data:`QUICK_SECONDS` (far inside the memory cap,
-since it had no time to fill it) is remembered, and the next time the same text comes it
+a query that a worker answered within :data:`QUICK_SECONDS` of CPU time (far inside the
+memory cap, since it had no time to fill it; CPU time, so that a busy machine does not
+make a cheap query look costly) is remembered, and the next time the same text comes it
 runs in the web process, on the event loop, on the pool's ``local`` engine.  Not on a
 thread: the answer is built in Python, and a thread holding the GIL made the event loop
 wait for it (0.2x the throughput of running it on the loop at 8 connections).  A text
@@ -61,7 +62,7 @@ from kzgraph.terms import IRI, XSD_STRING, BNode
 #: address-space cap of a worker process (bytes); generous for this graph, small for the machine
 DEFAULT_MEMORY_LIMIT = 2 * 1024**3
 _START_TIMEOUT = 120.0
-#: a query a worker answered within this many seconds runs in the web process next time
+#: a query a worker answered within this many CPU seconds runs in the web process next time
 QUICK_SECONDS = 0.025
 #: characters of query text remembered as quick (the oldest are forgotten first)
 QUICK_CHARS = 8 * 1024**2
@@ -78,6 +79,7 @@ class Answer:
     count: int  # rows or triples returned
     truncated: bool  # the result had more than the limit; ``count`` were kept
     seconds: float
+    cpu: float = 0.0  # CPU seconds of the thread that ran it (what it cost, whatever the load)
 
 
 @dataclass(frozen=True)
@@ -261,7 +263,7 @@ def _execute(
     from kzgraph.render import render_rdf, to_csv, to_tsv
     from kzgraph.terms import from_oxigraph
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.thread_time()
     store, options = engine.store, dict[str, Any]()
     if dataset is not None:
         store, options = (graphs or _Graphs()).query_options(dataset)
@@ -274,7 +276,10 @@ def _execute(
     truncated = False
     if fmt == "json" and isinstance(raw, ox.QuerySolutions):  # the common case, made short
         body, count, truncated = _solutions_json(raw, limit, link)
-        return Answer("select", fmt, body, None, count, truncated, time.perf_counter() - started)
+        seconds = time.perf_counter() - started
+        return Answer(
+            "select", fmt, body, None, count, truncated, seconds, time.thread_time() - cpu
+        )
     if isinstance(raw, ox.QueryBoolean):
         result = QueryResult("ask", boolean=bool(raw))
         count = 1
@@ -334,6 +339,7 @@ def _execute(
         count=count,
         truncated=truncated,
         seconds=time.perf_counter() - started,
+        cpu=time.thread_time() - cpu,
     )
 
 
@@ -602,7 +608,7 @@ class QueryPool:
         self._idle.put_nowait(worker)
         if reply[0] == "ok":
             answer: Answer = reply[1]
-            self._remember(key, answer.seconds)
+            self._remember(key, answer.cpu)
             return answer
         _, kind, message = reply
         if kind == "QuerySyntaxError":
@@ -659,7 +665,7 @@ class QueryPool:
         else:
             answer = self._execute_here(key[0], fmt, link, {} if bare else self._prefixes)
         self.local_runs += 1
-        if answer.seconds >= QUICK_SECONDS:  # slower here than in the worker: back there
+        if answer.cpu >= QUICK_SECONDS:  # costlier here than in the worker: back there
             self._forget(key)
         return answer
 
