@@ -1190,24 +1190,101 @@ def run(config: ServeConfig) -> None:
     if config.workers <= 1:
         uvicorn.run(create_app(config), **common)
         return
-    # Several HTTP processes share one listening socket.  It is made here with an explicit
-    # IPPROTO_TCP: uvicorn's own (protocol 0) makes asyncio skip TCP_NODELAY on accepted
-    # connections, and every keep-alive response then waits ~40 ms for a delayed ACK.
-    import socket
-
-    from uvicorn.supervisors import Multiprocess
-
+    # Each HTTP process listens on a socket of its own, all bound to the port with
+    # SO_REUSEPORT, so that the kernel spreads connections over the processes: on one
+    # shared socket the process that woke first accepted every waiting connection (asyncio
+    # accepts in a loop), and wrk's 8 connections all went to one process while the other
+    # idled.  The sockets are made here with an explicit IPPROTO_TCP: uvicorn's own
+    # (protocol 0) makes asyncio skip TCP_NODELAY on accepted connections, and every
+    # keep-alive response then waited ~40 ms for a delayed ACK.
     os.environ[CONFIG_ENV] = config.to_json()
     uv_config = uvicorn.Config(
         "kzgraph.serve:app_from_env", factory=True, workers=config.workers, **common
     )
+    _supervisor_class()(uv_config, sockets=_listening_sockets(config)).run()
+
+
+def _listening_sockets(config: ServeConfig) -> list[Any]:
+    """One TCP socket per HTTP process on ``config``'s address (ServeError: cannot listen)."""
+    import socket
+
     family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+
+    def make(reuse_port: bool, port: int) -> socket.socket:
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        try:
+            sock.bind((config.host, port))
+        except OSError as exc:
+            sock.close()
+            raise ServeError(
+                f"cannot listen on {config.host}:{config.port}: {exc.strerror}"
+            ) from None
+        sock.set_inheritable(True)
+        return sock
+
+    # first without SO_REUSEPORT: a port that anything holds, even another server's
+    # SO_REUSEPORT group, is refused rather than shared
+    probe = make(False, config.port)
+    port = probe.getsockname()[1]
+    probe.close()
+    sockets: list[socket.socket] = []
     try:
-        sock.bind((config.host, config.port))
-    except OSError as exc:
-        sock.close()
-        raise ServeError(f"cannot listen on {config.host}:{config.port}: {exc.strerror}") from None
-    sock.set_inheritable(True)
-    Multiprocess(uv_config, sockets=[sock]).run()
+        for _ in range(config.workers):
+            sockets.append(make(True, port))
+    except ServeError:
+        for sock in sockets:
+            sock.close()
+        raise
+    return sockets
+
+
+def _supervisor_class() -> Any:
+    """uvicorn's process supervisor, with process ``i`` always on socket ``i``."""
+    from uvicorn.config import STARTUP_FAILURE
+    from uvicorn.supervisors.multiprocess import Multiprocess, Process
+
+    class Supervisor(Multiprocess):
+        def init_processes(self) -> None:
+            for sock in self.sockets:
+                process = Process(self.config, [sock])
+                process.start()
+                self.processes.append(process)
+
+        def restart_all(self) -> None:
+            for idx, old in enumerate(self.processes):
+                if self.should_exit.is_set():
+                    return
+                new = Process(self.config, [self.sockets[idx]])
+                new.start()
+                if not new.wait_until_ready(
+                    self.config.timeout_worker_healthcheck, self.should_exit
+                ):
+                    new.kill()
+                    new.join()
+                    return
+                old.terminate()
+                old.join()
+                self.processes[idx] = new
+
+        def keep_subprocess_alive(self) -> None:
+            if self.should_exit.is_set():
+                return
+            for idx, process in enumerate(self.processes):
+                if process.is_alive(timeout=self.config.timeout_worker_healthcheck):
+                    continue
+                process.kill()
+                process.join()
+                if process.exitcode == STARTUP_FAILURE:
+                    log.error("kzgraph serve: an HTTP process failed to start; stopping")
+                    self.should_exit.set()
+                    return
+                if self.should_exit.is_set():
+                    return
+                fresh = Process(self.config, [self.sockets[idx]])
+                fresh.start()
+                self.processes[idx] = fresh
+
+    return Supervisor
