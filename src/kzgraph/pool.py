@@ -17,15 +17,15 @@ results, a comment in Turtle, N-Triples and RDF/XML).  A query may name an RDF
 on named-graph copies of the served files, loaded by the worker on first use.
 
 Crossing to a worker costs more than a small query itself (the hop, pickling, a second
-process to wake).  The data is read-only, so a query's cost is a property of its text:
-a query that a worker answered within :data:`QUICK_SECONDS` of CPU time (far inside the
-memory cap, since it had no time to fill it; CPU time, so that a busy machine does not
-make a cheap query look costly) is remembered, and the next time the same text comes it
-runs in the web process, on the event loop, on the pool's ``local`` engine.  Not on a
-thread: the answer is built in Python, and a thread holding the GIL made the event loop
-wait for it (0.2x the throughput of running it on the loop at 8 connections).  A text
-never seen, or one that names a :class:`Dataset`, still goes to a worker, so a runaway
-query is always in a process that can be killed.
+process to wake).  The data is read-only, so what a query costs is a property of its text
+and the format of its answer: a query that a worker answered within :data:`QUICK_SECONDS`
+of CPU time (far inside the memory cap, since it had no time to fill it; CPU time, so that
+a busy machine does not make a cheap query look costly) is remembered, and the next time
+the same text comes for the same format it runs in the web process, on the event loop, on
+the pool's ``local`` engine.  Not on a thread: the answer is built in Python, and a thread
+holding the GIL made the event loop wait for it (0.2x the throughput of running it on the
+loop at 8 connections).  A text never seen, or one that names a :class:`Dataset`, still
+goes to a worker, so a runaway query is always in a process that can be killed.
 """
 
 from __future__ import annotations
@@ -450,6 +450,9 @@ def _spawn_worker(files: Sequence[str], memory_limit: int | None, search_dir: st
     return worker
 
 
+_QuickKey = tuple[str, "Dataset | None", str]  # text, dataset, format: what an answer costs
+
+
 class QueryPool:
     """A fixed number of worker processes answering SPARQL with a deadline.
 
@@ -480,7 +483,7 @@ class QueryPool:
         self.local = local
         self.local_runs = 0  # queries answered in this process (for tests and logs)
         # known-quick texts -> whether they parse without the default prefixes (None: untried)
-        self._quick: OrderedDict[tuple[str, Dataset | None], bool | None] = OrderedDict()
+        self._quick: OrderedDict[_QuickKey, bool | None] = OrderedDict()
         self._quick_chars = 0
         self._prefixes: dict[str, str] = {}
         self._idle: asyncio.Queue[_Worker] | None = None
@@ -573,7 +576,7 @@ class QueryPool:
         """
         if self._idle is None:
             raise QueryFailedError("the query pool is not started")
-        key = (text, dataset)
+        key = (text, dataset, fmt)
         if key in self._quick:
             return self._run_here(key, fmt, link)
         reason = forbidden_feature(text)
@@ -619,7 +622,7 @@ class QueryPool:
 
     # -- known-quick queries, in this process
 
-    def _remember(self, key: tuple[str, Dataset | None], seconds: float) -> None:
+    def _remember(self, key: _QuickKey, seconds: float) -> None:
         if self.local is None or key[1] is not None or seconds >= QUICK_SECONDS:
             return
         if len(key[0]) > QUICK_CHARS // 64:  # a huge text is not worth remembering
@@ -630,7 +633,7 @@ class QueryPool:
             old, _seconds = self._quick.popitem(last=False)
             self._quick_chars -= len(old[0])
 
-    def _forget(self, key: tuple[str, Dataset | None]) -> None:
+    def _forget(self, key: _QuickKey) -> None:
         if self._quick.pop(key, None) is not None:
             self._quick_chars -= len(key[0])
 
@@ -646,7 +649,7 @@ class QueryPool:
             message = " ".join(f"{exc}".split()) or type(exc).__name__
             raise QueryEvaluationError(f"query evaluation failed: {message}") from None
 
-    def _run_here(self, key: tuple[str, Dataset | None], fmt: str, link: str) -> Answer:
+    def _run_here(self, key: _QuickKey, fmt: str, link: str) -> Answer:
         """Run a query known to be quick in this process (see the module)."""
         self._quick.move_to_end(key)
         # Handing pyoxigraph the 34 default prefixes costs half of a small query's parse.
