@@ -1,7 +1,9 @@
 """``kzgraph serve``: a read-only SPARQL 1.1 endpoint with linked-data pages (the second face).
 
 An ASGI app (Starlette, run by uvicorn).  It maps HTTP onto the library and owns no
-logic of its own: queries run in killable worker processes (:mod:`kzgraph.pool`),
+logic of its own: queries run in killable worker processes (:mod:`kzgraph.pool`; one a
+worker answered quickly runs in this process the next time it comes), answers from the
+result cache are replayed to the same request (:mod:`kzgraph.replay`),
 formats are chosen by :mod:`kzgraph.formats`, resource pages come from
 :func:`kzgraph.describe.describe`, pages from :mod:`kzgraph.html`, the dataset
 description from :mod:`kzgraph.void`.
