@@ -8,6 +8,7 @@ a few fast unit tests use the library directly.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import http.client
 import json
@@ -169,6 +170,30 @@ def test_post_form_and_direct_post_give_the_same_answer(client: httpx.Client) ->
     )
     assert form.status_code == direct.status_code == 200
     assert json_count(form) == json_count(direct) == 4
+
+
+def test_the_same_request_again_gets_the_same_answer_and_headers(client: httpx.Client) -> None:
+    """Repeats come from the result cache, then from kzgraph.replay, then the query runs in
+    the web process (kzgraph.pool): every way gives the same bytes and the right headers."""
+    query = count_query() + " # repeated"
+    plain, browser, gzipped = [], [], []
+    for _ in range(4):
+        plain.append(client.get("/sparql", params={"query": query}))
+        browser.append(
+            client.get("/sparql", params={"query": query}, headers={"origin": "http://x.org"})
+        )
+        gzipped.append(
+            client.get("/sparql", params={"query": query}, headers={"accept-encoding": "gzip"})
+        )
+    for runs in (plain, browser, gzipped):
+        assert {r.status_code for r in runs} == {200}
+        assert {r.content for r in runs} == {runs[0].content}
+        assert {r.headers["content-type"] for r in runs} == {runs[0].headers["content-type"]}
+        assert json_count(runs[-1]) == 4
+    assert all("access-control-allow-origin" not in r.headers for r in plain)
+    assert all(r.headers["access-control-allow-origin"] == "*" for r in browser)
+    # answers under 1 KB are sent as they are
+    assert all("content-encoding" not in r.headers for r in gzipped)
 
 
 def test_post_with_unknown_content_type_is_415(client: httpx.Client) -> None:
@@ -1153,8 +1178,42 @@ def test_home_page_in_headless_chromium(server: Server, tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- command line
 
 
+def connections_by_process(root: int, port: int) -> dict[int, int]:
+    """Established TCP connections on local ``port`` held by each descendant of ``root``
+    (read from /proc: socket inodes of each process's descriptors, /proc/net/tcp)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError), open(table) as handle:
+            for line in handle.readlines()[1:]:
+                fields = line.split()
+                local, state, inode = fields[1], fields[3], fields[9]
+                if state == "01" and int(local.rsplit(":", 1)[1], 16) == port:
+                    inodes.add(inode)
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError), open(f"/proc/{entry}/stat") as handle:
+                ppid = int(handle.read().rsplit(")", 1)[1].split()[1])
+                children.setdefault(ppid, []).append(int(entry))
+    owners: dict[int, int] = {}
+    todo = list(children.get(root, []))
+    while todo:
+        pid = todo.pop()
+        todo += children.get(pid, [])
+        held = 0
+        with contextlib.suppress(OSError):
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                with contextlib.suppress(OSError):
+                    target = os.readlink(f"/proc/{pid}/fd/{fd}")
+                    if target.startswith("socket:[") and target[8:-1] in inodes:
+                        held += 1
+        if held:
+            owners[pid] = held
+    return owners
+
+
 def test_kzgraph_serve_command(serve_project: Project, kzgraph_exe: str) -> None:
-    """The real command, with two HTTP workers (the shared-socket path), then Ctrl-C."""
+    """The real command, with two HTTP workers (a listening socket each), then Ctrl-C."""
     import signal
 
     port = free_port()
@@ -1177,7 +1236,7 @@ def test_kzgraph_serve_command(serve_project: Project, kzgraph_exe: str) -> None
                     assert time.monotonic() < deadline and process.poll() is None
                     time.sleep(0.2)
             assert json_count(r) == 4
-            # keep-alive answers are immediate (TCP_NODELAY on the shared socket)
+            # keep-alive answers are immediate (TCP_NODELAY on the sockets made by kzgraph serve)
             with httpx.Client(base_url=base) as c:
                 c.get("/sparql", params={"query": count_query()})
                 started = time.monotonic()
@@ -1186,6 +1245,30 @@ def test_kzgraph_serve_command(serve_project: Project, kzgraph_exe: str) -> None
                 assert (time.monotonic() - started) / 20 < 0.02
             page = httpx.get(base + "/resource/state/turkey", headers={"accept": "text/html"})
             assert "<h1>Turkey</h1>" in page.text
+            # connections are spread over both HTTP processes (a socket each, SO_REUSEPORT);
+            # on one shared socket the first process to wake took them all
+            held = [socket.create_connection(("127.0.0.1", port)) for _ in range(16)]
+            try:
+                for conn in held:
+                    conn.sendall(b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\nHost: x\r\n\r\n")
+                for conn in held:
+                    assert conn.recv(65536).startswith(b"HTTP/1.1 200")
+                owners = connections_by_process(process.pid, port)
+            finally:
+                for conn in held:
+                    conn.close()
+            assert sum(owners.values()) == 16 and len(owners) == 2, owners
+            # the port is taken: a second server says so, even though the first one's
+            # sockets allow port sharing
+            second = subprocess.run(
+                [kzgraph_exe, "--data", str(serve_project.data_dir),
+                 "--ontology", str(serve_project.ontology_dir),
+                 "--queries", str(serve_project.queries_dir), "serve", "--port", str(port),
+                 "--workers", "2"],
+                capture_output=True, text=True, timeout=120,
+            )  # fmt: skip
+            assert second.returncode == 2
+            assert f"Error: cannot listen on 127.0.0.1:{port}" in second.stderr
         finally:
             process.send_signal(signal.SIGINT)
             process.wait(timeout=30)

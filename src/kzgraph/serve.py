@@ -1,7 +1,9 @@
 """``kzgraph serve``: a read-only SPARQL 1.1 endpoint with linked-data pages (the second face).
 
 An ASGI app (Starlette, run by uvicorn).  It maps HTTP onto the library and owns no
-logic of its own: queries run in killable worker processes (:mod:`kzgraph.pool`),
+logic of its own: queries run in killable worker processes (:mod:`kzgraph.pool`; one a
+worker answered quickly runs in this process the next time it comes), answers from the
+result cache are replayed to the same request (:mod:`kzgraph.replay`),
 formats are chosen by :mod:`kzgraph.formats`, resource pages come from
 :func:`kzgraph.describe.describe`, pages from :mod:`kzgraph.html`, the dataset
 description from :mod:`kzgraph.void`.
@@ -26,6 +28,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import gc
 import json
 import logging
 import os
@@ -73,6 +77,7 @@ from kzgraph.query import (
     resolve_params,
 )
 from kzgraph.render import GRAPH_ASSERTED, GRAPH_INFERRED, iris_in, render_rdf, search_document
+from kzgraph.replay import Replay
 from kzgraph.resolve import NameIndex
 from kzgraph.search import KIND_NAMES, TextFunctions, open_index
 from kzgraph.sparql_text import query_form
@@ -232,6 +237,7 @@ class Site:
             max_results=config.max_results,
             memory_limit=config.memory_limit,
             search_dir=self.search_dir,
+            local=self.engine,  # queries a worker answered quickly run here next time
         )
         self.cache = ResponseCache(config.cache_size)
         self.graphs = self._graphs()
@@ -452,6 +458,41 @@ def _rdf(triples: Sequence[Any], fmt: str) -> bytes:
     return render_rdf({None: triples}, formats.RDF_NAMES[fmt], PREFIXES)
 
 
+#: what the request-to-answer steps below remember: the same request text gets the same
+#: result, and each of them cost more than a small query itself (percent-decoding a query
+#: string, lexing a query for its form, weighing an Accept header)
+_MEMO = 512
+_MEMO_CHARS = 16 * 1024  # longer inputs are worked out every time, not kept
+
+
+@functools.lru_cache(maxsize=_MEMO)
+def _pairs(query_string: bytes) -> tuple[tuple[str, str], ...]:
+    return tuple(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
+
+
+def _query_pairs(query_string: bytes) -> tuple[tuple[str, str], ...]:
+    """The name/value pairs of a query string, decoded as Starlette's ``query_params``."""
+    if len(query_string) > _MEMO_CHARS:
+        return tuple(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
+    return _pairs(query_string)
+
+
+_form = functools.lru_cache(maxsize=_MEMO)(query_form)
+
+
+def _query_form(text: str) -> str:
+    """The form of ``text`` (SELECT, ASK, CONSTRUCT, DESCRIBE), by :func:`query_form`."""
+    return _form(text) if len(text) <= _MEMO_CHARS else query_form(text)
+
+
+@functools.lru_cache(maxsize=_MEMO)
+def _sparql_format(form: str, accept: str | None, fmt_values: tuple[str, ...]) -> str:
+    """The format a query of ``form`` is answered in (NotAcceptableError: 406/400)."""
+    graph = form in ("CONSTRUCT", "DESCRIBE")
+    available = formats.GRAPH_FORMATS if graph else formats.RESULT_FORMATS
+    return formats.negotiate(available, accept, fmt_values, "this query", fallback=True)
+
+
 # --------------------------------------------------------------------------- app
 
 
@@ -471,10 +512,11 @@ def create_app(config: ServeConfig) -> Starlette:
     # ---- /sparql
 
     async def sparql(request: Request) -> Response:
-        params = dict(request.query_params)
-        listed = list(request.query_params.multi_items())  # parameters that may repeat
+        pairs = _query_pairs(request.scope["query_string"])
+        params = dict(pairs)
+        listed = list(pairs)  # parameters that may repeat
         text: str | None = params.get("query")
-        given = len(request.query_params.getlist("query"))  # the protocol allows one query
+        given = sum(1 for name, _value in pairs if name == "query")  # the protocol allows one
         if request.method == "POST":
             ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
             body = await read_body(request, config.max_body, config.timeout)
@@ -482,12 +524,12 @@ def create_app(config: ServeConfig) -> Starlette:
                 raise HttpError(403, "this endpoint is read-only: SPARQL Update is not accepted")
             if ctype == "application/x-www-form-urlencoded":
                 try:
-                    pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True)
+                    fields = parse_qsl(body.decode("utf-8"), keep_blank_values=True)
                 except UnicodeDecodeError:
                     raise HttpError(400, "the form body is not UTF-8") from None
-                form = dict(pairs)
-                listed += pairs
-                given += sum(1 for name, _value in pairs if name == "query")
+                form = dict(fields)
+                listed += fields
+                given += sum(1 for name, _value in fields if name == "query")
                 if "update" in form:
                     raise HttpError(
                         403, "this endpoint is read-only: SPARQL Update is not accepted"
@@ -533,13 +575,7 @@ def create_app(config: ServeConfig) -> Starlette:
         dataset = site.dataset(default, named)
         # the form is the keyword after the prologue (kzgraph.sparql_text), never a word
         # elsewhere; the worker still trusts the engine's parse over it
-        form_kind = query_form(text)
-        available = (
-            formats.GRAPH_FORMATS
-            if form_kind in ("CONSTRUCT", "DESCRIBE")
-            else (formats.RESULT_FORMATS)
-        )
-        fmt = formats.negotiate(available, accept, fmt_values, "this query", fallback=True)
+        fmt = _sparql_format(_query_form(text), accept, tuple(fmt_values))
         return await answer(
             text,
             fmt,
@@ -648,7 +684,7 @@ def create_app(config: ServeConfig) -> Starlette:
     async def saved_query(request: Request) -> Response:
         name = request.path_params["name"]
         query, text, given = _saved(name, request)
-        kind = query_form(query.text)
+        kind = _query_form(query.text)
         available = (
             formats.GRAPH_FORMATS if kind in ("CONSTRUCT", "DESCRIBE") else (formats.RESULT_FORMATS)
         )
@@ -1005,6 +1041,10 @@ def create_app(config: ServeConfig) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await site.pool.start()
+        # what is loaded now lives as long as the process: out of the cyclic collector's
+        # way, so a full collection no longer walks it in the middle of a request
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:
@@ -1031,6 +1071,7 @@ def create_app(config: ServeConfig) -> Starlette:
     app = Starlette(
         routes=routes,
         middleware=[
+            Middleware(Replay, size=config.cache_size),
             Middleware(
                 CORSMiddleware,
                 allow_origins=["*"],
@@ -1163,24 +1204,101 @@ def run(config: ServeConfig) -> None:
     if config.workers <= 1:
         uvicorn.run(create_app(config), **common)
         return
-    # Several HTTP processes share one listening socket.  It is made here with an explicit
-    # IPPROTO_TCP: uvicorn's own (protocol 0) makes asyncio skip TCP_NODELAY on accepted
-    # connections, and every keep-alive response then waits ~40 ms for a delayed ACK.
-    import socket
-
-    from uvicorn.supervisors import Multiprocess
-
+    # Each HTTP process listens on a socket of its own, all bound to the port with
+    # SO_REUSEPORT, so that the kernel spreads connections over the processes: on one
+    # shared socket the process that woke first accepted every waiting connection (asyncio
+    # accepts in a loop), and wrk's 8 connections all went to one process while the other
+    # idled.  The sockets are made here with an explicit IPPROTO_TCP: uvicorn's own
+    # (protocol 0) makes asyncio skip TCP_NODELAY on accepted connections, and every
+    # keep-alive response then waited ~40 ms for a delayed ACK.
     os.environ[CONFIG_ENV] = config.to_json()
     uv_config = uvicorn.Config(
         "kzgraph.serve:app_from_env", factory=True, workers=config.workers, **common
     )
+    _supervisor_class()(uv_config, sockets=_listening_sockets(config)).run()
+
+
+def _listening_sockets(config: ServeConfig) -> list[Any]:
+    """One TCP socket per HTTP process on ``config``'s address (ServeError: cannot listen)."""
+    import socket
+
     family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+
+    def make(reuse_port: bool, port: int) -> socket.socket:
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        try:
+            sock.bind((config.host, port))
+        except OSError as exc:
+            sock.close()
+            raise ServeError(
+                f"cannot listen on {config.host}:{config.port}: {exc.strerror}"
+            ) from None
+        sock.set_inheritable(True)
+        return sock
+
+    # first without SO_REUSEPORT: a port that anything holds, even another server's
+    # SO_REUSEPORT group, is refused rather than shared
+    probe = make(False, config.port)
+    port = probe.getsockname()[1]
+    probe.close()
+    sockets: list[socket.socket] = []
     try:
-        sock.bind((config.host, config.port))
-    except OSError as exc:
-        sock.close()
-        raise ServeError(f"cannot listen on {config.host}:{config.port}: {exc.strerror}") from None
-    sock.set_inheritable(True)
-    Multiprocess(uv_config, sockets=[sock]).run()
+        for _ in range(config.workers):
+            sockets.append(make(True, port))
+    except ServeError:
+        for sock in sockets:
+            sock.close()
+        raise
+    return sockets
+
+
+def _supervisor_class() -> Any:
+    """uvicorn's process supervisor, with process ``i`` always on socket ``i``."""
+    from uvicorn.config import STARTUP_FAILURE
+    from uvicorn.supervisors.multiprocess import Multiprocess, Process
+
+    class Supervisor(Multiprocess):
+        def init_processes(self) -> None:
+            for sock in self.sockets:
+                process = Process(self.config, [sock])
+                process.start()
+                self.processes.append(process)
+
+        def restart_all(self) -> None:
+            for idx, old in enumerate(self.processes):
+                if self.should_exit.is_set():
+                    return
+                new = Process(self.config, [self.sockets[idx]])
+                new.start()
+                if not new.wait_until_ready(
+                    self.config.timeout_worker_healthcheck, self.should_exit
+                ):
+                    new.kill()
+                    new.join()
+                    return
+                old.terminate()
+                old.join()
+                self.processes[idx] = new
+
+        def keep_subprocess_alive(self) -> None:
+            if self.should_exit.is_set():
+                return
+            for idx, process in enumerate(self.processes):
+                if process.is_alive(timeout=self.config.timeout_worker_healthcheck):
+                    continue
+                process.kill()
+                process.join()
+                if process.exitcode == STARTUP_FAILURE:
+                    log.error("kzgraph serve: an HTTP process failed to start; stopping")
+                    self.should_exit.set()
+                    return
+                if self.should_exit.is_set():
+                    return
+                fresh = Process(self.config, [self.sockets[idx]])
+                fresh.start()
+                self.processes[idx] = fresh
+
+    return Supervisor
