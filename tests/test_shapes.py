@@ -15,7 +15,6 @@ label breaks both sh:datatype and sh:languageIn of kzsh:Labelled-label: one viol
 
 from __future__ import annotations
 
-import time
 from functools import cache
 from pathlib import Path
 
@@ -204,22 +203,10 @@ def data_closure() -> Graph:
 
 
 def test_the_data_conforms(data_closure: Graph) -> None:
-    started = time.perf_counter()
     found = violations(data_closure)
-    seconds = time.perf_counter() - started
     assert found == [], f"{len(found)} violations:\n" + "\n".join(
         f"{f} {s}: {m}" for f, s, m, _ in found
     )
-    assert seconds < 5, f"pyshacl took {seconds:.1f} s on the data"
-
-
-def test_validation_is_fast() -> None:
-    """A few thousand triples (ontology + the valid fixtures) validate well under 2 s."""
-    graph = closure(*VALID)
-    started = time.perf_counter()
-    violations(graph)
-    assert time.perf_counter() - started < 2.0
-    assert len(graph) > 3000
 
 
 def test_an_impossible_date_is_ill_typed_in_rdflib() -> None:
