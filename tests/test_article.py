@@ -92,7 +92,9 @@ def test_every_paragraph_stands_under_the_heading_the_article_puts_it_under() ->
             assert len(sections) == 1, n
             assert graph.value(sections[0], KZ.sectionTitle) == Literal(heading), n
             assert graph.value(paragraph(n), KZ.section) == Literal(heading), n
-    numbers = sorted(int(graph.value(s, KZ.sectionNumber)) for s in graph.subjects(RDF.type, KZ.Section))
+    numbers = sorted(
+        int(graph.value(s, KZ.sectionNumber)) for s in graph.subjects(RDF.type, KZ.Section)
+    )
     assert numbers == [1, 2, 3, 4, 5, 6]
 
 
@@ -100,7 +102,9 @@ def test_block_quotations_are_marked_as_such_and_nothing_else_is() -> None:
     graph = data()
     quoted = {n for n in range(1, 34) if (paragraph(n), RDF.type, DOCO.BlockQuotation) in graph}
     plain = {n for n in range(1, 34) if (paragraph(n), RDF.type, DOCO.Paragraph) in graph}
-    flagged = {n for n in range(1, 34) if graph.value(paragraph(n), KZ.blockQuotation) == Literal(True)}
+    flagged = {
+        n for n in range(1, 34) if graph.value(paragraph(n), KZ.blockQuotation) == Literal(True)
+    }
     assert quoted == flagged == BLOCK_QUOTATIONS
     assert plain == set(range(1, 34)) - BLOCK_QUOTATIONS
 
@@ -187,6 +191,10 @@ def test_the_article_states_its_aims_methods_and_conclusions_where_the_article_d
     assert "Method: historical comparative analysis" in methods
     assert "Method: retrospective analysis" in methods
     article = URIRef(R + "work/article")
-    assert graph.value(article, KZ.coversFrom) == Literal("1991", datatype=URIRef("http://www.w3.org/2001/XMLSchema#gYear"))
-    assert graph.value(article, KZ.coversUntil) == Literal("2020", datatype=URIRef("http://www.w3.org/2001/XMLSchema#gYear"))
+    assert graph.value(article, KZ.coversFrom) == Literal(
+        "1991", datatype=URIRef("http://www.w3.org/2001/XMLSchema#gYear")
+    )
+    assert graph.value(article, KZ.coversUntil) == Literal(
+        "2020", datatype=URIRef("http://www.w3.org/2001/XMLSchema#gYear")
+    )
     assert Literal("diplomacia", lang="es") in set(graph.objects(article, KZ.keyword))

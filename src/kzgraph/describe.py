@@ -450,7 +450,10 @@ def paragraph_contents(engine: Engine, facts_from: Engine, paragraph: IRI) -> li
     (``states``, each with the works the paragraph cites for it), the single statements stated
     in it (an axiom annotation: ``states one statement``, with its works or editorial reason),
     and its in-text citations (``cites``, numbered in reading order)."""
-    label = lambda term: _value_label(engine, term)  # noqa: E731
+
+    def label(term: Term) -> str:
+        return _value_label(engine, term)
+
     out: list[Fact] = []
     here = {w for w, _p, _o in engine.triples(None, IRI(CITED_IN), paragraph)}
     for thing, _p, _o in facts_from.triples(None, IRI(STATED_IN), paragraph):
@@ -467,9 +470,7 @@ def paragraph_contents(engine: Engine, facts_from: Engine, paragraph: IRI) -> li
         if s is None or not isinstance(p, IRI) or o is None:
             continue
         works = [w for _n, _x, w in facts_from.triples(node, IRI(AXIOM_CITATION), None)]
-        reasons = [
-            r for _n, _x, r in facts_from.triples(node, IRI(AXIOM_EDITORIAL_ADDITION), None)
-        ]
+        reasons = [r for _n, _x, r in facts_from.triples(node, IRI(AXIOM_EDITORIAL_ADDITION), None)]
         text = f"{label(s)} — {engine.labels([p.value])[p.value]}: {label(o)}"
         sources = Sources(citations=_labels(engine, works), editorial=_labels(engine, reasons))
         out.append(Fact(AXIOM_STATED_IN, "states one statement", o, text, sources))
