@@ -54,6 +54,7 @@ def _engines(path: Path, tmp_path: Path) -> list[Engine]:
 
 def test_there_is_a_fixture_for_each_kind_of_statement_shown_with_a_foreign_source() -> None:
     assert len([p for p in FIXTURES if p.stem.startswith("statement-shown-with-foreign")]) == 3
+    assert len([p for p in FIXTURES if p.stem.startswith("citation-occurrences-disagree")]) == 4
     assert EXERCISED <= set(CHECKS), EXERCISED - set(CHECKS)
 
 

@@ -37,6 +37,9 @@ FILE_OF_KIND = {
     "work": "sources.ttl",
     "paragraph": "sources.ttl",
     "conflict": "conflicts.ttl",
+    "section": "article.ttl",
+    "discourse": "article.ttl",
+    "citation": "citations.ttl",
 }
 
 #: The Wikidata ids confirmed in ../shared/reference/wikidata-ids.md, with their entities.

@@ -15,6 +15,7 @@ a property chain through such a node: that node's own sources; (d) the subject's
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from kzgraph.query import Engine
@@ -45,6 +46,19 @@ REIFICATION = (OWL + "annotatedSource", OWL + "annotatedProperty", OWL + "annota
 AXIOM_STATED_IN = KZ + "axiomStatedIn"
 AXIOM_CITATION = KZ + "axiomCitation"
 AXIOM_EDITORIAL_ADDITION = KZ + "axiomEditorialAddition"
+#: the article's structure: a paragraph's statements and in-text citations (see describe)
+PARAGRAPH = KZ + "Paragraph"
+STATES = KZ + "states"
+CITED_IN = KZ + "citedIn"
+CITING_PARAGRAPH = KZ + "citingParagraph"
+CONTAINS_CITATION = KZ + "containsCitation"
+ORDER_IN_PARAGRAPH = KZ + "orderInParagraph"
+CITED_WORK = KZ + "citedWork"
+CITATION_FORM = KZ + "citationForm"
+CLOSES_PARAGRAPH = KZ + "closesParagraph"
+CITATION_FUNCTION = "http://purl.org/spar/cito/hasCitationCharacterization"
+SPAR_STRUCTURE = ("http://purl.org/spar/doco/", "http://purl.org/spar/deo/")
+DISCOURSE_ELEMENT = "http://purl.org/spar/deo/DiscourseElement"
 INVERSE_OF = OWL + "inverseOf"
 SUBPROPERTY_OF = "http://www.w3.org/2000/01/rdf-schema#subPropertyOf"
 SYMMETRIC = OWL + "SymmetricProperty"
@@ -351,6 +365,8 @@ def describe(engine: Engine, iri: str, asserted: Engine | None = None) -> Descri
         o.value for _s, _p, o in engine.triples(node, IRI(RDF_TYPE), None) if isinstance(o, IRI)
     }
     ours = {t for t in type_iris if t.startswith(KZ)} or type_iris
+    # the article's parts also show their DoCO/DEO kind (block quotation, methods, conclusion…)
+    ours |= {t for t in type_iris if t.startswith(SPAR_STRUCTURE) and t != DISCOURSE_ELEMENT}
     types = {engine.labels([t])[t] for t in ours}
     # the names as written (the article's spellings, which the reasoner copies into
     # skos:altLabel, are facts of their own: "spelling in the article")
@@ -379,9 +395,17 @@ def describe(engine: Engine, iri: str, asserted: Engine | None = None) -> Descri
                 details=_details(engine, facts_from, o, iri, sources, asserted) if linked else (),
             )
         )
+    is_paragraph = _has(engine, node, IRI(RDF_TYPE), IRI(PARAGRAPH))
+    if is_paragraph:
+        facts += paragraph_contents(engine, facts_from, node)
     for s, p, _o in facts_from.triples(None, None, node):
-        # an axiom annotation (owl:annotatedSource/Target) is not a link: it carries sources
+        # an axiom annotation (owl:annotatedSource/Target) is not a link: it carries sources;
+        # nor is its kz:axiomStatedIn / kz:axiomCitation (a paragraph lists those statements above)
         if p.value in PROVENANCE or p.value in REIFICATION or s == node:
+            continue
+        if p.value in (AXIOM_STATED_IN, AXIOM_CITATION) or (
+            is_paragraph and p.value == CITING_PARAGRAPH
+        ):
             continue
         sources = statement_sources(engine, s, p, node, asserted)
         incoming.append(
@@ -397,8 +421,8 @@ def describe(engine: Engine, iri: str, asserted: Engine | None = None) -> Descri
             )
         )
 
-    def order(f: Fact) -> tuple[str, str, str]:
-        return (f.property_label.casefold(), f.value_label.casefold(), f.property)
+    def order(f: Fact) -> tuple[str, tuple[tuple[int, int, str], ...], str]:
+        return (f.property_label.casefold(), natural_key(f.value_label), f.property)
 
     return Description(
         iri=iri,
@@ -410,3 +434,75 @@ def describe(engine: Engine, iri: str, asserted: Engine | None = None) -> Descri
         incoming=tuple(sorted(incoming, key=order)),
         names_sources=names_sources,
     )
+
+
+def natural_key(text: str) -> tuple[tuple[int, int, str], ...]:
+    """A sort key that reads the numbers in ``text`` as numbers: [P2] before [P10]."""
+    return tuple(
+        (0, int(part), "") if part.isdigit() else (1, 0, part)
+        for part in re.split(r"(\d+)", text.casefold())
+        if part
+    )
+
+
+def paragraph_contents(engine: Engine, facts_from: Engine, paragraph: IRI) -> list[Fact]:
+    """What a paragraph states and cites, as facts of the paragraph: the nodes stated in it
+    (``states``, each with the works the paragraph cites for it), the single statements stated
+    in it (an axiom annotation: ``states one statement``, with its works or editorial reason),
+    and its in-text citations (``cites``, numbered in reading order)."""
+
+    def label(term: Term) -> str:
+        return _value_label(engine, term)
+
+    out: list[Fact] = []
+    here = {w for w, _p, _o in engine.triples(None, IRI(CITED_IN), paragraph)}
+    for thing, _p, _o in facts_from.triples(None, IRI(STATED_IN), paragraph):
+        works = [w for _s, _c, w in engine.triples(thing, IRI(CITATION), None) if w in here]
+        out.append(
+            Fact(STATES, "states", thing, label(thing), Sources(citations=_labels(engine, works)))
+        )
+    # an axiom annotation is a blank node: read it where it was found (labels differ by engine)
+    subject, predicate, obj = (IRI(r) for r in REIFICATION)
+    for node, _p, _o in facts_from.triples(None, IRI(AXIOM_STATED_IN), paragraph):
+        s = next((o for _n, _x, o in facts_from.triples(node, subject, None)), None)
+        p = next((o for _n, _x, o in facts_from.triples(node, predicate, None)), None)
+        o = next((o for _n, _x, o in facts_from.triples(node, obj, None)), None)
+        if s is None or not isinstance(p, IRI) or o is None:
+            continue
+        works = [w for _n, _x, w in facts_from.triples(node, IRI(AXIOM_CITATION), None)]
+        reasons = [r for _n, _x, r in facts_from.triples(node, IRI(AXIOM_EDITORIAL_ADDITION), None)]
+        text = f"{label(s)} — {engine.labels([p.value])[p.value]}: {label(o)}"
+        sources = Sources(citations=_labels(engine, works), editorial=_labels(engine, reasons))
+        out.append(Fact(AXIOM_STATED_IN, "states one statement", o, text, sources))
+    for occurrence, _p, _o in facts_from.triples(None, IRI(CITING_PARAGRAPH), paragraph):
+        out.append(_citation_fact(engine, occurrence))
+    return out
+
+
+def _citation_fact(engine: Engine, occurrence: Term) -> Fact:
+    """One in-text citation as a line of its paragraph: "2. Burabaev (2002) — parenthetical,
+    closes the paragraph; includes quotation from"."""
+
+    def first(prop: str) -> Term | None:
+        return next((o for _s, _p, o in engine.triples(occurrence, IRI(prop), None)), None)
+
+    order, work, form, closes = (
+        first(p) for p in (ORDER_IN_PARAGRAPH, CITED_WORK, CITATION_FORM, CLOSES_PARAGRAPH)
+    )
+    parts = [_value_label(engine, form)] if form is not None else []
+    if closes is not None and _truthy(closes):
+        parts.append("closes the paragraph")
+    functions = _labels(
+        engine, [f for _s, _p, f in engine.triples(occurrence, IRI(CITATION_FUNCTION), None)]
+    )
+    text = f"{order.value if isinstance(order, Literal) else '?'}. "
+    text += _value_label(engine, work) if work is not None else _value_label(engine, occurrence)
+    text += f" — {', '.join(parts)}" if parts else ""
+    text += f"; {', '.join(functions)}" if functions else ""
+    return Fact(CONTAINS_CITATION, "cites (in reading order)", occurrence, text, Sources())
+
+
+def _labels(engine: Engine, terms: list[Term]) -> tuple[str, ...]:
+    iris = [t.value for t in terms if isinstance(t, IRI)]
+    found = engine.labels(iris) if iris else {}
+    return tuple(sorted({found[i] for i in iris}))

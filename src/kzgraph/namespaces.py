@@ -34,6 +34,9 @@ KINDS = (
     "work",
     "paragraph",
     "conflict",
+    "section",
+    "discourse",
+    "citation",
 )
 
 #: Prefixes every kzgraph graph is serialized with (and data files declare).
