@@ -607,8 +607,9 @@ def test_open_ended_events_of_the_article_count_after_their_first_year(engines: 
 
 
 def test_cited_works_counts_are_what_their_columns_say(engines: Engines) -> None:
-    """citingParagraphs: the paragraphs citing the work; citationOccurrences: the rows that
-    facts-in-paragraph shows with the work, over every paragraph; factsCiting: sources-of."""
+    """citationOccurrences: the in-text citations of the work that paragraph-citations lists,
+    over every paragraph; citingParagraphs: the paragraphs holding them; factsCiting: the facts
+    facts-citing lists for the work."""
     works = run(engines.ox, CATALOG["cited-works"])
     assert "facts" not in works.variables
     counts = {
@@ -621,26 +622,21 @@ def test_cited_works_counts_are_what_their_columns_say(engines: Engines) -> None
             strict=True,
         )
     }
-    paragraphs: Counter[str] = Counter()
     occurrences: Counter[str] = Counter()
+    paragraphs: Counter[str] = Counter()
     for n in range(1, 34):
-        result = run(engines.ox, CATALOG["facts-in-paragraph"], (("paragraph", f"paragraph:P{n}"),))
-        cited = [c for c in column(result, "citationLabel") if c]
-        occurrences.update(cited)
-        paragraphs.update(set(cited))
-    named = engines.ox.run(
-        "SELECT ?w ?l WHERE { ?w a <https://w3id.org/kzgraph/ontology#CitedWork> ; "
-        '<http://www.w3.org/2000/01/rdf-schema#label> ?l FILTER(LANG(?l) = "en") }'
-    )
-    by_label = {row[1].value: short(row[0]) for row in named.rows}
-    assert len(by_label) == len(counts)
-    assert {by_label[label]: n for label, n in occurrences.items()} == {
-        w: o for w, (_f, _p, o) in counts.items() if o
-    }
+        result = run(engines.ox, CATALOG["paragraph-citations"], (("paragraph", f"paragraph:P{n}"),))
+        cited = dict(zip(column(result, "occurrence"), column(result, "work"), strict=True))
+        occurrences.update(cited.values())
+        paragraphs.update(set(cited.values()))
+    assert sum(occurrences.values()) > 30
+    assert {w: o for w, (_f, _p, o) in counts.items() if o} == dict(occurrences)
+    assert {w: p for w, (_f, p, _o) in counts.items() if p} == dict(paragraphs)
+    for work in ("work:ayagan-et-al-2010", "work:giritliogly-2021"):
+        facts = run(engines.ox, CATALOG["facts-citing"], (("work", work),))
+        assert counts[work][0] == len(set(column(facts, "fact")))
     # a work cited where it rests no fact (a block quotation, a general remark) counts a paragraph
     assert counts["work:giritliogly-2021"][0] == 0 and counts["work:giritliogly-2021"][1] >= 1
-    for work, n in paragraphs.items():
-        assert counts[by_label[work]][1] >= n
 
 
 def test_every_figure_of_every_measure_is_listed(engines: Engines) -> None:
