@@ -55,6 +55,7 @@ def _engines(path: Path, tmp_path: Path) -> list[Engine]:
 def test_there_is_a_fixture_for_each_kind_of_statement_shown_with_a_foreign_source() -> None:
     assert len([p for p in FIXTURES if p.stem.startswith("statement-shown-with-foreign")]) == 3
     assert len([p for p in FIXTURES if p.stem.startswith("citation-occurrences-disagree")]) == 4
+    assert len([p for p in FIXTURES if p.stem.startswith("prose-mentions-unlinked")]) == 2
     assert EXERCISED <= set(CHECKS), EXERCISED - set(CHECKS)
 
 
@@ -90,3 +91,61 @@ paragraph:P27 a kz:Paragraph ; rdfs:label "[P27]"@en ; kz:locator "P27" .
     check = CHECKS["statement-shown-with-foreign-source"]
     for engine in _engines(repaired, tmp_path):
         assert run_saved(engine, check).rows == (), engine.name
+
+
+def _prose_rows(turtle: str, tmp_path: Path) -> dict[str, set[tuple[str, str, str]]]:
+    path = tmp_path / "prose.ttl"
+    path.write_text(PROSE_PREFIXES + turtle, encoding="utf-8")
+    check = CHECKS["prose-mentions-unlinked-entity"]
+    return {
+        engine.name: {tuple(t.value for t in row) for row in run_saved(engine, check).rows}
+        for engine in _engines(path, tmp_path)
+    }
+
+
+PROSE_PREFIXES = """
+@prefix dcterms: <http://purl.org/dc/terms/> .
+@prefix event: <https://w3id.org/kzgraph/resource/event/> .
+@prefix institution: <https://w3id.org/kzgraph/resource/institution/> .
+@prefix kz: <https://w3id.org/kzgraph/ontology#> .
+@prefix paragraph: <https://w3id.org/kzgraph/resource/paragraph/> .
+@prefix people: <https://w3id.org/kzgraph/resource/people/> .
+@prefix place: <https://w3id.org/kzgraph/resource/place/> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+paragraph:P24 a kz:Paragraph ; rdfs:label "[P24]"@en ; kz:locator "P24" .
+"""
+RESOURCE = "https://w3id.org/kzgraph/resource/"
+
+
+def test_the_lifted_request_is_not_found(tmp_path: Path) -> None:
+    """Fixture 02 with the request as a property: the prose names nothing unlinked."""
+    broken = HERE / "checks" / "invalid" / "prose-mentions-unlinked-entity-02.ttl"
+    repaired = broken.read_text(encoding="utf-8") + (
+        "\nevent:centre-founding kz:requestedBy institution:embassy .\n"
+    )
+    for rows in _prose_rows(repaired, tmp_path).values():
+        assert rows == set(), rows
+
+
+def test_the_prose_check_reads_whole_names_and_links_through_one_node(tmp_path: Path) -> None:
+    """Of four names in one description only the unlinked whole name is found: 'Kazakh' inside
+    'Kazakhstan' is no name, 'Turkestan' inside the linked 'East Turkestan' is the fund's, and
+    Nakhchivan is where the linked summit met."""
+    turtle = """
+event:founding a kz:Founding ; rdfs:label "Founding"@en ; kz:statedIn paragraph:P24 ;
+    dcterms:description "Kazakhstan's diaspora set up East Turkestan after the Nakhchivan summit, in Ankara."@en ;
+    kz:institution institution:fund ; kz:subEventOf event:summit .
+event:summit a kz:Summit ; rdfs:label "Summit"@en ; kz:statedIn paragraph:P24 ;
+    kz:place place:nakhchivan .
+institution:fund a kz:Institution ; rdfs:label "East Turkestan Fund"@en ;
+    kz:articleSpelling "East Turkestan" ; kz:statedIn paragraph:P24 .
+people:kazakh a kz:EthnicGroup ; rdfs:label "Kazakh"@en ; kz:statedIn paragraph:P24 .
+place:turkestan a kz:City ; rdfs:label "Turkestan"@en ; kz:statedIn paragraph:P24 .
+place:nakhchivan a kz:Region ; rdfs:label "Nakhchivan"@en ; kz:statedIn paragraph:P24 .
+place:ankara a kz:City ; rdfs:label "Ankara"@en ; kz:statedIn paragraph:P24 .
+"""
+    expected = {
+        (RESOURCE + "event/founding", "http://purl.org/dc/terms/description", RESOURCE + "place/ankara")
+    }
+    for name, rows in _prose_rows(turtle, tmp_path).items():
+        assert rows == expected, (name, rows)

@@ -861,7 +861,8 @@ def broken(tmp_path_factory: pytest.TempPathFactory) -> Engine:
 def test_every_error_check_is_exercised() -> None:
     """Here, or by a fixture under tests/checks/invalid/ (tests/test_checks.py)."""
     fixtures = {p.stem.rsplit("-", 1)[0] for p in (HERE / "checks" / "invalid").glob("*.ttl")}
-    assert set(BROKEN_HITS) | fixtures == {n for n, q in CHECKS.items() if q.severity == "error"}
+    errors = {n for n, q in CHECKS.items() if q.severity == "error"}
+    assert set(BROKEN_HITS) | (fixtures & errors) == errors  # warnings may have fixtures too
 
 
 @pytest.mark.parametrize("name", sorted(BROKEN_HITS))
