@@ -14,10 +14,13 @@ import re
 from pathlib import Path
 
 import pytest
+from rdflib import Literal as RdfLiteral
+from rdflib import URIRef
 
 from kzgraph.load import load_graph
 from kzgraph.query import Engine, OxigraphEngine, RdflibEngine, load_checks, run_saved
 from kzgraph.reason import reason
+from kzgraph.resolve import NameIndex
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent
@@ -89,3 +92,53 @@ paragraph:P27 a kz:Paragraph ; rdfs:label "[P27]"@en ; kz:locator "P27" .
     check = CHECKS["statement-shown-with-foreign-source"]
     for engine in _engines(repaired, tmp_path):
         assert run_saved(engine, check).rows == (), engine.name
+
+
+def test_the_candidate_without_the_doubtful_word_is_not_found(tmp_path: Path) -> None:
+    """The doubtful-reading fixture with the word kept on the conflict only passes."""
+    broken = HERE / "checks" / "invalid" / "doubtful-reading-as-name-01.ttl"
+    repaired = tmp_path / "repaired.ttl"
+    text = broken.read_text(encoding="utf-8")
+    assert '    kz:articleSpelling "Turkestan" ;\n' in text
+    repaired.write_text(text.replace('    kz:articleSpelling "Turkestan" ;\n', ""), encoding="utf-8")
+    check = CHECKS["doubtful-reading-as-name"]
+    for engine in _engines(repaired, tmp_path):
+        assert run_saved(engine, check).rows == (), engine.name
+
+
+def test_a_place_typed_as_its_description_says_is_not_found(tmp_path: Path) -> None:
+    """The microdistrict fixture, described as what it is typed, passes."""
+    broken = HERE / "checks" / "invalid" / "place-described-as-another-kind-01.ttl"
+    repaired = tmp_path / "repaired.ttl"
+    repaired.write_text(
+        broken.read_text(encoding="utf-8").replace('"District of Istanbul', '"Microdistrict of Istanbul'),
+        encoding="utf-8",
+    )
+    check = CHECKS["place-described-as-another-kind"]
+    for engine in _engines(repaired, tmp_path):
+        assert run_saved(engine, check).rows == (), engine.name
+
+
+def test_the_doubtful_word_of_the_bundled_data_names_only_the_city() -> None:
+    """'Turkestan' is the city's name; on the editors' candidate it is only the conflict's reading."""
+    loaded = load_graph(
+        [ROOT / "ontology" / "kzgraph.ttl", *sorted((ROOT / "data").glob("*.ttl"))]
+    )
+    found = NameIndex.from_engine(RdflibEngine(graph=loaded.graph)).resolve("Turkestan")
+    resource = "https://w3id.org/kzgraph/resource/"
+    assert (found.iri, found.how) == (resource + "place/turkestan", "exact")
+    conflict = URIRef(resource + "conflict/turkestan-among-nations")
+    kz = "https://w3id.org/kzgraph/ontology#"
+    assert set(loaded.graph.objects(conflict, URIRef(kz + "articleReading"))) == {
+        RdfLiteral("Turkestan")
+    }
+    assert set(loaded.graph.objects(conflict, URIRef(kz + "probableReading"))) == {
+        URIRef(resource + "state/turkmenistan")
+    }
+    # no literal of the candidate, names or prose, carries the word (search finds it on the conflict)
+    prose = {
+        str(o).lower()
+        for o in loaded.graph.objects(URIRef(resource + "state/turkmenistan"), None)
+        if isinstance(o, RdfLiteral)
+    }
+    assert prose and not any("turkestan" in text for text in prose)
