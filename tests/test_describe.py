@@ -280,7 +280,7 @@ def _data_annotations() -> frozenset[tuple[str, ...]]:
     for path in sorted((ROOT / "data").glob("*.ttl")):
         graph.parse(path, format="turtle")
     found = _annotations(graph)
-    assert len(found) == 219 and all(" " not in r[0] + r[1] for r in found)
+    assert len(found) == 232 and all(" " not in r[0] + r[1] for r in found)
     return frozenset(found)
 
 

@@ -409,6 +409,10 @@ def test_prose_does_not_state_what_the_conflict_notes_deny() -> None:
         ("state/kazakhstan", "priorityPartner", "state/china", {"P15"}),
         ("state/turkey", "seeksMembershipIn", "institution/european-community", {"P16"}),
         ("diaspora/kazakhs-in-turkey", "supportedBy", "state/turkey", {"P22", "P23"}),
+        ("state/turkey", "partlyIn", "place/europe", {"P16"}),
+        ("state/ussr", "hinderedRelationsOf", "state/turkey", {"P5"}),
+        ("people/kazakhs", "kindredPeopleOf", "people/turks", {"P16", "P26"}),
+        ("state/azerbaijan", "epithet", Literal("Turkic-speaking nation", lang="en"), {"P4"}),
     ],
 )
 def test_facts_lifted_from_prose_have_their_own_paragraphs(
