@@ -142,3 +142,30 @@ def test_the_doubtful_word_of_the_bundled_data_names_only_the_city() -> None:
         if isinstance(o, RdfLiteral)
     }
     assert prose and not any("turkestan" in text for text in prose)
+
+
+def test_a_warning_check_finds_the_defect_of_its_fixture(tmp_path: Path) -> None:
+    """name-used-before-renaming is a warning (the bundled events file still has its one row), so
+    its fixture lives in tests/checks/warning/, outside the error checks' fixtures."""
+    path = HERE / "checks" / "warning" / "name-used-before-renaming-01.ttl"
+    check = CHECKS["name-used-before-renaming"]
+    assert check.severity == "warning"
+    resource = "https://w3id.org/kzgraph/resource/"
+    expected = (
+        resource + "event/akhiska-founding-1991-02",
+        "http://www.w3.org/2000/01/rdf-schema#label",
+        "Founding of the Turkish Ethnocultural Center Akhiska, February 1991",
+    )
+    for engine in _engines(path, tmp_path):
+        rows = {tuple(t.value for t in row) for row in run_saved(engine, check).rows}
+        assert rows == {expected}, (engine.name, rows)
+    relabelled = tmp_path / "relabelled.ttl"
+    relabelled.write_text(
+        path.read_text(encoding="utf-8").replace(
+            '"Founding of the Turkish Ethnocultural Center Akhiska, February 1991"@en',
+            '"Founding of the Turkish Ethnocultural Center (later Akhiska), February 1991"@en',
+        ),
+        encoding="utf-8",
+    )
+    for engine in _engines(relabelled, tmp_path):
+        assert run_saved(engine, check).rows == (), engine.name
