@@ -321,3 +321,134 @@ def test_turkestan_among_the_nations_is_a_doubtful_reading() -> None:
     assert values(conflict, "probableReading") == {R + "state/turkmenistan"}
     assert "P4" in locators(conflict)
     assert values("place/turkestan", "locatedIn") == {R + "state/kazakhstan"}
+    # P4's word is the conflict's reading, never a name of the editors' candidate
+    assert values(conflict, "articleReading") == {"Turkestan"}
+    assert values("state/turkmenistan", "articleSpelling") == set()
+    assert statement_locators(conflict, "articleReading", Literal("Turkestan")) == {"P4"}
+
+
+OWL = "http://www.w3.org/2002/07/owl#"
+
+
+def statement_locators(subject: str, prop: str, target: object) -> set[str]:
+    """The [P#] of one statement's axiom annotation (its own sources)."""
+    graph = data()
+    target_term = target if isinstance(target, Literal) else res(str(target))
+    found = set()
+    for axiom in graph.subjects(URIRef(OWL + "annotatedSource"), res(subject)):
+        if (axiom, URIRef(OWL + "annotatedProperty"), kz(prop)) in graph and (
+            axiom, URIRef(OWL + "annotatedTarget"), target_term
+        ) in graph:
+            for paragraph in graph.objects(axiom, kz("axiomStatedIn")):
+                found.add(str(paragraph).rsplit("/", 1)[1])
+    return found
+
+
+@pytest.mark.parametrize(
+    ("place", "kind"),
+    [
+        # P22: 'Zytunburyn district' and the microdistricts Kazakent, Cefox, Uskudar Kushikshezheme
+        ("place/zeytinburnu", "District"),
+        ("place/kazakhkent", "Microdistrict"),
+        ("place/sefakoy", "Microdistrict"),
+        ("place/uskudar", "Microdistrict"),
+        ("place/kucukcekmece", "Microdistrict"),
+        # P15, P16: Europe and Asia are continents, lying in no state; Central Asia spans states
+        ("place/europe", "Continent"),
+        ("place/asia", "Continent"),
+        ("place/central-asia", "WorldRegion"),
+    ],
+)
+def test_places_are_typed_as_the_article_calls_them(place: str, kind: str) -> None:
+    rdf_type = URIRef("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    assert {str(o) for o in data().objects(res(place), rdf_type)} == {KZ + kind}
+    assert values(place, "locatedIn") <= {R + "place/istanbul"}
+
+
+def test_the_akhiska_name_has_two_dates_in_p26() -> None:
+    conflict = "conflict/akhiska-name-dates"
+    assert values(conflict, "conflictKind") == {KZ + "ConflictingDates"}
+    assert values(conflict, "involves") == {
+        R + "institution/akhiska", R + "event/akhiska-founding-1991-02"
+    }
+    assert locators(conflict) == {"P26"}
+
+
+def test_prose_does_not_state_what_the_conflict_notes_deny() -> None:
+    # P20 never says Demirel stood in the election of the tenth President
+    demirel = one("person/suleyman-demirel", "role")
+    assert "lost" not in demirel and "stood in that election" in demirel
+    # P29 leaves open where Giritliogly defended his PhD
+    giritliogly = one("person/m-giritliogly", "role")
+    assert "in Kazakhstan" not in giritliogly and "ambiguous" in giritliogly
+
+
+@pytest.mark.parametrize(
+    ("subject", "prop", "target", "paragraphs"),
+    [
+        # titles and epithets, distinct from offices
+        ("person/nursultan-nazarbayev", "epithet",
+         Literal("First President of the Republic of Kazakhstan", lang="en"), {"P8", "P17", "P21"}),
+        ("person/turgut-ozal", "epithet", Literal("the Turkish leader", lang="en"), {"P9"}),
+        ("person/perepelitsa", "epithet", Literal("Russian scientist", lang="en"), {"P11"}),
+        ("state/turkey", "epithet", Literal("the Motherland", lang="en"), {"P19"}),
+        ("place/central-asia", "epithet", Literal("the Homeland", lang="en"), {"P19"}),
+        ("place/central-asia", "epithet", Literal("Atamekenim", lang="kk-Latn"), {"P19"}),
+        ("place/turkestan", "epithet", Literal("sacred city", lang="en"), {"P20"}),
+        ("person/m-giritliogly", "academicDegree", Literal("PhD in history", lang="en"), {"P29"}),
+        # relations between people, and the roles the article gives them in the relations
+        ("person/nursultan-nazarbayev", "trustedPartnerOf", "person/turgut-ozal", {"P5"}),
+        ("person/nursultan-nazarbayev", "trustedPartnerOf", "person/suleyman-demirel", {"P5"}),
+        ("person/turgut-ozal", "furtheredRelationsWith", "state/kazakhstan", {"P5", "P15"}),
+        ("person/turgut-ozal", "influencedBy", "person/khoja-akhmet-yassawi", {"P19"}),
+        ("person/turgut-ozal", "affectionFor", "people/kazakhs", {"P19"}),
+        ("person/khoja-akhmet-yassawi", "eponymOf", "institution/yasawi-foundation", {"P24"}),
+        # priorities and partners of the states' policies
+        ("state/turkey", "priorityPartner", "state/kazakhstan", {"P1", "P2"}),
+        ("state/kazakhstan", "priorityPartner", "state/russia", {"P15"}),
+        ("state/kazakhstan", "priorityPartner", "state/china", {"P15"}),
+        ("state/turkey", "seeksMembershipIn", "institution/european-community", {"P16"}),
+        ("diaspora/kazakhs-in-turkey", "supportedBy", "state/turkey", {"P22", "P23"}),
+        ("state/turkey", "partlyIn", "place/europe", {"P16"}),
+        ("state/ussr", "hinderedRelationsOf", "state/turkey", {"P5"}),
+        ("people/kazakhs", "kindredPeopleOf", "people/turks", {"P16", "P26"}),
+        ("state/azerbaijan", "epithet", Literal("Turkic-speaking nation", lang="en"), {"P4"}),
+    ],
+)
+def test_facts_lifted_from_prose_have_their_own_paragraphs(
+    subject: str, prop: str, target: object, paragraphs: set[str]
+) -> None:
+    target_term = target if isinstance(target, Literal) else res(str(target))
+    assert (res(subject), kz(prop), target_term) in data()
+    assert statement_locators(subject, prop, target) == paragraphs
+
+
+def test_demirel_had_twenty_years_in_politics() -> None:
+    figure = "figure/demirel-years-in-politics"
+    assert values(figure, "about") == {R + "person/suleyman-demirel"}
+    assert values(figure, "measure") == {KZ + "YearsInPolitics"}
+    assert Decimal(one(figure, "value")) == 20
+    assert locators(figure) == {"P20"}
+
+
+def _readme_lifted_facts_example() -> tuple[str, str]:
+    import re
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("### Facts lifted from prose (people, places, states)") :]
+    found = re.search(r"```sparql\n(.*?)```\n\n```text\n(.*?)```", section, re.S)
+    assert found, "the README's lifted-facts section has no example"
+    return found.group(1), found.group(2)
+
+
+@pytest.mark.parametrize("engine", ["oxigraph", "rdflib"])
+def test_readme_example_lists_the_titles_the_article_gives(engine: str) -> None:
+    from click.testing import CliRunner
+
+    from kzgraph.cli import cli
+
+    query, shown = _readme_lifted_facts_example()
+    args = ["--data", str(ROOT / "data"), "--ontology", str(ROOT / "ontology")]
+    result = CliRunner().invoke(cli, [*args, "sparql", query, "--engine", engine])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == shown

@@ -625,7 +625,8 @@ def test_cited_works_counts_are_what_their_columns_say(engines: Engines) -> None
     occurrences: Counter[str] = Counter()
     paragraphs: Counter[str] = Counter()
     for n in range(1, 34):
-        result = run(engines.ox, CATALOG["paragraph-citations"], (("paragraph", f"paragraph:P{n}"),))
+        paragraph = (("paragraph", f"paragraph:P{n}"),)
+        result = run(engines.ox, CATALOG["paragraph-citations"], paragraph)
         cited = dict(zip(column(result, "occurrence"), column(result, "work"), strict=True))
         occurrences.update(cited.values())
         paragraphs.update(set(cited.values()))
