@@ -451,43 +451,67 @@ def _build_entry_fast(
     as the reference path labels them; every literal as the data writes it, which the
     store does not keep: :class:`kzgraph.fast.WrittenLiterals`), plus ``store/``, an
     on-disk Oxigraph store of the closure that queries open read-only instead of
-    reloading the N-Triples."""
-    from kzgraph.fast import build_fast, inferred_ntriples, scan_files, write_disk_store
-    from kzgraph.search import write_index
+    reloading the N-Triples.
+
+    Each file is written once, as soon as what it holds is known, and the two slow
+    writers run in child processes beside the build (:class:`kzgraph.fast.BackgroundWriter`):
+    the on-disk store bulk-loads ``asserted.nt`` while the closure is computed, then
+    ``inferred.nt``, then compacts; the search index starts once ``inferred.nt`` is
+    written, while SHACL validates.  The entry is renamed into place only after both
+    have finished, so a reader still sees a complete entry or none."""
+    from kzgraph.fast import BackgroundWriter, build_fast, inferred_ntriples, scan_files
 
     files = project.ontology_files() + project.data_files()
     with _temporary_entry(root, key) as tmp:
-        t0 = time.perf_counter()
-        scan = scan_files(files, instances_only=project.data_files())
-        sources = scan.sources
-        source_seconds = time.perf_counter() - t0
+        writers: dict[str, BackgroundWriter] = {}
+        try:
+            t0 = time.perf_counter()
+            scan = scan_files(files, instances_only=project.data_files())
+            sources = scan.sources
+            seconds = {"sources": time.perf_counter() - t0}
 
-        asserted: list[bytes] = []
+            asserted: list[bytes] = []
 
-        def write_asserted(ntriples: bytes) -> None:
-            _write_file(tmp / ASSERTED, scan.written.restore_asserted(ntriples))
-            asserted.append(ntriples)  # the store's forms: inferred_ntriples compares them
+            def write_asserted(ntriples: bytes) -> None:
+                _write_file(tmp / ASSERTED, scan.written.restore_asserted(ntriples))
+                asserted.append(ntriples)  # the store's forms: inferred_ntriples compares them
+                writers["store"] = BackgroundWriter.disk_store(tmp / STORE)
+                writers["store"].add(tmp / ASSERTED)
 
-        built = build_fast(
-            files,
-            project.shapes_files(),
-            sources=sources,
-            progress=say,
-            after_parse=write_asserted,
-            written=scan.written,
-        )
-        t0 = time.perf_counter()
-        say("writing cache (N-Triples and an on-disk Oxigraph store)")
-        inferred = inferred_ntriples(built.store, asserted.pop())
-        _write_file(tmp / INFERRED, scan.written.restore_inferred(inferred))
-        _write_file(tmp / SOURCES, json.dumps(sources, sort_keys=True, ensure_ascii=False).encode())
-        write_disk_store(built.store, tmp / STORE, [tmp / ASSERTED, tmp / INFERRED])
-        mat, report = built.materialization, built.report
-        seconds = {**built.seconds, "sources": source_seconds, "write": time.perf_counter() - t0}
-        t0 = time.perf_counter()
-        say("indexing text (SQLite FTS5)")
-        write_index(tmp)
-        seconds["search"] = time.perf_counter() - t0
+            def write_inferred(store: Any) -> None:
+                started = time.perf_counter()
+                say("writing the inferred triples")
+                inferred = inferred_ntriples(store, asserted.pop())
+                _write_file(tmp / INFERRED, scan.written.restore_inferred(inferred))
+                writers["store"].add(tmp / INFERRED)
+                writers["search"] = BackgroundWriter.search_index(tmp)
+                seconds["inferred"] = time.perf_counter() - started
+
+            built = build_fast(
+                files,
+                project.shapes_files(),
+                sources=sources,
+                progress=say,
+                after_parse=write_asserted,
+                after_reason=write_inferred,
+                written=scan.written,
+            )
+            mat, report = built.materialization, built.report
+            seconds.update(built.seconds)
+            shacl_engine = built.shacl_engine
+            del built  # the in-memory store: the writers need the memory more
+            t0 = time.perf_counter()
+            _write_file(
+                tmp / SOURCES, json.dumps(sources, sort_keys=True, ensure_ascii=False).encode()
+            )
+            say("writing cache (the on-disk Oxigraph store and the search index)")
+            seconds["search"] = writers["search"].finish()
+            seconds["store"] = writers["store"].finish()
+            seconds["write"] = time.perf_counter() - t0  # after validation, waiting included
+        except BaseException:
+            for writer in writers.values():
+                writer.abort()
+            raise
         counts = {
             "asserted": mat.asserted,
             "inferred": mat.inferred,
@@ -496,7 +520,7 @@ def _build_entry_fast(
             "iterations": list(mat.iterations),
             "same_as_reported": len(mat.same_as),
         }
-        engine = {"engine": "fast", "shacl_engine": built.shacl_engine}
+        engine = {"engine": "fast", "shacl_engine": shacl_engine}
         meta = _meta(project, key, engine, counts, seconds, report)
         final = _finish(tmp, root, key, meta)
     return CacheEntry(key=key, path=final, meta=meta), report
