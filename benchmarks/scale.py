@@ -210,9 +210,21 @@ def whole_build(data: Path, workdir: Path, runs: int) -> dict:
         (meta,) = [json.loads(p.read_text()) for p in cache.glob("*/meta.json")]
         metas.append(meta["seconds"])
         probe = subprocess.run(
-            [sys.executable, __file__, "--worker", "reopen", "--data", str(data),
-             "--workdir", str(cache), "--result", str(workdir / "reopen.json")],
-            env=env, capture_output=True, text=True,
+            [
+                sys.executable,
+                __file__,
+                "--worker",
+                "reopen",
+                "--data",
+                str(data),
+                "--workdir",
+                str(cache),
+                "--result",
+                str(workdir / "reopen.json"),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
         )
         if probe.returncode == 0:
             reopen.append(json.loads((workdir / "reopen.json").read_text()))
@@ -257,8 +269,9 @@ def report_build(size: int, built: dict) -> str:
         else ""
     )
     return (
-        f"| **whole `kzgraph build`** (fresh process, empty cache; median of {len(built['walls'])}: "
-        f"{runs} s; load average {built['load']:.1f} at the end) | **{_fmt(built['wall'])}** | | |\n"
+        f"| **whole `kzgraph build`** (fresh process, empty cache; median of "
+        f"{len(built['walls'])}: {runs} s; load average {built['load']:.1f} at the end) | "
+        f"**{_fmt(built['wall'])}** | | |\n"
         f"| peak memory of the build and its writers (summed RSS) | "
         f"{_fmt(built['peak_mb'], 'mb')} | | |\n\n"
         f"build stages of the median run (meta.json seconds; the store and search "
@@ -412,9 +425,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--build-only", action="store_true", help="only the whole `kzgraph build` rows"
     )
-    parser.add_argument(
-        "--worker", choices=["fast", "reference", "reopen"], help=argparse.SUPPRESS
-    )
+    parser.add_argument("--worker", choices=["fast", "reference", "reopen"], help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--result", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--path-query", action="store_true", help=argparse.SUPPRESS)

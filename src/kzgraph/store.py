@@ -459,7 +459,8 @@ def _build_entry_fast(
     ``inferred.nt``, then compacts; the search index starts once ``inferred.nt`` is
     written, while SHACL validates.  The entry is renamed into place only after both
     have finished, so a reader still sees a complete entry or none."""
-    from kzgraph.fast import BackgroundWriter, build_fast, inferred_ntriples, scan_files
+    from kzgraph.fast import BackgroundWriter, build_fast, scan_files
+    from kzgraph.fast import write_inferred as write_inferred_file
 
     files = project.ontology_files() + project.data_files()
     with _temporary_entry(root, key) as tmp:
@@ -470,19 +471,25 @@ def _build_entry_fast(
             sources = scan.sources
             seconds = {"sources": time.perf_counter() - t0}
 
-            asserted: list[bytes] = []
+            # the asserted triples in the store's forms, which write_inferred compares with
+            # the closure's: asserted.nt itself unless some literal was written otherwise
+            stored = tmp / ASSERTED if not scan.written.by_literal else tmp / ".asserted-store.nt"
 
             def write_asserted(ntriples: bytes) -> None:
                 _write_file(tmp / ASSERTED, scan.written.restore_asserted(ntriples))
-                asserted.append(ntriples)  # the store's forms: inferred_ntriples compares them
+                if stored.name != ASSERTED:
+                    _write_file(stored, ntriples)
                 writers["store"] = BackgroundWriter.disk_store(tmp / STORE)
                 writers["store"].add(tmp / ASSERTED)
 
             def write_inferred(store: Any) -> None:
                 started = time.perf_counter()
                 say("writing the inferred triples")
-                inferred = inferred_ntriples(store, asserted.pop())
-                _write_file(tmp / INFERRED, scan.written.restore_inferred(inferred))
+                write_inferred_file(
+                    store, stored, tmp / INFERRED, restore=scan.written.restore_inferred
+                )
+                if stored.name != ASSERTED:
+                    stored.unlink()
                 writers["store"].add(tmp / INFERRED)
                 writers["search"] = BackgroundWriter.search_index(tmp)
                 seconds["inferred"] = time.perf_counter() - started
