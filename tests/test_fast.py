@@ -432,6 +432,9 @@ def test_fast_cache_entry_is_reopened_and_answers_like_the_reference(
     assert fast.entry.inferred_count == ref.entry.inferred_count
     fast_engine = open_engine(fast.entry)
     assert isinstance(fast_engine, StoreEngine)
+    # the on-disk store, written beside the build, holds exactly the entry's two files
+    assert len(fast_engine) == fast.entry.asserted_count + fast.entry.inferred_count
+    assert fast.entry.meta["seconds"]["store"] > 0 and fast.entry.meta["seconds"]["search"] > 0
     ref_engine = open_engine(ref.entry)
     for name in ("timeline", "events-in-place", "documents-signed-by"):
         query = load_catalog(REPO / "queries")[name]
@@ -654,3 +657,82 @@ def test_forms_the_scan_takes_as_kept_are_kept_by_the_store() -> None:
     for datatype, lexical in changed:
         assert not _CANONICAL[XSD_NS + datatype].fullmatch(lexical), (datatype, lexical)
     assert _stored("9", "positiveInteger") == ("9", "integer")  # why every other type is checked
+
+
+def test_the_streamed_inferred_file_is_the_closure_minus_the_asserted_lines(
+    tmp_path: Path,
+) -> None:
+    """``write_inferred`` (line by line, from files) writes what ``inferred_ntriples``
+    (in memory) computes, blank-node lines included, and hands ``restore`` whole lines."""
+    from kzgraph.fast import canonical_blank_nodes, inferred_ntriples, write_inferred
+
+    store = _store_of(
+        """ex:p owl:inverseOf ex:q . ex:q rdfs:domain ex:C . ex:C rdfs:subClassOf ex:D .
+        ex:a ex:p ex:b . ex:b ex:r [ ex:p ex:c ; ex:s ( ex:d ex:e ) ] .
+        ex:e rdfs:label "e" ."""
+    )
+    asserted = canonical_blank_nodes(store)
+    materialize(store)
+    expected = inferred_ntriples(store, asserted)
+    assert expected.count(b"\n") >= 4 and b"_:" in expected
+    (tmp_path / "asserted.nt").write_bytes(asserted)
+    blocks: list[bytes] = []
+
+    def restore(block: bytes) -> bytes:
+        blocks.append(block)
+        return block.replace(b"<http://example.org/D>", b"<http://example.org/Restored>")
+
+    write_inferred(store, tmp_path / "asserted.nt", tmp_path / "inferred.nt", restore=restore)
+    assert blocks and all(block.endswith(b"\n") for block in blocks)
+    written = (tmp_path / "inferred.nt").read_bytes()
+    assert written == expected.replace(b"<http://example.org/D>", b"<http://example.org/Restored>")
+    assert b"Restored" in written
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["asserted.nt", "inferred.nt"]
+
+
+def test_a_store_writer_that_fails_says_why_in_one_line(tmp_path: Path) -> None:
+    from kzgraph.errors import CacheError
+    from kzgraph.fast import BackgroundWriter
+
+    bad = tmp_path / "bad.nt"
+    bad.write_text("<urn:a> <urn:b> .\n")
+    writer = BackgroundWriter.disk_store(tmp_path / "store")
+    writer.add(bad)
+    with pytest.raises(CacheError) as failed:
+        writer.finish()
+    message = str(failed.value)
+    assert "cannot write cache: SyntaxError: Parser error at line 1" in message
+    assert "\n" not in message and "Traceback" not in message
+
+
+def test_the_writers_die_with_a_killed_build(tmp_path: Path) -> None:
+    """A build killed with SIGKILL takes its store and index writers with it."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    script = (
+        "import sys, time; from pathlib import Path; "
+        "from kzgraph.fast import BackgroundWriter; "
+        f"w = BackgroundWriter.disk_store(Path({str(tmp_path / 'store')!r})); "
+        "print(w.pid, flush=True); time.sleep(60)"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    build = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, env=env)
+    assert build.stdout is not None
+    child = int(build.stdout.readline())
+    os.kill(child, 0)  # running
+    build.send_signal(signal.SIGKILL)
+    build.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{child}/stat") as stat:
+                if stat.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    break  # exited, waiting to be reaped
+        except FileNotFoundError:
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail(f"the writer {child} outlived the build")

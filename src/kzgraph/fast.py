@@ -499,6 +499,11 @@ class BackgroundWriter:
     def search_index(cls, entry: Path) -> BackgroundWriter:
         return cls(_INDEX_WRITER, entry, feed=False)
 
+    @property
+    def pid(self) -> int:
+        """The child's process id."""
+        return self._process.pid
+
     def add(self, ntriples: Path) -> None:
         """Bulk-load one more N-Triples file (in the order given)."""
         import json
