@@ -719,12 +719,12 @@ def test_the_writers_die_with_a_killed_build(tmp_path: Path) -> None:
         "print(w.pid, flush=True); time.sleep(60)"
     )
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
-    build = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, env=env)
-    assert build.stdout is not None
-    child = int(build.stdout.readline())
-    os.kill(child, 0)  # running
-    build.send_signal(signal.SIGKILL)
-    build.wait()
+    with subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, env=env) as build:
+        assert build.stdout is not None
+        child = int(build.stdout.readline())
+        os.kill(child, 0)  # running
+        build.send_signal(signal.SIGKILL)
+        build.wait()
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         try:
