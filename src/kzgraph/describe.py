@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from kzgraph.query import Engine
+from kzgraph.engine import Engine
 from kzgraph.terms import (
     IRI,
     RDFS_LABEL,

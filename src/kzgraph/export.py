@@ -104,7 +104,7 @@ def export_graphs(
     graphs in every export format.  ``meta``: the dataset's metadata (its ``base`` names
     the graphs, ``<base>graph/asserted``...; the description's facts).
     """
-    from kzgraph.query import OxigraphEngine
+    from kzgraph.engine import OxigraphEngine
 
     if base is not None:
         check_base(base)

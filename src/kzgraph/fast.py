@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
+from kzgraph.engine import OxigraphEngine
 from kzgraph.errors import KzgraphError, ParseError
-from kzgraph.query import OxigraphEngine
 
 if TYPE_CHECKING:
     import pyoxigraph as ox

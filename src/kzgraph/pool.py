@@ -48,6 +48,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from kzgraph.engine import QueryResult
 from kzgraph.errors import (
     KzgraphError,
     QueryEvaluationError,
@@ -55,7 +56,6 @@ from kzgraph.errors import (
     QuerySyntaxError,
     QueryTimeoutError,
 )
-from kzgraph.query import QueryResult
 from kzgraph.sparql_text import tokens
 from kzgraph.terms import IRI, XSD_STRING, BNode
 
@@ -258,8 +258,8 @@ def _execute(
     ``link`` for the explanation."""
     import pyoxigraph as ox
 
+    from kzgraph.engine import query_syntax_error
     from kzgraph.formats import GRAPH_FORMATS, RDF_NAMES, RESULT_FORMATS, results_xml
-    from kzgraph.query import _syntax_error
     from kzgraph.render import render_rdf, to_csv, to_tsv
     from kzgraph.terms import from_oxigraph
 
@@ -272,7 +272,7 @@ def _execute(
             text, prefixes=prefixes, custom_functions=engine.custom_functions(), **options
         )
     except SyntaxError as exc:
-        raise _syntax_error(exc, None) from None
+        raise query_syntax_error(exc, None) from None
     truncated = False
     if fmt == "json" and isinstance(raw, ox.QuerySolutions):  # the common case, made short
         body, count, truncated = _solutions_json(raw, limit, link)
@@ -355,8 +355,8 @@ def _worker_main(
 
         with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
+    from kzgraph.engine import OxigraphEngine
     from kzgraph.namespaces import FUNCTIONS, PREFIXES
-    from kzgraph.query import OxigraphEngine
     from kzgraph.search import TextFunctions
 
     try:

@@ -1,13 +1,13 @@
-"""Saved and ad-hoc SPARQL: the catalog, typed parameters, and two engines.
+"""Saved and ad-hoc SPARQL: the catalog and its typed parameters, run on an engine.
 
 The catalog (``queries/*.rq`` with a ``#+`` YAML header) is read without importing
 rdflib, so ``kzgraph queries`` stays fast.  Parameters become RDF terms and are
 bound by a ``VALUES`` block (see :mod:`kzgraph.sparql_text`); their values are never
 pasted into the query text.
 
-Engines: :class:`OxigraphEngine` (default: loads the cached N-Triples into an
-in-memory pyoxigraph store, ~10x faster to start than rdflib) and
-:class:`RdflibEngine` (the reference, used to cross-check results).
+The engines live in :mod:`kzgraph.engine` (and the on-disk store's in
+:mod:`kzgraph.fast`); their names are re-exported here, where callers have always
+found them.
 """
 
 from __future__ import annotations
@@ -15,21 +15,19 @@ from __future__ import annotations
 import calendar
 import datetime as _dt
 import difflib
-import io
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kzgraph.errors import (
-    ParameterError,
-    QueryEvaluationError,
-    QueryHeaderError,
-    QuerySyntaxError,
-    TermNotFoundError,
-    UnknownQueryError,
-)
+from kzgraph.engine import ENGINES as ENGINES
+from kzgraph.engine import Engine as Engine
+from kzgraph.engine import OxigraphEngine as OxigraphEngine
+from kzgraph.engine import QueryResult as QueryResult
+from kzgraph.engine import RdflibEngine as RdflibEngine
+from kzgraph.engine import sort_key as sort_key
+from kzgraph.errors import ParameterError, QueryHeaderError, TermNotFoundError, UnknownQueryError
 from kzgraph.project import display_path
 from kzgraph.sparql_text import (
     declared_prefixes,
@@ -38,24 +36,12 @@ from kzgraph.sparql_text import (
     query_form,
     with_values,
 )
-from kzgraph.terms import (
-    IRI,
-    LABEL_PREDICATES,
-    XSD,
-    BNode,
-    Literal,
-    Term,
-    from_oxigraph,
-    from_rdflib,
-    pick_label,
-    valid_iri,
-)
+from kzgraph.terms import IRI, XSD, Literal, Term
+from kzgraph.terms import expand_iri as expand_iri
+from kzgraph.terms import looks_like_iri as looks_like_iri
 
 if TYPE_CHECKING:
-    from rdflib import Graph
-
     from kzgraph.resolve import Candidate, NameIndex
-    from kzgraph.search import TextFunctions
 
 PARAM_TYPES = ("date", "gYear", "string", "iri", "integer", "lang")
 SEVERITIES = ("error", "warning")
@@ -291,14 +277,10 @@ def find_query(catalog: Mapping[str, SavedQuery], name: str) -> SavedQuery:
 # --------------------------------------------------------------------------- parameters
 
 _DATE = re.compile(r"^-?\d{4,}-\d{2}-\d{2}$")
-#: what reads as an attempt at an IRI or a prefixed name (prefix:anything, no space), so that
-#: a broken one is refused as an IRI (person:x>y), not looked up as a name
-_IRI_ATTEMPT = re.compile(r"^[A-Za-z][\w.-]*:\S*$")
 _PERIOD = re.compile(r"^(\d{4})(?:-(\d{2}))?$")
 _GYEAR = re.compile(r"^-?\d{4,}$")
 _INTEGER = re.compile(r"^[+-]?\d+$")
 _LANG = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
-_PNAME = re.compile(r"^([A-Za-z][\w\-.]*)?:([\w\-.:%]*)$")
 
 _EXAMPLES = {
     "date": "1994-10-17, 1994-10 or 1994",
@@ -308,34 +290,6 @@ _EXAMPLES = {
     "iri": "https://w3id.org/kzgraph/resource/state/kazakhstan or state:kazakhstan",
     "lang": "en",
 }
-
-
-def expand_iri(
-    value: str, prefixes: Mapping[str, str] | None = None, *, project_prefixes: bool = True
-) -> str | None:
-    """A full IRI from ``<iri>``, ``iri`` or ``prefix:local`` (None if not an IRI).
-
-    ``prefixes`` (e.g. the query's own PREFIX block) win; the project's PREFIXES
-    are consulted after them unless ``project_prefixes`` is False (which keeps
-    rdflib, imported by ``kzgraph.namespaces``, off the fast paths).
-    """
-    value = value.strip()
-    if value.startswith("<") and value.endswith(">"):
-        value = value[1:-1]
-    m = _PNAME.match(value)
-    if m and not value.startswith(("http:", "https:", "urn:", "file:")):
-        known = dict(prefixes or {})
-        if (m.group(1) or "") not in known:
-            if not project_prefixes:
-                return "urn:kzgraph:unchecked:" + value
-            from kzgraph.namespaces import PREFIXES
-
-            known = {**PREFIXES, **known}
-        namespace = known.get(m.group(1) or "")
-        if namespace is None:
-            return None
-        value = namespace + m.group(2)
-    return value if valid_iri(value) else None
 
 
 def coerce(
@@ -419,12 +373,6 @@ def period_end(param: Param, raw: str) -> Term:
         return ParameterError(f"parameter {param.name!r} expects a date, got {raw!r}{why}")
 
     return Literal(_period(raw.strip(), bad)[1], XSD + "date")
-
-
-def looks_like_iri(value: str) -> bool:
-    """Whether a typed value is meant as an IRI or a prefixed name, not as a name."""
-    text = value.strip()
-    return text.startswith("<") or "://" in text or bool(_IRI_ATTEMPT.match(text))
 
 
 @dataclass(frozen=True)
@@ -524,328 +472,6 @@ def bind(text: str, values: Mapping[str, Term]) -> str:
     return with_values(text, {name: term.n3() for name, term in values.items()})
 
 
-# --------------------------------------------------------------------------- results
-
-
-@dataclass(frozen=True)
-class QueryResult:
-    """Engine-neutral result: rows for SELECT, a boolean for ASK, triples otherwise."""
-
-    kind: str  # "select", "ask" or "graph"
-    variables: tuple[str, ...] = ()
-    rows: tuple[tuple[Term | None, ...], ...] = ()
-    boolean: bool | None = None
-    triples: tuple[tuple[Term, Term, Term], ...] = ()
-    seconds: float = 0.0
-    extra: Mapping[str, Any] = field(default_factory=dict)
-
-
-def _syntax_error(exc: Exception, origin: str | None) -> QuerySyntaxError:
-    message = " ".join(str(exc).split())
-    line = col = None
-    m = re.search(r"(\d+):(\d+)", message)
-    if getattr(exc, "lineno", None) and getattr(exc, "col", None):  # pyparsing
-        line, col = exc.lineno, exc.col  # type: ignore[attr-defined]
-    elif m:
-        line, col = int(m.group(1)), int(m.group(2))
-    return QuerySyntaxError(f"SPARQL syntax error: {message}", path=origin, line=line, col=col)
-
-
-class Engine:
-    """What every engine offers: run SPARQL, match triples, find labels."""
-
-    name = "?"
-    #: the full-text SPARQL functions (kzf:score, kzf:match, kzf:snippet; see
-    #: :class:`kzgraph.search.TextFunctions`), set by :func:`open_engine`
-    text_functions: TextFunctions | None = None
-
-    def run(self, text: str, origin: str | None = None) -> QueryResult:
-        raise NotImplementedError
-
-    def triples(
-        self, s: Term | None = None, p: Term | None = None, o: Term | None = None
-    ) -> Iterator[tuple[Term, Term, Term]]:
-        raise NotImplementedError
-
-    def __len__(self) -> int:
-        raise NotImplementedError
-
-    def labels(self, iris: Iterable[str]) -> dict[str, str]:
-        """Display labels (see :func:`kzgraph.terms.pick_label`) for ``iris``."""
-        out = {}
-        for iri in set(iris):
-            found = [
-                (pred, obj)
-                for pred in LABEL_PREDICATES
-                for _s, _p, obj in self.triples(IRI(iri), IRI(pred), None)
-                if isinstance(obj, Literal)
-            ]
-            out[iri] = pick_label(iri, found)
-        return out
-
-
-class OxigraphEngine(Engine):
-    """An in-memory pyoxigraph store loaded from N-Triples files, read as one document: a
-    blank node label names one node in all of them (a cache's inferred triples about a
-    statement's axiom annotation, ``_:b rdf:type owl:Thing``, are about the asserted ``_:b``)."""
-
-    name = "oxigraph"
-    _custom: tuple[TextFunctions | None, dict[Any, Callable[..., Any]]] | None = None
-
-    def __init__(self, files: Iterable[Path] = (), *, turtle: Iterable[Path] = ()) -> None:
-        import pyoxigraph as ox
-
-        self._ox = ox
-        self.store = ox.Store()
-        paths = list(files)
-        if len(paths) == 1:
-            self.store.load(path=str(paths[0]), format=ox.RdfFormat.N_TRIPLES)
-        elif paths:
-            with io.BufferedReader(_Concatenated(paths)) as stream:
-                self.store.load(input=stream, format=ox.RdfFormat.N_TRIPLES)
-        for path in turtle:
-            self.store.load(path=str(path), format=ox.RdfFormat.TURTLE)
-
-    def __len__(self) -> int:
-        return len(self.store)
-
-    def run(self, text: str, origin: str | None = None) -> QueryResult:
-        import time
-
-        import pyoxigraph as ox  # not self._ox: isinstance on a module attribute does not narrow
-
-        started = time.perf_counter()
-        try:
-            result = self.store.query(text, custom_functions=self.custom_functions())
-        except SyntaxError as exc:
-            raise _syntax_error(exc, origin) from None
-        except RuntimeError as exc:  # e.g. a function the engine does not know
-            message = " ".join(str(exc).split())
-            raise QueryEvaluationError(f"query evaluation failed: {message}", path=origin) from None
-        if isinstance(result, ox.QueryBoolean):
-            return QueryResult("ask", boolean=bool(result), seconds=time.perf_counter() - started)
-        if isinstance(result, ox.QuerySolutions):
-            variables = tuple(v.value for v in result.variables)
-            rows = tuple(
-                tuple(from_oxigraph(solution[v]) for v in variables) for solution in result
-            )
-            return QueryResult("select", variables, rows, seconds=time.perf_counter() - started)
-        triples = tuple(
-            (from_oxigraph(t.subject), from_oxigraph(t.predicate), from_oxigraph(t.object))
-            for t in result
-        )
-        return QueryResult("graph", triples=triples, seconds=time.perf_counter() - started)
-
-    def custom_functions(self) -> dict[Any, Callable[..., Any]]:
-        """The kzf: functions in pyoxigraph's form (``Store.query(custom_functions=...)``);
-        without :attr:`text_functions` they are known (queries parse) and unbound."""
-        if self._custom is None or self._custom[0] is not self.text_functions:
-            self._custom = (self.text_functions, _oxigraph_functions(self.text_functions))
-        return self._custom[1]
-
-    def triples(
-        self, s: Term | None = None, p: Term | None = None, o: Term | None = None
-    ) -> Iterator[tuple[Term, Term, Term]]:
-        from kzgraph.terms import to_oxigraph_pattern
-
-        for quad in self.store.quads_for_pattern(*to_oxigraph_pattern(s, p, o), None):
-            yield (
-                from_oxigraph(quad.subject),
-                from_oxigraph(quad.predicate),
-                from_oxigraph(quad.object),
-            )
-
-
-class _Concatenated(io.RawIOBase):
-    """N-Triples files read one after the other as one stream (a newline between them)."""
-
-    def __init__(self, paths: Iterable[Path]) -> None:
-        self._paths = iter(paths)
-        self._handle: io.BufferedReader | None = None
-        self._ended = True  # the previous file ended with a newline
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        while True:
-            if self._handle is None:
-                path = next(self._paths, None)
-                if path is None:
-                    return 0
-                self._handle = open(path, "rb")  # closed at its end, or by close()
-                if not self._ended:
-                    buffer[:1] = b"\n"
-                    self._ended = True
-                    return 1
-            n = self._handle.readinto(buffer)
-            if n:
-                self._ended = bytes(buffer[n - 1 : n]) == b"\n"
-                return n
-            self._handle.close()
-            self._handle = None
-
-    def close(self) -> None:
-        if self._handle is not None:
-            self._handle.close()
-            self._handle = None
-        super().close()
-
-
-class RdflibEngine(Engine):
-    """The reference engine: an rdflib Graph."""
-
-    name = "rdflib"
-
-    def __init__(
-        self,
-        files: Iterable[Path] = (),
-        *,
-        turtle: Iterable[Path] = (),
-        graph: Graph | None = None,
-    ) -> None:
-        from rdflib import Graph
-
-        self.graph = graph if graph is not None else Graph()
-        paths = list(files)
-        if paths:  # one document, as OxigraphEngine reads them
-            with io.BufferedReader(_Concatenated(paths)) as stream:
-                self.graph.parse(data=stream.read().decode("utf-8"), format="nt")
-        for path in turtle:
-            self.graph.parse(str(path), format="turtle")
-
-    def __len__(self) -> int:
-        return len(self.graph)
-
-    def run(self, text: str, origin: str | None = None) -> QueryResult:
-        import time
-
-        from pyparsing import ParseException
-        from rdflib.query import ResultRow
-
-        started = time.perf_counter()
-        try:
-            if self.text_functions is not None:
-                _rdflib_functions()[self.graph] = self.text_functions
-            result = self.graph.query(text)
-        except ParseException as exc:
-            raise _syntax_error(exc, origin) from None
-        except Exception as exc:  # rdflib raises plain Exceptions for unknown prefixes
-            if "Unknown namespace prefix" in str(exc) or "prefix" in str(exc).lower():
-                raise _syntax_error(exc, origin) from None
-            raise
-        if result.type == "ASK":
-            return QueryResult(
-                "ask", boolean=bool(result.askAnswer), seconds=time.perf_counter() - started
-            )
-        if result.type == "SELECT":
-            variables = tuple(str(v) for v in result.vars or ())
-            rows = tuple(
-                tuple(from_rdflib(row[i]) for i in range(len(variables)))
-                for row in result
-                if isinstance(row, ResultRow)  # every row of a SELECT (rdflib types any form's)
-            )
-            return QueryResult("select", variables, rows, seconds=time.perf_counter() - started)
-        assert result.graph is not None  # CONSTRUCT and DESCRIBE results carry a graph
-        triples = tuple(
-            (from_rdflib(s), from_rdflib(p), from_rdflib(o)) for s, p, o in result.graph
-        )
-        return QueryResult("graph", triples=triples, seconds=time.perf_counter() - started)
-
-    def triples(
-        self, s: Term | None = None, p: Term | None = None, o: Term | None = None
-    ) -> Iterator[tuple[Term, Term, Term]]:
-        from kzgraph.terms import to_rdflib
-
-        conv = (
-            None if s is None else to_rdflib(s),
-            None if p is None else to_rdflib(p),
-            None if o is None else to_rdflib(o),
-        )
-        for a, b, c in self.graph.triples(conv):
-            yield from_rdflib(a), from_rdflib(b), from_rdflib(c)
-
-
-def _oxigraph_functions(functions: TextFunctions | None) -> dict[Any, Callable[..., Any]]:
-    """pyoxigraph callables for the kzf: functions: terms in, a term or None (unbound) out."""
-    import pyoxigraph as ox
-
-    from kzgraph.search import MATCH, SCORE, SNIPPET
-
-    def text_of(search: object, more: tuple[object, ...]) -> str | None:
-        return search.value if isinstance(search, ox.Literal) and not more else None
-
-    def score(entity: object, search: object = None, *more: object) -> ox.Literal | None:
-        text = text_of(search, more)
-        if text is None or functions is None or not isinstance(entity, ox.NamedNode):
-            return None
-        found = functions.score(entity.value, text)
-        return None if found is None else ox.Literal(found)
-
-    def match(value: object, search: object = None, *more: object) -> ox.Literal | None:
-        text = text_of(search, more)
-        if text is None or functions is None or not isinstance(value, ox.Literal):
-            return None
-        found = functions.match(value.value, text)
-        return None if found is None else ox.Literal(found)
-
-    def snippet(entity: object, search: object = None, *more: object) -> ox.Literal | None:
-        text = text_of(search, more)
-        if text is None or functions is None or not isinstance(entity, ox.NamedNode):
-            return None
-        found = functions.snippet(entity.value, text)
-        return None if found is None else ox.Literal(found)
-
-    return {ox.NamedNode(SCORE): score, ox.NamedNode(MATCH): match, ox.NamedNode(SNIPPET): snippet}
-
-
-_RDFLIB_GRAPHS: Any = None  # rdflib Graph -> its TextFunctions (a WeakKeyDictionary)
-
-
-def _rdflib_functions() -> Any:
-    """Register the kzf: functions with rdflib once; they find the queried graph's
-    TextFunctions here (rdflib's registry is global, so they are looked up per graph)."""
-    global _RDFLIB_GRAPHS
-    if _RDFLIB_GRAPHS is not None:
-        return _RDFLIB_GRAPHS
-    import weakref
-
-    from rdflib import Literal as RLiteral
-    from rdflib import URIRef
-    from rdflib.plugins.sparql.evalutils import _eval
-    from rdflib.plugins.sparql.operators import register_custom_function
-    from rdflib.plugins.sparql.sparql import SPARQLError
-
-    from kzgraph.search import MATCH, SCORE, SNIPPET
-
-    graphs: weakref.WeakKeyDictionary[Any, TextFunctions] = weakref.WeakKeyDictionary()
-
-    def define(iri: str, call: Callable[[TextFunctions, Any, str], Any]) -> None:
-        def function(expr: Any, ctx: Any) -> Any:
-            functions = graphs.get(ctx.ctx.graph)
-            values = [_eval(a, ctx) for a in (expr.expr or [])]
-            if functions is None or len(values) != 2 or not isinstance(values[1], RLiteral):
-                raise SPARQLError(f"<{iri}> takes a term and a search text")
-            found = call(functions, values[0], str(values[1]))
-            if found is None:
-                raise SPARQLError(f"<{iri}>: no value")
-            return RLiteral(found)
-
-        register_custom_function(URIRef(iri), function, override=True, raw=True)
-
-    define(SCORE, lambda f, e, t: f.score(str(e), t) if isinstance(e, URIRef) else None)
-    define(MATCH, lambda f, v, t: f.match(str(v), t) if isinstance(v, RLiteral) else None)
-    define(SNIPPET, lambda f, e, t: f.snippet(str(e), t) if isinstance(e, URIRef) else None)
-    _RDFLIB_GRAPHS = graphs
-    return graphs
-
-
-ENGINES: dict[str, type[OxigraphEngine | RdflibEngine]] = {
-    "oxigraph": OxigraphEngine,
-    "rdflib": RdflibEngine,
-}
-
-
 def open_engine(entry: Any, engine: str = "oxigraph", *, asserted_only: bool = False) -> Engine:
     """An engine over a cache entry (``kzgraph.store.CacheEntry``).
 
@@ -879,14 +505,3 @@ def run_saved(
     resolved through ``names`` when given (see :func:`bind_params`)."""
     values = resolve_params(query, given, names)
     return engine.run(bind(query.text, values), origin=display_path(query.path))
-
-
-def sort_key(term: Term | None) -> tuple[int, str, str, str]:
-    """A total order on terms (unbound first), for comparing result sets."""
-    if term is None:
-        return (0, "", "", "")
-    if isinstance(term, BNode):
-        return (1, term.value, "", "")
-    if isinstance(term, IRI):
-        return (2, term.value, "", "")
-    return (3, term.value, term.datatype, term.language or "")

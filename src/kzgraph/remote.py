@@ -51,9 +51,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kzgraph.engine import Engine, QueryResult
 from kzgraph.errors import EndpointError
 from kzgraph.namespaces import RESOURCE_BASE
-from kzgraph.query import Engine, QueryResult
 from kzgraph.sparql_text import query_form
 from kzgraph.terms import (
     IRI,

@@ -23,7 +23,7 @@ decides (:data:`TIERS`):
 One resource found in the deciding tier is the answer; several are reported ranked
 (:class:`~kzgraph.errors.AmbiguousTermError`), none with the nearest names
 (:class:`~kzgraph.errors.TermNotFoundError`).  A class (``kz:Person``) narrows the
-candidates before the tiers run.  The index is built from any :class:`~kzgraph.query.Engine`
+candidates before the tiers run.  The index is built from any :class:`~kzgraph.engine.Engine`
 with three SPARQL queries, so it works the same on the local graph and on ``--endpoint``.
 """
 
@@ -136,8 +136,8 @@ class NameIndex:
 
     @classmethod
     def from_engine(cls, engine: object) -> NameIndex:
-        """The index of the graph behind ``engine`` (a :class:`kzgraph.query.Engine`)."""
-        from kzgraph.query import Engine
+        """The index of the graph behind ``engine`` (a :class:`kzgraph.engine.Engine`)."""
+        from kzgraph.engine import Engine
 
         assert isinstance(engine, Engine)
         props = " ".join(IRI(p).n3() for p in NAME_PROPERTIES)
@@ -212,7 +212,7 @@ class NameIndex:
         typed = text.strip()
         if not typed:
             return []
-        from kzgraph.query import expand_iri, looks_like_iri
+        from kzgraph.terms import expand_iri, looks_like_iri
 
         if looks_like_iri(typed):
             iri = expand_iri(typed, prefixes)
@@ -326,7 +326,7 @@ class NameIndex:
         """Up to ``n`` names closest to ``text`` (for "did you mean"), as "label <iri>"."""
         from rapidfuzz import fuzz
 
-        from kzgraph.query import looks_like_iri
+        from kzgraph.terms import looks_like_iri
 
         key = loose(text.rsplit(":", 1)[-1] if looks_like_iri(text) else text)
         if not key:

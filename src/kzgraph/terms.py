@@ -8,6 +8,7 @@ This module imports nothing heavy.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, overload
 
@@ -262,3 +263,45 @@ def pick_label(iri: str, labels: list[tuple[str, Literal]]) -> str:
         or best(RDFS_LABEL, False)
         or local_name(iri)
     )
+
+
+# --------------------------------------------------------------------------- IRIs as typed
+
+#: what reads as an attempt at an IRI or a prefixed name (prefix:anything, no space), so that
+#: a broken one is refused as an IRI (person:x>y), not looked up as a name
+_IRI_ATTEMPT = re.compile(r"^[A-Za-z][\w.-]*:\S*$")
+_PNAME = re.compile(r"^([A-Za-z][\w\-.]*)?:([\w\-.:%]*)$")
+
+
+def expand_iri(
+    value: str, prefixes: Mapping[str, str] | None = None, *, project_prefixes: bool = True
+) -> str | None:
+    """A full IRI from ``<iri>``, ``iri`` or ``prefix:local`` (None if not an IRI).
+
+    ``prefixes`` (e.g. the query's own PREFIX block) win; the project's PREFIXES
+    are consulted after them unless ``project_prefixes`` is False (which keeps
+    rdflib, imported by ``kzgraph.namespaces``, off the fast paths).
+    """
+    value = value.strip()
+    if value.startswith("<") and value.endswith(">"):
+        value = value[1:-1]
+    m = _PNAME.match(value)
+    if m and not value.startswith(("http:", "https:", "urn:", "file:")):
+        known = dict(prefixes or {})
+        if (m.group(1) or "") not in known:
+            if not project_prefixes:
+                return "urn:kzgraph:unchecked:" + value
+            from kzgraph.namespaces import PREFIXES
+
+            known = {**PREFIXES, **known}
+        namespace = known.get(m.group(1) or "")
+        if namespace is None:
+            return None
+        value = namespace + m.group(2)
+    return value if valid_iri(value) else None
+
+
+def looks_like_iri(value: str) -> bool:
+    """Whether a typed value is meant as an IRI or a prefixed name, not as a name."""
+    text = value.strip()
+    return text.startswith("<") or "://" in text or bool(_IRI_ATTEMPT.match(text))

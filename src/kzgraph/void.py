@@ -17,9 +17,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from kzgraph.engine import Engine
 from kzgraph.metadata import DEFAULTS, EU_AUTHORITY, PUBLISHER_TYPES, Metadata
 from kzgraph.namespaces import BASE, ONTOLOGY, PREFIXES, RESOURCE_BASE
-from kzgraph.query import Engine
 from kzgraph.terms import IRI, XSD, BNode, Literal, Term
 
 DATASET = BASE + "dataset"
