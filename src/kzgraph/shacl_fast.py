@@ -37,7 +37,7 @@ import itertools
 import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -175,14 +175,6 @@ class CompiledCheck:
     parent: CompiledCheck | None = None
 
 
-@dataclass
-class _Shapes:
-    """The shapes graph as plain dictionaries: node -> parameter -> [terms]."""
-
-    params: dict[Any, dict[str, list[Any]]]
-    lists: dict[Any, list[Any]] = field(default_factory=dict)
-
-
 def _less_or_equal(a: str, b: str) -> str:
     """pyshacl's ``a <= b`` (rdflib's order): SPARQL's ``<=`` where the two compare;
     literals of incomparable datatypes ordered by datatype IRI; IRIs as strings."""
@@ -199,26 +191,36 @@ def _n3(term: Any) -> str:
     return text
 
 
-class _Compiler:
+def _safe(expr: str) -> str:
+    """``expr`` with an error (a value of the wrong type) read as false."""
+    return f"COALESCE({expr}, false)"
+
+
+def _is_true(values: list[Any] | None) -> bool:
+    """Whether a parameter's first value is the boolean true."""
+    return values is not None and len(values) > 0 and str(values[0]).lower() == "true"
+
+
+# --------------------------------------------------------------------------- the shapes graph
+
+
+class _ShapesGraph:
+    """The shapes graph read once into node -> parameter -> [terms], and the questions
+    the compiler asks it: a shape's parameters (refusing what is not compiled), its
+    one path, its lists, its messages and severity."""
+
     def __init__(self, shapes: Graph) -> None:
-        from rdflib import RDF as RDFNS
-        from rdflib import BNode, URIRef
+        from rdflib import URIRef
         from rdflib.collection import Collection
 
         self.graph = shapes
-        self.counter = itertools.count(1)
-        self.URIRef, self.BNode = URIRef, BNode
+        self.URIRef = URIRef
+        self.Collection = Collection
         self.params: dict[Any, dict[str, list[Any]]] = {}
         for s, p, o in shapes:
             if str(p).startswith(SH):
                 self.params.setdefault(s, {}).setdefault(str(p)[len(SH) :], []).append(o)
-        self.Collection = Collection
-        self.RDFNS = RDFNS
-        #: focus pattern -> membership test of ``?g`` (a BIND alias), for the checks
-        #: that find candidates from the property side and then keep the focus nodes
-        self.members: dict[str, str] = {}
 
-    # ---- helpers
     def name(self, shape: Any) -> str:
         return str(shape)
 
@@ -230,9 +232,6 @@ class _Compiler:
 
     def items(self, node: Any) -> list[Any]:
         return list(self.Collection(self.graph, node))
-
-    def fresh(self) -> str:
-        return f"?w{next(self.counter)}"
 
     def path(self, shape: Any) -> str:
         path = self.one(shape, "path")
@@ -267,8 +266,80 @@ class _Compiler:
             if not str(flag).replace("i", "").replace("s", "").replace("m", "") == "":
                 raise UnsupportedShapeError(self.name(shape), f"sh:flags {flag!s}")
 
-    # ---- value-level constraint expressions (never an error: wrapped in COALESCE)
-    def value_condition(self, shape: Any, param: str, arg: Any, v: str, depth: int) -> str:
+    def is_class(self, shape: Any) -> bool:
+        """Whether the shape is also a class (an implicit class target, not compiled)."""
+        from rdflib import RDF as RDFNS
+        from rdflib import RDFS as RDFSNS
+
+        owl_class = self.URIRef("http://www.w3.org/2002/07/owl#Class")
+        return (shape, RDFNS.type, RDFSNS.Class) in self.graph or (
+            shape,
+            RDFNS.type,
+            owl_class,
+        ) in self.graph
+
+    def messages(self, shape: str) -> tuple[str, ...]:
+        return tuple(str(m) for m in self.params.get(self.URIRef(shape), {}).get("message", []))
+
+    def severity(self, shape: str) -> str:
+        found = self.params.get(self.URIRef(shape), {}).get("severity", [])
+        return str(found[0]) if found else SH + "Violation"
+
+
+# --------------------------------------------------------------------------- targets
+
+
+def _focus(params: Mapping[str, list[Any]]) -> tuple[str, str] | None:
+    """The focus nodes of a shape's targets: a pattern binding ``?f``, and the same set
+    as a membership test of ``?g`` (a BIND alias).  None for a shape without targets."""
+    parts, tests = [], []
+    for c in params.get("targetClass", []):
+        parts.append(f"{{ ?f a {_n3(c)} }}")
+        tests.append(f"EXISTS {{ ?g a {_n3(c)} }}")
+    for node in params.get("targetNode", []):
+        parts.append(f"{{ BIND({_n3(node)} AS ?f) }}")
+        tests.append(f"sameTerm(?g, {_n3(node)})")
+    for p in params.get("targetSubjectsOf", []):
+        parts.append(f"{{ ?f {_n3(p)} [] }}")
+        tests.append(f"EXISTS {{ ?g {_n3(p)} [] }}")
+    for p in params.get("targetObjectsOf", []):
+        parts.append(f"{{ [] {_n3(p)} ?f }}")
+        tests.append(f"EXISTS {{ [] {_n3(p)} ?g }}")
+    if not parts:
+        return None
+    if len(parts) == 1 and (params.get("targetClass") or params.get("targetNode")):
+        focus = parts[0]  # one class (or node): already distinct
+    else:
+        focus = f"{{ SELECT DISTINCT ?f WHERE {{ {' UNION '.join(parts)} }} }}"
+    return focus, "(" + " || ".join(tests) + ")"
+
+
+# --------------------------------------------------------------------------- conditions
+
+
+class _Conditions:
+    """Boolean SPARQL expressions: does a value meet a constraint, or a whole shape.
+
+    These are how shapes refer to shapes (``sh:node``, ``sh:not``, ``sh:or``...): a
+    nested shape becomes a condition on the value node, its property shapes
+    ``EXISTS``/``NOT EXISTS`` tests.  A value-level expression never raises an error in
+    SPARQL: each is wrapped in :func:`_safe`.  Fresh variables are ``?w1``, ``?w2``..."""
+
+    def __init__(self, shapes: _ShapesGraph) -> None:
+        self.shapes = shapes
+        self.counter = itertools.count(1)
+
+    def fresh(self) -> str:
+        return f"?w{next(self.counter)}"
+
+    def value(self, shape: Any, param: str, arg: Any, v: str, depth: int) -> str:
+        """Whether the value ``v`` meets the constraint ``sh:param arg`` of ``shape``."""
+        if param in ("node", "not", "or", "and", "xone"):
+            return self._logical(param, arg, v, depth)
+        return self._term_test(shape, param, arg, v)
+
+    def _term_test(self, shape: Any, param: str, arg: Any, v: str) -> str:
+        """The constraints on the value term itself (class, datatype, kind, range...)."""
         if param == "class":
             return f"EXISTS {{ {v} a {_n3(arg)} }}"
         if param == "datatype":
@@ -279,19 +350,19 @@ class _Compiler:
         if param == "nodeKind":
             kind = str(arg)[len(SH) :]
             if kind not in _NODE_KINDS:
-                raise UnsupportedShapeError(self.name(shape), f"sh:nodeKind {arg}")
+                raise UnsupportedShapeError(self.shapes.name(shape), f"sh:nodeKind {arg}")
             return _NODE_KINDS[kind].format(v=v)
         if param == "in":
-            members = self.items(arg)
+            members = self.shapes.items(arg)
             if not members:
                 return "false"
             return "(" + " || ".join(f"sameTerm({v}, {_n3(m)})" for m in members) + ")"
         if param == "pattern":
-            flags = self.params.get(shape, {}).get("flags", [])
+            flags = self.shapes.params.get(shape, {}).get("flags", [])
             flag = f", {_n3(flags[0])}" if flags else ""
             return f"(!isBlank({v}) && REGEX(STR({v}), {_n3(arg)}{flag}))"
         if param == "languageIn":
-            langs = self.items(arg)
+            langs = self.shapes.items(arg)
             tests = " || ".join(f"LANGMATCHES(LANG({v}), {_n3(lang)})" for lang in langs)
             return f'(isLiteral({v}) && LANG({v}) != "" && ({tests or "false"}))'
         if param in ("minInclusive", "maxInclusive", "minExclusive", "maxExclusive"):
@@ -300,58 +371,72 @@ class _Compiler:
         if param in ("minLength", "maxLength"):
             op = ">=" if param == "minLength" else "<="
             return f"(!isBlank({v}) && STRLEN(STR({v})) {op} {int(arg)})"
+        raise UnsupportedShapeError(self.shapes.name(shape), f"sh:{param}")  # pragma: no cover
+
+    def _logical(self, param: str, arg: Any, v: str, depth: int) -> str:
+        """``sh:node``, ``sh:not``, ``sh:or``, ``sh:and``, ``sh:xone``: shapes of the value."""
         if param == "node":
             return self.conforms(arg, v, depth + 1)
         if param == "not":
             return f"!({self.conforms(arg, v, depth + 1)})"
-        if param in ("or", "and", "xone"):
-            members = [self.conforms(m, v, depth + 1) for m in self.items(arg)]
-            if not members:
-                return "true" if param == "and" else "false"
-            if param == "or":
-                return "(" + " || ".join(members) + ")"
-            if param == "and":
-                return "(" + " && ".join(members) + ")"
-            return "((" + " + ".join(f"IF({m}, 1, 0)" for m in members) + ") = 1)"
-        raise UnsupportedShapeError(self.name(shape), f"sh:{param}")  # pragma: no cover
+        members = [self.conforms(m, v, depth + 1) for m in self.shapes.items(arg)]
+        if not members:
+            return "true" if param == "and" else "false"
+        if param == "or":
+            return "(" + " || ".join(members) + ")"
+        if param == "and":
+            return "(" + " && ".join(members) + ")"
+        return "((" + " + ".join(f"IF({m}, 1, 0)" for m in members) + ") = 1)"
 
-    def safe(self, expr: str) -> str:
-        return f"COALESCE({expr}, false)"
-
-    # ---- conformance of a value node to a whole shape (for nested references)
     def conforms(self, shape: Any, v: str, depth: int = 0) -> str:
+        """Whether the value node ``v`` conforms to the whole ``shape``."""
         if depth > 8:
-            raise UnsupportedShapeError(self.name(shape), "shapes nested too deeply")
-        params = self.active_params(shape)
+            raise UnsupportedShapeError(self.shapes.name(shape), "shapes nested too deeply")
+        params = self.shapes.active_params(shape)
         if params is None:
             return "true"
         parts: list[str] = []
         if "path" in params:  # a property shape used as a node's conformance test
-            parts += self.property_conditions(shape, v, depth)
+            parts += self.properties(shape, v, depth)
         else:
             for param in sorted(set(params) & _VALUE_PARAMS):
                 for arg in params[param]:
-                    parts.append(self.safe(self.value_condition(shape, param, arg, v, depth)))
+                    parts.append(_safe(self.value(shape, param, arg, v, depth)))
             if "hasValue" in params:
                 parts += [f"sameTerm({v}, {_n3(x)})" for x in params["hasValue"]]
             for prop in params.get("property", []):
-                parts += self.property_conditions(prop, v, depth + 1)
+                parts += self.properties(prop, v, depth + 1)
         return "(" + " && ".join(parts) + ")" if parts else "true"
 
-    def property_conditions(self, shape: Any, f: str, depth: int) -> list[str]:
-        params = self.active_params(shape, property_shape=True)
+    def properties(self, shape: Any, f: str, depth: int) -> list[str]:
+        """The tests the node ``f`` must pass for the property shape ``shape``."""
+        params = self.shapes.active_params(shape, property_shape=True)
         if params is None:
             return []
-        p = f"<{self.path(shape)}>"
+        p = f"<{self.shapes.path(shape)}>"
+        out = self._counts(shape, params, f, p)
+        out += [f"EXISTS {{ {f} {p} {_n3(x)} }}" for x in params.get("hasValue", [])]
+        for param in sorted(set(params) & _VALUE_PARAMS):
+            for arg in params[param]:
+                w = self.fresh()
+                cond = _safe(self.value(shape, param, arg, w, depth))
+                out.append(f"NOT EXISTS {{ {f} {p} {w} FILTER(!{cond}) }}")
+        out += self._pairs(params, f, p)
+        if "qualifiedValueShape" in params:
+            out += self._qualified(shape, params, f, p, depth)
+        return out
+
+    def _counts(self, shape: Any, params: Mapping[str, list[Any]], f: str, p: str) -> list[str]:
+        """``sh:minCount`` 1 and ``sh:maxCount`` 0 or 1 (larger counts are not nested)."""
         out: list[str] = []
         for n in params.get("minCount", []):
             if int(n) > 1:
-                raise UnsupportedShapeError(self.name(shape), "nested sh:minCount above 1")
+                raise UnsupportedShapeError(self.shapes.name(shape), "nested sh:minCount above 1")
             if int(n) == 1:
                 out.append(f"EXISTS {{ {f} {p} {self.fresh()} }}")
         for n in params.get("maxCount", []):
             if int(n) != 1 and int(n) != 0:
-                raise UnsupportedShapeError(self.name(shape), "nested sh:maxCount above 1")
+                raise UnsupportedShapeError(self.shapes.name(shape), "nested sh:maxCount above 1")
             a, b = self.fresh(), self.fresh()
             if int(n) == 0:
                 out.append(f"NOT EXISTS {{ {f} {p} {a} }}")
@@ -359,14 +444,12 @@ class _Compiler:
                 out.append(
                     f"NOT EXISTS {{ {f} {p} {a} . {f} {p} {b} FILTER(!sameTerm({a}, {b})) }}"
                 )
-        for x in params.get("hasValue", []):
-            out.append(f"EXISTS {{ {f} {p} {_n3(x)} }}")
-        for param in sorted(set(params) & _VALUE_PARAMS):
-            for arg in params[param]:
-                w = self.fresh()
-                cond = self.safe(self.value_condition(shape, param, arg, w, depth))
-                out.append(f"NOT EXISTS {{ {f} {p} {w} FILTER(!{cond}) }}")
-        if params.get("uniqueLang") and str(params["uniqueLang"][0]).lower() == "true":
+        return out
+
+    def _pairs(self, params: Mapping[str, list[Any]], f: str, p: str) -> list[str]:
+        """The constraints on two values at once: ``sh:uniqueLang``, ``sh:lessThanOrEquals``."""
+        out: list[str] = []
+        if _is_true(params.get("uniqueLang")):
             a, b = self.fresh(), self.fresh()
             out.append(
                 f"NOT EXISTS {{ {f} {p} {a} . {f} {p} {b} FILTER(!sameTerm({a}, {b}) && "
@@ -378,70 +461,88 @@ class _Compiler:
                 f"NOT EXISTS {{ {f} {p} {a} . {f} {_n3(other)} {b} "
                 f"FILTER(!{_less_or_equal(a, b)}) }}"
             )
-        if "qualifiedValueShape" in params:
-            qshape = self.one(shape, "qualifiedValueShape")
-            w = self.fresh()
-            cond = self.conforms(qshape, w, depth + 1)
-            for n in params.get("qualifiedMinCount", []):
-                if int(n) > 1:
-                    raise UnsupportedShapeError(self.name(shape), "nested qualifiedMinCount > 1")
-                if int(n) == 1:
-                    out.append(f"EXISTS {{ {f} {p} {w} FILTER({cond}) }}")
-            if params.get("qualifiedMaxCount"):
-                raise UnsupportedShapeError(self.name(shape), "nested sh:qualifiedMaxCount")
         return out
 
-    # ---- top level: one query per (shape, constraint)
-    def targets(self, shape: Any) -> str | None:
-        params = self.params.get(shape, {})
-        parts, tests = [], []
-        for c in params.get("targetClass", []):
-            parts.append(f"{{ ?f a {_n3(c)} }}")
-            tests.append(f"EXISTS {{ ?g a {_n3(c)} }}")
-        for node in params.get("targetNode", []):
-            parts.append(f"{{ BIND({_n3(node)} AS ?f) }}")
-            tests.append(f"sameTerm(?g, {_n3(node)})")
-        for p in params.get("targetSubjectsOf", []):
-            parts.append(f"{{ ?f {_n3(p)} [] }}")
-            tests.append(f"EXISTS {{ ?g {_n3(p)} [] }}")
-        for p in params.get("targetObjectsOf", []):
-            parts.append(f"{{ [] {_n3(p)} ?f }}")
-            tests.append(f"EXISTS {{ [] {_n3(p)} ?g }}")
-        if not parts:
-            return None
-        if len(parts) == 1 and (params.get("targetClass") or params.get("targetNode")):
-            focus = parts[0]  # one class (or node): already distinct
-        else:
-            focus = f"{{ SELECT DISTINCT ?f WHERE {{ {' UNION '.join(parts)} }} }}"
-        self.members[focus] = "(" + " || ".join(tests) + ")"
-        return focus
+    def _qualified(
+        self, shape: Any, params: Mapping[str, list[Any]], f: str, p: str, depth: int
+    ) -> list[str]:
+        """``sh:qualifiedMinCount`` 1 (no other qualified count is nested)."""
+        out: list[str] = []
+        qshape = self.shapes.one(shape, "qualifiedValueShape")
+        w = self.fresh()
+        cond = self.conforms(qshape, w, depth + 1)
+        for n in params.get("qualifiedMinCount", []):
+            if int(n) > 1:
+                raise UnsupportedShapeError(self.shapes.name(shape), "nested qualifiedMinCount > 1")
+            if int(n) == 1:
+                out.append(f"EXISTS {{ {f} {p} {w} FILTER({cond}) }}")
+        if params.get("qualifiedMaxCount"):
+            raise UnsupportedShapeError(self.shapes.name(shape), "nested sh:qualifiedMaxCount")
+        return out
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _failing_values(query: str) -> str:
+    """A focus pattern (``?f``) of the values a ``SELECT ?f ?v`` check reports."""
+    return (
+        f"{{ SELECT DISTINCT (?dv AS ?f) WHERE {{ {{ SELECT (?v AS ?dv) WHERE "
+        f"{{ {{ {query} }} }} }} }} }}"
+    )
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """What the checks of one property shape share: the shape, its path, its focus nodes
+    (a pattern binding ``?f``, and a membership test of ``?g`` when the targets have
+    one), the nesting depth and the ``sh:node`` check they explain, if any."""
+
+    shape: Any
+    path: str
+    focus: str
+    member: str | None
+    depth: int
+    parent: CompiledCheck | None
+
+    @property
+    def p(self) -> str:
+        return f"<{self.path}>"
+
+    def check(self, component: str, query: str, has_value: bool) -> CompiledCheck:
+        return CompiledCheck(
+            str(self.shape), SH + component, self.path, query, has_value, self.parent
+        )
+
+
+class _Compiler:
+    """The top-level checks: one SPARQL SELECT per (shape, constraint) over its targets.
+
+    Node shapes and property shapes get their own methods, and a property shape one
+    method per kind of constraint.  Two rules keep the queries fast at a million
+    triples (see the module docstring): ``EXISTS`` is tested on a ``BIND`` alias, and
+    where the focus nodes have a membership test the candidates come from the property
+    side first."""
+
+    def __init__(self, shapes: Graph) -> None:
+        self.shapes = _ShapesGraph(shapes)
+        self.conditions = _Conditions(self.shapes)
+        #: focus pattern -> membership test of ``?g`` (a BIND alias), for the checks
+        #: that find candidates from the property side and then keep the focus nodes
+        self.members: dict[str, str] = {}
 
     def compile(self) -> list[CompiledCheck]:
-        from rdflib import RDF as RDFNS
-        from rdflib import RDFS as RDFSNS
-        from rdflib import URIRef
-
         checks: list[CompiledCheck] = []
-        for shape in sorted(self.params, key=str):
-            focus = self.targets(shape)
-            if focus is None:
+        for shape in sorted(self.shapes.params, key=str):
+            found = _focus(self.shapes.params.get(shape, {}))
+            if found is None:
                 continue
-            if (shape, RDFNS.type, RDFSNS.Class) in self.graph or (
-                shape,
-                RDFNS.type,
-                URIRef("http://www.w3.org/2002/07/owl#Class"),
-            ) in self.graph:
-                raise UnsupportedShapeError(self.name(shape), "implicit class targets")
+            focus, member = found
+            self.members[focus] = member
+            if self.shapes.is_class(shape):
+                raise UnsupportedShapeError(self.shapes.name(shape), "implicit class targets")
             checks += self.shape_checks(shape, focus, 0)
         return checks
-
-    @staticmethod
-    def failing_values(query: str) -> str:
-        """A focus pattern (``?f``) of the values a ``SELECT ?f ?v`` check reports."""
-        return (
-            f"{{ SELECT DISTINCT (?dv AS ?f) WHERE {{ {{ SELECT (?v AS ?dv) WHERE "
-            f"{{ {{ {query} }} }} }} }} }}"
-        )
 
     def shape_checks(
         self, shape: Any, focus: str, depth: int, parent: CompiledCheck | None = None
@@ -453,8 +554,8 @@ class _Compiler:
         compiled here by running that shape with the failing values as focus nodes, each
         check with the ``sh:node`` check as its ``parent``."""
         if depth > 8:
-            raise UnsupportedShapeError(self.name(shape), "sh:node nested too deeply")
-        params = self.active_params(shape)
+            raise UnsupportedShapeError(self.shapes.name(shape), "sh:node nested too deeply")
+        params = self.shapes.active_params(shape)
         if params is None:
             return []
         if "path" in params:
@@ -463,7 +564,7 @@ class _Compiler:
         for param in sorted(set(params) & _VALUE_PARAMS):
             for arg in params[param]:
                 # tested on an alias (BIND): see property_checks
-                cond = self.safe(self.value_condition(shape, param, arg, "?v", 0))
+                cond = _safe(self.conditions.value(shape, param, arg, "?v", 0))
                 query = f"SELECT ?f ?v WHERE {{ {focus} BIND(?f AS ?v) FILTER(!{cond}) }}"
                 if param == "class":  # a hash anti-join, as in property_checks
                     query = (
@@ -473,7 +574,7 @@ class _Compiler:
                 check = CompiledCheck(str(shape), SH + _COMPONENT[param], None, query, True, parent)
                 checks.append(check)
                 if param == "node":
-                    checks += self.shape_checks(arg, self.failing_values(query), depth + 1, check)
+                    checks += self.shape_checks(arg, _failing_values(query), depth + 1, check)
         for x in params.get("hasValue", []):
             checks.append(
                 CompiledCheck(
@@ -492,38 +593,55 @@ class _Compiler:
     def property_checks(
         self, shape: Any, focus: str, depth: int = 0, parent: CompiledCheck | None = None
     ) -> list[CompiledCheck]:
-        params = self.active_params(shape, property_shape=True)
+        """The checks of one property shape, one kind of constraint after another.
+
+        Oxigraph tests ``EXISTS`` on a variable bound straight by a pattern by scanning
+        the EXISTS pattern per row, on a BIND alias (``?g``) by an index lookup: every
+        EXISTS is on an alias.  Where the focus nodes have a membership test, candidates
+        come from the property side and are then kept if in focus.  Focus nodes without
+        a value are a MINUS (a hash anti-join: per-node lookups walk every triple of a
+        hub node; 1M: sh:minCount checks 1.8 -> 0.9 s)."""
+        params = self.shapes.active_params(shape, property_shape=True)
         if params is None:
             return []
-        path = self.path(shape)
-        p = f"<{path}>"
-        name = str(shape)
+        scope = _Scope(
+            shape, self.shapes.path(shape), focus, self.members.get(focus), depth, parent
+        )
+        out = self._count_checks(scope, params)
+        out += [
+            scope.check(
+                "HasValueConstraintComponent",
+                f"SELECT ?f WHERE {{ {focus} MINUS {{ ?f {scope.p} {_n3(x)} }} }}",
+                False,
+            )
+            for x in params.get("hasValue", [])
+        ]
+        for param in sorted(set(params) & _VALUE_PARAMS):
+            for arg in params[param]:
+                check = scope.check(_COMPONENT[param], self._value_query(scope, param, arg), True)
+                out.append(check)
+                if param == "node":
+                    nested = _failing_values(check.query)
+                    out.extend(self.shape_checks(arg, nested, depth + 1, check))
+        out += self._pair_checks(scope, params)
+        if "qualifiedValueShape" in params:
+            out += self._qualified_checks(scope, params)
+        return out
+
+    def _count_checks(self, scope: _Scope, params: Mapping[str, list[Any]]) -> list[CompiledCheck]:
+        """``sh:minCount`` (a MINUS for 1, a grouped count above) and ``sh:maxCount``."""
+        focus, p, member = scope.focus, scope.p, scope.member
         out: list[CompiledCheck] = []
-
-        def add(component: str, query: str, has_value: bool) -> None:
-            out.append(CompiledCheck(name, SH + component, path, query, has_value, parent))
-
-        # Oxigraph tests ``EXISTS`` on a variable bound straight by a pattern by scanning
-        # the EXISTS pattern per row, on a BIND alias (``?g``) by an index lookup: every
-        # EXISTS below is on an alias.  Where the focus nodes have a membership test,
-        # candidates come from the property side and are then kept if in focus.  Focus
-        # nodes without a value are a MINUS (a hash anti-join: per-node lookups walk
-        # every triple of a hub node; 1M: sh:minCount checks 1.8 -> 0.9 s).
-        member = self.members.get(focus)
         for n in params.get("minCount", []):
             if int(n) == 1:
-                add(
-                    "MinCountConstraintComponent",
-                    f"SELECT ?f WHERE {{ {focus} MINUS {{ ?f {p} ?x }} }}",
-                    False,
-                )
+                query = f"SELECT ?f WHERE {{ {focus} MINUS {{ ?f {p} ?x }} }}"
+                out.append(scope.check("MinCountConstraintComponent", query, False))
             elif int(n) > 1:
-                add(
-                    "MinCountConstraintComponent",
+                query = (
                     f"SELECT ?f WHERE {{ {focus} OPTIONAL {{ ?f {p} ?v }} }} "
-                    f"GROUP BY ?f HAVING (COUNT(DISTINCT ?v) < {int(n)})",
-                    False,
+                    f"GROUP BY ?f HAVING (COUNT(DISTINCT ?v) < {int(n)})"
                 )
+                out.append(scope.check("MinCountConstraintComponent", query, False))
         for n in params.get("maxCount", []):
             # COUNT(*): the rows (?f, ?v) are distinct already (triples of one graph,
             # distinct focus nodes), and no set per group is kept (1M: -20%)
@@ -537,54 +655,48 @@ class _Compiler:
                     f"SELECT ?f WHERE {{ {focus} ?f {p} ?v }} "
                     f"GROUP BY ?f HAVING (COUNT(*) > {int(n)})"
                 )
-            add("MaxCountConstraintComponent", query, False)
-        for x in params.get("hasValue", []):
-            add(
-                "HasValueConstraintComponent",
-                f"SELECT ?f WHERE {{ {focus} MINUS {{ ?f {p} {_n3(x)} }} }}",
-                False,
+            out.append(scope.check("MaxCountConstraintComponent", query, False))
+        return out
+
+    def _value_query(self, scope: _Scope, param: str, arg: Any) -> str:
+        """The (focus, value) pairs whose value fails ``sh:param arg``.
+
+        The condition is tested once per distinct value, then joined with the focus
+        nodes: at 1M triples, sh:not on kz:participantState took 23 s testing EXISTS per
+        (focus, value) row, the few states repeated each time.  The value is tested on an
+        alias (BIND): Oxigraph evaluates an ``EXISTS { ?v a C }`` on a variable that comes
+        straight from a pattern by scanning every ``?x a C`` per row (1M: 7.6 s for 55
+        values; on the alias: an index lookup, 0.02 s)."""
+        focus, p, member = scope.focus, scope.p, scope.member
+        cond = _safe(self.conditions.value(scope.shape, param, arg, "?v", 0))
+        failing = (
+            f"{{ SELECT ?v WHERE {{ {{ SELECT DISTINCT ?u "
+            f"WHERE {{ [] {p} ?u }} }} BIND(?u AS ?v) FILTER(!{cond}) }} }}"
+        )
+        if param == "class":
+            # the values without the class: a hash anti-join (MINUS) instead of a
+            # lookup per value, which walks every triple of a hub value
+            failing = (
+                f"{{ SELECT ?v WHERE {{ {{ SELECT DISTINCT ?v WHERE {{ [] {p} ?v }} }} "
+                f"MINUS {{ ?v a {_n3(arg)} }} }} }}"
             )
-        for param in sorted(set(params) & _VALUE_PARAMS):
-            for arg in params[param]:
-                cond = self.safe(self.value_condition(shape, param, arg, "?v", 0))
-                # the condition is tested once per distinct value, then joined with the
-                # focus nodes: at 1M triples, sh:not on kz:participantState took 23 s
-                # testing EXISTS per (focus, value) row, the few states repeated each time.
-                # The value is tested on an alias (BIND): Oxigraph evaluates an
-                # ``EXISTS { ?v a C }`` on a variable that comes straight from a pattern
-                # by scanning every ``?x a C`` per row (1M: 7.6 s for 55 values; on the
-                # alias: an index lookup, 0.02 s)
-                failing = (
-                    f"{{ SELECT ?v WHERE {{ {{ SELECT DISTINCT ?u "
-                    f"WHERE {{ [] {p} ?u }} }} BIND(?u AS ?v) FILTER(!{cond}) }} }}"
-                )
-                if param == "class":
-                    # the values without the class: a hash anti-join (MINUS) instead of a
-                    # lookup per value, which walks every triple of a hub value
-                    failing = (
-                        f"{{ SELECT ?v WHERE {{ {{ SELECT DISTINCT ?v WHERE {{ [] {p} ?v }} }} "
-                        f"MINUS {{ ?v a {_n3(arg)} }} }} }}"
-                    )
-                if "EXISTS" not in cond:
-                    # a test of the value alone (datatype, pattern, languageIn...) is
-                    # cheaper per row than hashing every distinct value first (1M:
-                    # rdfs:label's sh:datatype 0.19 -> 0.08 s, 85k mostly distinct values)
-                    rows = f"?f {p} ?v FILTER(!{cond})"
-                    query = f"SELECT ?f ?v WHERE {{ {focus} {rows} }}"
-                    if member:
-                        query = f"SELECT ?f ?v WHERE {{ {rows} BIND(?f AS ?g) FILTER({member}) }}"
-                elif member:
-                    query = (
-                        f"SELECT ?f ?v WHERE {{ {failing} ?f {p} ?v BIND(?f AS ?g) "
-                        f"FILTER({member}) }}"
-                    )
-                else:
-                    query = f"SELECT ?f ?v WHERE {{ {failing} {focus} ?f {p} ?v }}"
-                add(_COMPONENT[param], query, True)
-                if param == "node":
-                    nested = self.failing_values(query)
-                    out.extend(self.shape_checks(arg, nested, depth + 1, out[-1]))
-        if params.get("uniqueLang") and str(params["uniqueLang"][0]).lower() == "true":
+        if "EXISTS" not in cond:
+            # a test of the value alone (datatype, pattern, languageIn...) is
+            # cheaper per row than hashing every distinct value first (1M:
+            # rdfs:label's sh:datatype 0.19 -> 0.08 s, 85k mostly distinct values)
+            rows = f"?f {p} ?v FILTER(!{cond})"
+            if member:
+                return f"SELECT ?f ?v WHERE {{ {rows} BIND(?f AS ?g) FILTER({member}) }}"
+            return f"SELECT ?f ?v WHERE {{ {focus} {rows} }}"
+        if member:
+            return f"SELECT ?f ?v WHERE {{ {failing} ?f {p} ?v BIND(?f AS ?g) FILTER({member}) }}"
+        return f"SELECT ?f ?v WHERE {{ {failing} {focus} ?f {p} ?v }}"
+
+    def _pair_checks(self, scope: _Scope, params: Mapping[str, list[Any]]) -> list[CompiledCheck]:
+        """``sh:uniqueLang`` and ``sh:lessThanOrEquals``: constraints on two values."""
+        focus, p, member = scope.focus, scope.p, scope.member
+        out: list[CompiledCheck] = []
+        if _is_true(params.get("uniqueLang")):
             # pyshacl: one result per focus node and duplicated language, without a value;
             # (focus, language) groups of more than one value, instead of joining the
             # values pairwise (1M: skos:prefLabel 0.42 -> 0.25 s); COUNT(*): the rows
@@ -597,46 +709,43 @@ class _Compiler:
                 query = f"SELECT ?f ?lang WHERE {{ {grouped} BIND(?f AS ?g) FILTER({member}) }}"
             else:
                 query = f"SELECT ?f ?lang WHERE {{ {focus} {grouped} }}"
-            add("UniqueLangConstraintComponent", query, False)
+            out.append(scope.check("UniqueLangConstraintComponent", query, False))
         for other in params.get("lessThanOrEquals", []):
             pairs = f"?f {p} ?v . ?f {_n3(other)} ?o FILTER(!{_less_or_equal('?v', '?o')})"
             if member:
                 query = f"SELECT ?f ?v WHERE {{ {pairs} BIND(?f AS ?g) FILTER({member}) }}"
             else:
                 query = f"SELECT ?f ?v WHERE {{ {focus} {pairs} }}"
-            add("LessThanOrEqualsConstraintComponent", query, True)
-        if "qualifiedValueShape" in params:
-            qshape = self.one(shape, "qualifiedValueShape")
-            cond = self.conforms(qshape, "?v", 1)
-            counted = (
-                f"SELECT ?f (COUNT(DISTINCT ?q) AS ?n) WHERE {{ {focus} "
-                f"OPTIONAL {{ ?f {p} ?v FILTER({cond}) BIND(?v AS ?q) }} }} GROUP BY ?f"
-            )
-            for n in params.get("qualifiedMinCount", []):
-                if int(n) == 1:  # no conforming value: a test per focus node, no grouping
-                    w = self.fresh()
-                    alias = self.conforms(qshape, w, 1)
-                    query = (
-                        f"SELECT ?f WHERE {{ {focus} MINUS "
-                        f"{{ ?f {p} ?qv BIND(?qv AS {w}) FILTER({alias}) }} }}"
-                    )
-                else:
-                    query = f"SELECT ?f WHERE {{ {{ {counted} }} FILTER(?n < {int(n)}) }}"
-                add("QualifiedMinCountConstraintComponent", query, False)
-            for n in params.get("qualifiedMaxCount", []):
-                add(
-                    "QualifiedMaxCountConstraintComponent",
-                    f"SELECT ?f WHERE {{ {{ {counted} }} FILTER(?n > {int(n)}) }}",
-                    False,
-                )
+            out.append(scope.check("LessThanOrEqualsConstraintComponent", query, True))
         return out
 
-    def messages(self, shape: str) -> tuple[str, ...]:
-        return tuple(str(m) for m in self.params.get(self.URIRef(shape), {}).get("message", []))
-
-    def severity(self, shape: str) -> str:
-        found = self.params.get(self.URIRef(shape), {}).get("severity", [])
-        return str(found[0]) if found else SH + "Violation"
+    def _qualified_checks(
+        self, scope: _Scope, params: Mapping[str, list[Any]]
+    ) -> list[CompiledCheck]:
+        """``sh:qualifiedMinCount`` and ``sh:qualifiedMaxCount`` of ``sh:qualifiedValueShape``."""
+        focus, p = scope.focus, scope.p
+        qshape = self.shapes.one(scope.shape, "qualifiedValueShape")
+        cond = self.conditions.conforms(qshape, "?v", 1)
+        counted = (
+            f"SELECT ?f (COUNT(DISTINCT ?q) AS ?n) WHERE {{ {focus} "
+            f"OPTIONAL {{ ?f {p} ?v FILTER({cond}) BIND(?v AS ?q) }} }} GROUP BY ?f"
+        )
+        out: list[CompiledCheck] = []
+        for n in params.get("qualifiedMinCount", []):
+            if int(n) == 1:  # no conforming value: a test per focus node, no grouping
+                w = self.conditions.fresh()
+                alias = self.conditions.conforms(qshape, w, 1)
+                query = (
+                    f"SELECT ?f WHERE {{ {focus} MINUS "
+                    f"{{ ?f {p} ?qv BIND(?qv AS {w}) FILTER({alias}) }} }}"
+                )
+            else:
+                query = f"SELECT ?f WHERE {{ {{ {counted} }} FILTER(?n < {int(n)}) }}"
+            out.append(scope.check("QualifiedMinCountConstraintComponent", query, False))
+        for n in params.get("qualifiedMaxCount", []):
+            query = f"SELECT ?f WHERE {{ {{ {counted} }} FILTER(?n > {int(n)}) }}"
+            out.append(scope.check("QualifiedMaxCountConstraintComponent", query, False))
+        return out
 
 
 def compile_shapes(shapes: Graph) -> list[CompiledCheck]:
@@ -657,13 +766,14 @@ def raw_results(store: ox.Store, shapes: Graph) -> list[RawResult]:
 
     compiler = _Compiler(shapes)
     checks = compiler.compile()
+    graph = compiler.shapes
     results: list[RawResult] = []
     #: check -> its results by value (a check's details attach to the results whose
     #: value is their focus); a parent check always comes before its nested ones
     by_value: dict[CompiledCheck, dict[str | None, list[RawResult]]] = {}
     for check in checks:
-        messages = compiler.messages(check.shape)
-        severity = compiler.severity(check.shape)
+        messages = graph.messages(check.shape)
+        severity = graph.severity(check.shape)
         solutions = store.query(check.query)
         assert isinstance(solutions, ox.QuerySolutions)  # every check is a SELECT
         mine = by_value.setdefault(check, {})
