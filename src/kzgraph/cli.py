@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -22,7 +23,7 @@ from kzgraph.errors import KzgraphError, QuerySyntaxError
 from kzgraph.project import Project, display_path
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable
 
     from kzgraph.query import Engine, QueryResult
     from kzgraph.remote import Upload
@@ -100,6 +101,12 @@ def project_of(ctx: click.Context) -> Project:
     return ctx.find_object(Project) or Project.locate()
 
 
+def _warn_inputs(warnings: Iterable[str]) -> None:
+    """One ``Warning: data/x.ttl: ...`` line per input accepted with a warning."""
+    for warning in warnings:
+        err(f"Warning: {warning}")
+
+
 def _progress() -> Any:
     if sys.stderr.isatty():
         return lambda message: err(f"kzgraph: {message}...")
@@ -112,6 +119,7 @@ def _entry(project: Project) -> CacheEntry:
 
     entry, built = ensure_entry(project, progress=_progress())
     if built:
+        _warn_inputs(entry.meta.get("input_warnings", ()))
         counts = entry.meta["counts"]
         err(
             f"kzgraph: built cache ({counts['asserted']} asserted, "
@@ -225,6 +233,7 @@ def build(ctx: click.Context, force: bool, engine: str) -> None:
         engine=None if engine == "auto" else engine,
     )
     meta = result.entry.meta
+    _warn_inputs(meta.get("input_warnings", ()))
     counts = meta["counts"]
     verb = "built" if result.built else "up to date"
     err(
@@ -293,7 +302,9 @@ def validate(ctx: click.Context, paths: tuple[Path, ...], fmt: str) -> None:
     started = time.perf_counter()
     data_files = _data_paths(paths, project)
     loaded = load_graph(project.ontology_files() + data_files, instances_only=data_files)
-    shapes = load_graph(project.shapes_files()).graph
+    shapes_loaded = load_graph(project.shapes_files())
+    shapes = shapes_loaded.graph
+    _warn_inputs(loaded.warnings + shapes_loaded.warnings)
     try:
         closure = reason(loaded.graph)
     except InconsistencyError as error:
