@@ -323,8 +323,7 @@ def test_query_ill_typed_param(runner: CliRunner, fx_args: list[str]) -> None:
     result = invoke(runner, [*fx_args, "query", "timeline", "-p", "from", "1992"])
     assert result.exit_code == 2
     assert result.stderr.startswith(
-        "Error: saved query 'timeline': parameter 'from' expects date (e.g. 1992-01-01), "
-        "got '1992'"
+        "Error: saved query 'timeline': parameter 'from' expects date (e.g. 1992-01-01), got '1992'"
     )
 
 
