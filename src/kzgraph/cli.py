@@ -601,11 +601,81 @@ def _say_resolved(resolved: Iterable[tuple[str, str, Candidate]]) -> None:
             err(f'kzgraph: "{typed.strip()}" → {found.label} <{found.iri}>')
 
 
+# --------------------------------------------------------------------------- completion
+# Shell completion (click's own: _KZGRAPH_COMPLETE=bash_source|zsh_source|fish_source):
+# command names come from click; these add the saved queries' names and their parameters.
+
+_ARGS_KEY = "kzgraph.completing"
+
+
+class _CompletingCommand(click.Command):
+    """A command that keeps the words typed so far while a shell asks for completions
+    (click parses them leniently then), so that ``-p`` can tell a parameter's name from
+    its value."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if ctx.resilient_parsing:
+            ctx.meta[_ARGS_KEY] = list(args)
+        return super().parse_args(ctx, args)
+
+
+def _completion_queries_dir(ctx: click.Context) -> Path:
+    """The saved-queries folder of the command line being completed (--queries, if typed)."""
+    return Project.locate(queries=ctx.find_root().params.get("queries_dir")).queries_dir
+
+
+def _complete_query_name(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    """The saved queries whose name starts with what was typed, each with its title."""
+    from click.shell_completion import CompletionItem
+
+    from kzgraph.query import load_catalog
+
+    try:
+        catalog = load_catalog(_completion_queries_dir(ctx))
+    except (KzgraphError, OSError):  # a broken folder: complete nothing, never a traceback
+        return []
+    return [
+        CompletionItem(name, help=saved.title)
+        for name, saved in sorted(catalog.items())
+        if name.startswith(incomplete)
+    ]
+
+
+def _complete_param(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    """After ``-p``: the parameters of the query named on the line not set yet (with their
+    type and default); after ``-p NAME``: nothing (the value is free text)."""
+    from click.shell_completion import CompletionItem
+
+    from kzgraph.query import parse_saved_query
+
+    words = ctx.meta.get(_ARGS_KEY, [])
+    flags = [i for i, word in enumerate(words) if word in ("-p", "--param")]
+    if not flags or len(words) - flags[-1] - 1 != 0:  # a NAME already follows the last -p
+        return []
+    name = ctx.params.get("name") or (ctx.args[0] if ctx.args else None)
+    path = _completion_queries_dir(ctx) / f"{name}.rq"
+    if not name or not path.is_file():
+        return []
+    try:
+        saved = parse_saved_query(path)
+    except (KzgraphError, OSError):
+        return []
+    given = {words[i + 1] for i in flags[:-1] if i + 1 < len(words)}
+    return [
+        CompletionItem(
+            p.name,
+            help=p.type + (f", default {p.default}" if p.default not in (None, "") else ""),
+        )
+        for p in saved.params
+        if p.name.startswith(incomplete) and p.name not in given
+    ]
+
+
 # --------------------------------------------------------------------------- query
 
 
-@cli.command()
-@click.argument("name")
+@cli.command(cls=_CompletingCommand)
+@click.argument("name", shell_complete=_complete_query_name)
 @click.option(
     "-p",
     "--param",
@@ -614,6 +684,7 @@ def _say_resolved(resolved: Iterable[tuple[str, str, Candidate]]) -> None:
     multiple=True,
     metavar="NAME VALUE",
     help="Set a parameter (repeatable).",
+    shell_complete=_complete_param,
 )
 @click.option(
     "-f",
