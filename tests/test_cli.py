@@ -839,3 +839,54 @@ def test_readme_saved_query_examples_are_real_output(
     printed = result.stdout + "\n".join(rows)
     timeless = re.sub(r"\(\d+ ms,", "(N ms,", printed)
     assert timeless == re.sub(r"\(\d+ ms,", "(N ms,", shown)
+
+
+# --------------------------------------------------------------------------- the terminal guide
+
+TERMINAL_GUIDE = Path(__file__).parent.parent / "docs" / "fragments" / "cli-terminal.md"
+
+
+def terminal_guide_examples() -> list[tuple[str, str]]:
+    """(command, shown stdout) for each ``$ kzgraph`` line of the terminal guide."""
+    text = TERMINAL_GUIDE.read_text(encoding="utf-8")
+    found = []
+    for block in re.findall(r"```text\n(.*?)```", text, re.S):
+        for part in re.split(r"^\$ ", block, flags=re.M)[1:]:
+            command, _, shown = part.partition("\n")
+            found.append((command, shown))
+    return found
+
+
+@pytest.mark.parametrize(("command", "shown"), terminal_guide_examples())
+def test_terminal_guide_examples_are_real_output(
+    runner: CliRunner, command: str, shown: str
+) -> None:
+    words = shlex.split(command)
+    head = None
+    if "|" in words:  # '... | head -n N': the first N lines
+        at = words.index("|")
+        assert words[at + 1 : at + 3] == ["head", "-n"], command
+        head, words = int(words[at + 3]), words[:at]
+    assert words[0] == "kzgraph"
+    result = invoke(runner, words[1:])
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    if head is not None:
+        out = "".join(out.splitlines(keepends=True)[:head])
+    assert out == shown
+
+
+def test_terminal_guide_warnings_are_the_ones_printed() -> None:
+    """The guide's warning lines are those tests/test_bad_input.py sees the build print."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10: the test extra installs tomli there
+        import tomli as tomllib
+
+    text = TERMINAL_GUIDE.read_text(encoding="utf-8")
+    shown = re.findall(r"^Warning: (.*)$", text, re.M)
+    cases = tomllib.loads(
+        (Path(__file__).parent / "bad-input" / "cases.toml").read_text(encoding="utf-8")
+    )["case"]
+    printed = {case["warning"] for case in cases if "warning" in case}
+    assert len(shown) == 2 and set(shown) <= printed

@@ -9,6 +9,7 @@ bash is also run for real: its script is sourced and its completion function cal
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -128,3 +129,47 @@ def test_bash_completes_through_its_own_script(kzgraph_exe: str, tmp_path: Path)
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["from", "to"]
+
+
+# --------------------------------------------------------------------------- the guide's setup
+
+GUIDE = Path(__file__).parent.parent / "docs" / "fragments" / "cli-terminal.md"
+
+
+def setup_blocks() -> list[str]:
+    """The ```sh blocks of the guide's section on completion, in order (bash, zsh, fish)."""
+    text = GUIDE.read_text(encoding="utf-8")
+    section = text[text.index("## Shell completion") : text.index("\n## ", text.index("## Shell"))]
+    return re.findall(r"```sh\n(.*?)```", section, re.S)
+
+
+def run_bash(script: str, exe: str, home: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "HOME": str(home)}
+    env["PATH"] = f"{Path(exe).parent}{os.pathsep}{env['PATH']}"
+    return subprocess.run(
+        ["bash", "-c", script], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def test_guide_setup_lines_work(kzgraph_exe: str, tmp_path: Path) -> None:
+    bash_line, zsh_line, fish_lines = setup_blocks()
+    done = run_bash(bash_line + "complete -p kzgraph\n", kzgraph_exe, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "complete -o nosort -F _kzgraph_completion kzgraph"
+    inner = re.fullmatch(r'eval "\$\((.*)\)"\n', zsh_line)  # zsh itself is not installed here
+    assert inner is not None
+    zsh = run_bash(inner.group(1), kzgraph_exe, tmp_path)
+    assert zsh.returncode == 0 and zsh.stdout.startswith("#compdef kzgraph")
+    fish = run_bash(fish_lines, kzgraph_exe, tmp_path)
+    assert fish.returncode == 0, fish.stderr
+    written = (tmp_path / ".config/fish/completions/kzgraph.fish").read_text(encoding="utf-8")
+    assert "complete --no-files --command kzgraph" in written
+
+
+def test_guide_setup_from_a_file_works(kzgraph_exe: str, tmp_path: Path) -> None:
+    text = GUIDE.read_text(encoding="utf-8")
+    commands = re.findall(r"`([^`]*kzgraph-complete\.bash)`", text)
+    assert len(commands) == 2  # write the file, then source it
+    done = run_bash("\n".join([*commands, "complete -p kzgraph"]), kzgraph_exe, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "_kzgraph_completion kzgraph" in done.stdout
