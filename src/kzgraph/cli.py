@@ -625,20 +625,26 @@ def _completion_queries_dir(ctx: click.Context) -> Path:
 
 
 def _complete_query_name(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
-    """The saved queries whose name starts with what was typed, each with its title."""
+    """The saved queries whose name starts with what was typed, each with its title (read
+    from its ``#+ title:`` line alone: a shell waits for this, so no YAML is parsed)."""
+    import glob
+    import re
+
     from click.shell_completion import CompletionItem
 
-    from kzgraph.query import load_catalog
-
     try:
-        catalog = load_catalog(_completion_queries_dir(ctx))
-    except (KzgraphError, OSError):  # a broken folder: complete nothing, never a traceback
+        paths = sorted(_completion_queries_dir(ctx).glob(f"{glob.escape(incomplete)}*.rq"))
+    except OSError:
         return []
-    return [
-        CompletionItem(name, help=saved.title)
-        for name, saved in sorted(catalog.items())
-        if name.startswith(incomplete)
-    ]
+    found = []
+    for path in paths:
+        try:
+            head = path.read_text(encoding="utf-8", errors="replace")[:2000]
+        except OSError:
+            continue
+        title = re.search(r"^#\+ title:[ \t]*(.*?)[ \t]*$", head, re.M)
+        found.append(CompletionItem(path.stem, help=title.group(1).strip("\"'") if title else None))
+    return found
 
 
 def _complete_param(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
