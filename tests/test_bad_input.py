@@ -13,7 +13,8 @@ subprocess time limit (a hang fails, it is not a timing test); nothing written -
 cache entry, no output file, the project's files byte-for-byte unchanged.  Cases that
 build run on both build paths (``--engine reference`` and ``--engine fast``), which must
 refuse the same input with the same line.  A few inputs are accepted on purpose
-(``exit = 0``; see each case's ``decision``).
+(``exit = 0``; see each case's ``decision``), some with one ``Warning: <file>: ...``
+line on stderr (the case's ``warning``: a byte-order mark, a file without triples).
 """
 
 from __future__ import annotations
@@ -224,6 +225,9 @@ def test_bad_input(
     if case["exit"] == 0:  # accepted on purpose: the data loads and is cached
         assert not any(line.startswith("Error") for line in lines), stderr
         assert os.listdir(tmp_path / "cache"), "an accepted input builds the cache"
+        warned = [line for line in lines if line.startswith("Warning: ")]
+        expected = [f"Warning: {case['warning']}"] if "warning" in case else []
+        assert warned == expected, stderr  # one line naming the file, or none
         return
     assert lines and lines[0].startswith("Error: "), stderr
     expected_lines = 2 if "hint" in case else 1
@@ -261,3 +265,6 @@ def test_manifest_has_enough_cases_and_uses_every_file() -> None:
             assert re.search(r":\d+(:\d+)?$", case["where"]), f"{case['name']}: file:line[:col]"
         if case["exit"] == 0:
             assert case.get("decision"), f"{case['name']}: an accepted input says why"
+        if "warning" in case:
+            assert case["exit"] == 0, f"{case['name']}: a warning is for an accepted input"
+            assert case["warning"].startswith(f"{case['into']}/"), "a warning names the file"

@@ -314,13 +314,65 @@ def test_query_unknown_name_suggests(runner: CliRunner, fx_args: list[str]) -> N
 def test_query_unknown_param_lists_declared(runner: CliRunner, fx_args: list[str]) -> None:
     result = invoke(runner, [*fx_args, "query", "timeline", "-p", "since", "1992-01-01"])
     assert result.exit_code == 2
-    assert "query 'timeline' has no parameter 'since' (declared: from, to)" in result.stderr
+    assert result.stderr == (
+        "Error: saved query 'timeline': no parameter 'since' (declared: from, to)\n"
+    )
 
 
 def test_query_ill_typed_param(runner: CliRunner, fx_args: list[str]) -> None:
     result = invoke(runner, [*fx_args, "query", "timeline", "-p", "from", "1992"])
     assert result.exit_code == 2
-    assert "parameter 'from' expects date (e.g. 1992-01-01), got '1992'" in result.stderr
+    assert result.stderr.startswith(
+        "Error: saved query 'timeline': parameter 'from' expects date (e.g. 1992-01-01), got '1992'"
+    )
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        (
+            ["-p", "person", "http://a b"],
+            "Error: saved query 'visits-by-person': parameter 'person' expects iri "
+            "(e.g. person:nursultan-nazarbayev), got 'http://a b': not a full IRI",
+        ),
+        (
+            ["-p", "person", "nosuch:x"],
+            "Error: saved query 'visits-by-person': parameter 'person' expects iri",
+        ),
+        (
+            ["-p", "person", "Zzyzzx Qwvx"],
+            "Error: saved query 'visits-by-person': parameter 'person': no resource matches "
+            "'Zzyzzx Qwvx'",
+        ),
+        (
+            ["-p", "persn", "Demirel"],
+            "Error: saved query 'visits-by-person': no parameter 'persn' (declared: person",
+        ),
+    ],
+    ids=["bad-iri", "unknown-prefix", "no-such-name", "unknown-param"],
+)
+def test_errors_on_bundled_queries_name_the_query_not_its_file(
+    runner: CliRunner, params: list[str], expected: str
+) -> None:
+    """What the user typed is a query name and -p values: the error names those, not the
+    bundled file (a path under site-packages in an installed wheel)."""
+    result = invoke(runner, ["query", "visits-by-person", *params])
+    assert result.exit_code == 2 and result.stdout == ""
+    said = [line for line in result.stderr.splitlines() if not line.startswith("kzgraph: ")]
+    assert said[0].startswith(expected), result.stderr  # (after a build note, if any)
+    assert ".rq" not in result.stderr and "_bundle" not in result.stderr
+    assert "queries/" not in result.stderr
+
+
+def test_errors_in_a_users_own_query_file_keep_file_line_col(
+    runner: CliRunner, copied_project: Project
+) -> None:
+    (copied_project.queries_dir / "typo.rq").write_text(
+        "#+ title: A typo\nSELECT ?s WHERE { ?s ?p ?o . FILTER( }\n", encoding="utf-8"
+    )
+    result = invoke(runner, [*project_args(copied_project), "query", "typo"])
+    assert result.exit_code == 2
+    assert re.match(r"Error: \S*/queries/typo\.rq:\d+:\d+: SPARQL syntax error", result.stderr)
 
 
 def test_query_injection_matches_nothing(runner: CliRunner, fx_args: list[str]) -> None:
@@ -558,6 +610,165 @@ def test_kzgraph_data_environment_variable(runner: CliRunner, fixture_project: P
     assert "110 asserted" in result.stdout
 
 
+# --------------------------------------------------------------------------- table width
+
+LONG = "a claim the article makes and another paragraph contradicts " * 6  # 366 characters
+WIDE_QUERY = (
+    "SELECT ?id ?claim ?at ?note WHERE { VALUES (?id ?claim ?at ?note) { "
+    f'("c1" "{LONG}" "P4" "{LONG.upper()}") ("c2" "short" "P19" "none") }} }} ORDER BY ?id'
+)
+
+
+def table_lines(text: str) -> list[str]:
+    return text.splitlines()
+
+
+def test_width_fits_table_and_keeps_short_columns(runner: CliRunner, fx_args: list[str]) -> None:
+    result = invoke(runner, [*fx_args, "sparql", WIDE_QUERY, "--width", "80"])
+    assert result.exit_code == 0, result.stderr
+    lines = table_lines(result.stdout)
+    assert len(lines) == 4
+    assert all(len(line) <= 80 for line in lines), result.stdout
+    assert lines[0].split() == ["id", "claim", "at", "note"]
+    c1 = re.split(r"\s{2,}", lines[2])
+    assert c1[0] == "c1" and c1[2] == "P4"  # short columns whole
+    assert c1[1].endswith("…") and LONG.startswith(c1[1][:-1])  # long ones cut, marked
+    assert c1[3].endswith("…") and LONG.upper().startswith(c1[3][:-1])
+    assert lines[3].split() == ["c2", "short", "P19", "none"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "tsv", "json", "markdown"])
+def test_width_leaves_other_formats_whole(runner: CliRunner, fx_args: list[str], fmt: str) -> None:
+    result = invoke(runner, [*fx_args, "sparql", WIDE_QUERY, "--width", "80", "-f", fmt])
+    assert result.exit_code == 0, result.stderr
+    assert LONG.strip() in result.stdout and "…" not in result.stdout
+
+
+def test_not_a_terminal_means_no_limit_even_with_columns(
+    runner: CliRunner, fx_args: list[str]
+) -> None:
+    """CliRunner's stdout is not a terminal: the table is as before, $COLUMNS or not."""
+    plain = invoke(runner, [*fx_args, "sparql", WIDE_QUERY])
+    with_columns = invoke(runner, [*fx_args, "sparql", WIDE_QUERY], env={"COLUMNS": "60"})
+    assert plain.stdout == with_columns.stdout
+    assert LONG.strip() in plain.stdout and "…" not in plain.stdout
+    assert max(len(line) for line in table_lines(plain.stdout)) > 2 * len(LONG.strip())
+
+
+def test_width_and_no_truncate_exclude_each_other(runner: CliRunner, fx_args: list[str]) -> None:
+    for fmt in ("table", "csv"):  # refused before anything runs, whatever the format
+        both = invoke(
+            runner, [*fx_args, "sparql", WIDE_QUERY, "-f", fmt, "--no-truncate", "--width", "80"]
+        )
+        assert both.exit_code == 2 and both.stdout == ""
+        assert both.stderr == (
+            "Error: --width and --no-truncate exclude each other (see 'cli sparql -h')\n"
+        )
+    narrow = invoke(runner, [*fx_args, "sparql", WIDE_QUERY, "--width", "5"])
+    assert narrow.exit_code == 2 and "--width" in narrow.stderr and "20" in narrow.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["queries"],
+        ["query", "tenures"],
+        ["stats"],
+        ["check"],
+        ["search", "nazarbayev"],
+        ["ask", "tenures", "of", "nazarbayev"],
+        ["sparql", WIDE_QUERY],
+    ],
+    ids=["queries", "query", "stats", "check", "search", "ask", "sparql"],
+)
+def test_every_table_command_takes_width(
+    runner: CliRunner, fx_args: list[str], args: list[str]
+) -> None:
+    wide = invoke(runner, [*fx_args, *args, "--no-truncate"])
+    narrow = invoke(runner, [*fx_args, *args, "--width", "40"])
+    assert narrow.exit_code == wide.exit_code, narrow.stderr
+    pairs = list(zip(wide.stdout.splitlines(), narrow.stdout.splitlines(), strict=True))
+    cut = [(w, n) for w, n in pairs if w != n]  # strict: cut, not wrapped
+    assert cut, wide.stdout
+    assert all(len(n) <= 40 for _w, n in cut), narrow.stdout
+    assert any(len(w) > 40 for w, _n in cut) and "…" in narrow.stdout
+    # the rest: lines that were short already, or a line of text above a table (stats)
+    assert all(len(w) <= 40 or not w.startswith(("--", "  --")) for w, n in pairs if w == n)
+
+
+def test_conflicts_table_fits_80_columns_on_the_bundled_data(runner: CliRunner) -> None:
+    """The table with 700-character cells the issue names."""
+    table = invoke(runner, ["query", "conflicts", "--width", "80"])
+    assert table.exit_code == 0, table.stderr
+    lines = table.stdout.splitlines()
+    assert all(len(line) <= 80 for line in lines)
+    assert "locator" in lines[0].split() and "…" in table.stdout
+    at = lines[0].index("locator")
+    locators = {line[at:].split()[0] for line in lines[2:]}
+    assert locators and all(re.fullmatch(r"P\d+", loc) for loc in locators)  # whole
+    full = invoke(runner, ["query", "conflicts", "-f", "csv"])
+    longest = max(len(cell) for row in csv_rows(full.stdout) for cell in row)
+    assert longest > 500  # csv carries the full text
+    assert len(lines) - 2 == len(csv_rows(full.stdout)) - 1
+
+
+def csv_rows(text: str) -> list[list[str]]:
+    import csv
+    import io
+
+    return list(csv.reader(io.StringIO(text)))
+
+
+def run_in_terminal(args: list[str], columns: str | None, cwd: Path) -> tuple[int, str]:
+    """Run the installed kzgraph with its stdout on a real pseudo-terminal (and its stderr
+    on a pipe); the exit code and what the terminal showed."""
+    import pty
+
+    env = {**os.environ, "LC_ALL": "C.UTF-8", "TERM": "dumb"}
+    env.pop("COLUMNS", None)
+    if columns is not None:
+        env["COLUMNS"] = columns
+    main, other = pty.openpty()
+    try:
+        process = subprocess.Popen(
+            args, stdout=other, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, cwd=cwd, env=env
+        )
+        os.close(other)
+        shown = bytearray()
+        while True:
+            try:
+                chunk = os.read(main, 65536)
+            except OSError:  # EIO: the process closed the terminal
+                break
+            if not chunk:
+                break
+            shown += chunk
+        code = process.wait(timeout=120)
+        assert process.stderr is not None
+        process.stderr.close()
+    finally:
+        os.close(main)
+    return code, shown.decode("utf-8").replace("\r\n", "\n")
+
+
+def test_terminal_width_comes_from_columns(
+    kzgraph_exe: str, fx_args: list[str], tmp_path: Path
+) -> None:
+    code, shown = run_in_terminal([kzgraph_exe, *fx_args, "sparql", WIDE_QUERY], "70", tmp_path)
+    assert code == 0
+    lines = shown.splitlines()
+    assert len(lines) == 4 and all(len(line) <= 70 for line in lines), shown
+    assert max(len(line) for line in lines) == 70 and "…" in shown
+    code, whole = run_in_terminal(
+        [kzgraph_exe, *fx_args, "sparql", WIDE_QUERY, "--no-truncate"], "70", tmp_path
+    )
+    assert code == 0 and LONG.strip() in whole and "…" not in whole
+    code, given = run_in_terminal(
+        [kzgraph_exe, *fx_args, "sparql", WIDE_QUERY, "--width", "50"], "70", tmp_path
+    )
+    assert code == 0 and max(len(line) for line in given.splitlines()) == 50
+
+
 # --------------------------------------------------------------------------- real processes
 
 
@@ -628,3 +839,54 @@ def test_readme_saved_query_examples_are_real_output(
     printed = result.stdout + "\n".join(rows)
     timeless = re.sub(r"\(\d+ ms,", "(N ms,", printed)
     assert timeless == re.sub(r"\(\d+ ms,", "(N ms,", shown)
+
+
+# --------------------------------------------------------------------------- the terminal guide
+
+TERMINAL_GUIDE = Path(__file__).parent.parent / "docs" / "fragments" / "cli-terminal.md"
+
+
+def terminal_guide_examples() -> list[tuple[str, str]]:
+    """(command, shown stdout) for each ``$ kzgraph`` line of the terminal guide."""
+    text = TERMINAL_GUIDE.read_text(encoding="utf-8")
+    found = []
+    for block in re.findall(r"```text\n(.*?)```", text, re.S):
+        for part in re.split(r"^\$ ", block, flags=re.M)[1:]:
+            command, _, shown = part.partition("\n")
+            found.append((command, shown))
+    return found
+
+
+@pytest.mark.parametrize(("command", "shown"), terminal_guide_examples())
+def test_terminal_guide_examples_are_real_output(
+    runner: CliRunner, command: str, shown: str
+) -> None:
+    words = shlex.split(command)
+    head = None
+    if "|" in words:  # '... | head -n N': the first N lines
+        at = words.index("|")
+        assert words[at + 1 : at + 3] == ["head", "-n"], command
+        head, words = int(words[at + 3]), words[:at]
+    assert words[0] == "kzgraph"
+    result = invoke(runner, words[1:])
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    if head is not None:
+        out = "".join(out.splitlines(keepends=True)[:head])
+    assert out == shown
+
+
+def test_terminal_guide_warnings_are_the_ones_printed() -> None:
+    """The guide's warning lines are those tests/test_bad_input.py sees the build print."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10: the test extra installs tomli there
+        import tomli as tomllib
+
+    text = TERMINAL_GUIDE.read_text(encoding="utf-8")
+    shown = re.findall(r"^Warning: (.*)$", text, re.M)
+    cases = tomllib.loads(
+        (Path(__file__).parent / "bad-input" / "cases.toml").read_text(encoding="utf-8")
+    )["case"]
+    printed = {case["warning"] for case in cases if "warning" in case}
+    assert len(shown) == 2 and set(shown) <= printed

@@ -684,3 +684,24 @@ def test_forms_the_scan_takes_as_kept_are_kept_by_the_store() -> None:
     for datatype, lexical in changed:
         assert not _CANONICAL[XSD_NS + datatype].fullmatch(lexical), (datatype, lexical)
     assert _stored("9", "positiveInteger") == ("9", "integer")  # why every other type is checked
+
+
+# --------------------------------------------------------------------------- accepted input
+
+
+def test_fast_path_reads_past_a_byte_order_mark_and_accepts_empty_files(tmp_path: Path) -> None:
+    from kzgraph.fast import scan_files
+
+    bom = tmp_path / "bom.ttl"
+    bom.write_bytes(b"\xef\xbb\xbf@prefix ex: <http://example.org/> .\nex:a ex:p ex:b .\n")
+    empty = tmp_path / "empty.ttl"
+    empty.write_bytes(b"# nothing but a comment\n")
+    store = load_store([bom, empty])
+    assert [str(q.subject) for q in store] == ["<http://example.org/a>"]
+    scan = scan_files([bom, empty])
+    assert scan.sources == {"http://example.org/a": (str(bom),)}
+    assert scan.warnings == (
+        f"{bom}: starts with a UTF-8 byte-order mark (BOM); read without it",
+        f"{empty}: no triples in this file (only whitespace and comments); nothing loaded from it",
+    )
+    assert scan.warnings == load_graph([bom, empty]).warnings  # as the reference path says

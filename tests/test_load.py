@@ -129,3 +129,62 @@ def test_locate_honours_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: P
     monkeypatch.setenv("KZGRAPH_DATA", str(tmp_path))
     assert Project.locate().data_dir == tmp_path
     assert Project.locate(data=tmp_path / "x").data_dir == tmp_path / "x"
+
+
+# ------------------------------------------------------------------ accepted, with a warning
+
+BOM = b"\xef\xbb\xbf"
+
+
+def test_byte_order_mark_is_dropped_with_a_warning(tmp_path: Path) -> None:
+    path = write(tmp_path, "bom.ttl", BOM + (PREFIX + 'ex:a ex:p "x" .\n').encode())
+    loaded = load_graph([path])
+    assert len(loaded.graph) == 1
+    assert [str(s) for s in loaded.graph.subjects()] == ["http://example.org/a"]
+    assert loaded.warnings == (
+        f"{path}: starts with a UTF-8 byte-order mark (BOM); read without it",
+    )
+
+
+def test_byte_order_mark_keeps_positions_of_later_errors(tmp_path: Path) -> None:
+    path = write(tmp_path, "bom.ttl", BOM + (PREFIX + "ex:a ex:p ex:b ;\n").encode())
+    with pytest.raises(ParseError) as caught:
+        load_graph([path])
+    assert (caught.value.line, caught.value.col) == (2, 17)
+
+
+@pytest.mark.parametrize(
+    ("content", "what"),
+    [
+        (b"", "empty"),
+        (b"\n  \n\t\n", "only whitespace and comments"),
+        (b"# nothing here\n\n# still nothing\n", "only whitespace and comments"),
+        (BOM, "empty"),
+    ],
+)
+def test_file_without_triples_is_accepted_with_a_warning(
+    tmp_path: Path, content: bytes, what: str
+) -> None:
+    empty = write(tmp_path, "empty.ttl", content)
+    full = write(tmp_path, "full.ttl", PREFIX + "ex:a ex:p 1 .\n")
+    loaded = load_graph([empty, full])
+    assert len(loaded.graph) == 1
+    assert f"{empty}: no triples in this file ({what}); nothing loaded from it" in loaded.warnings
+    assert not any(w.startswith(str(full)) for w in loaded.warnings)
+
+
+def test_prefixes_without_triples_are_still_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, "cut.ttl", PREFIX + "# the data was never written\n")
+    with pytest.raises(ParseError, match="only prefixes"):
+        load_graph([path])
+
+
+def test_plain_file_has_no_warnings(fixture_project: Project) -> None:
+    assert load_graph(fixture_project.data_files()).warnings == ()
+
+
+def test_read_text_still_refuses_a_byte_order_mark_unless_allowed(tmp_path: Path) -> None:
+    path = write(tmp_path, "q.rq", BOM + b"SELECT * WHERE { ?s ?p ?o }\n")
+    with pytest.raises(InputError, match="byte-order mark"):
+        read_text(path)
+    assert read_text(path, allow_bom=True) == "SELECT * WHERE { ?s ?p ?o }\n"

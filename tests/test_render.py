@@ -6,7 +6,10 @@ import json
 
 from kzgraph.query import QueryResult
 from kzgraph.render import (
+    MIN_COLUMN,
     RDF_FORMATS,
+    column_widths,
+    cut,
     render_description,
     render_rdf,
     render_result,
@@ -256,3 +259,52 @@ def test_saved_query_tables_fold_a_label_column_and_user_queries_keep_it() -> No
     kept = render_result(LABELLED, "table", labels, fold_labels=False).splitlines()
     assert kept[0].split() == ["x", "xLabel", "y"]
     assert kept[2].split() == ["person:turgut-ozal", "Turgut", "Özal", "person"]
+
+
+# --------------------------------------------------------------------------- width
+
+LONG_A = "a long claim about a meeting " * 20  # 580 characters
+LONG_B = "a note on how the paragraphs disagree " * 10
+
+
+def test_table_without_width_is_unchanged_by_long_cells() -> None:
+    table = to_table(["id", "text"], [["x1", LONG_A]])
+    assert table.splitlines()[2] == "x1  " + LONG_A.rstrip()
+
+
+def test_table_fits_width_keeping_short_columns_whole() -> None:
+    rows = [["1994-10-17", LONG_A, "P4", LONG_B], ["1992", "short", "P19", "z"]]
+    table = to_table(["date", "claim", "at", "note"], rows, width=80)
+    lines = table.splitlines()
+    assert all(len(line) <= 80 for line in lines), table
+    assert max(len(line) for line in lines) == 80  # the room is used, not wasted
+    assert lines[2].startswith("1994-10-17  a long claim")
+    assert lines[2].split("  ")[2] == "P4"  # short columns whole
+    assert lines[3].split()[0] == "1992" and " P19 " in lines[3]
+    cells = [c for c in lines[2].split("  ") if c]
+    assert cells[1].endswith("…") and cells[3].endswith("…")  # long ones cut
+    assert "short" in lines[3] and "…" not in lines[3]  # a short cell in a long column
+
+
+def test_column_widths_share_room_between_long_columns() -> None:
+    # room 80 - 3 gaps of 2 = 74; 10 and 2 whole; 62 shared by the two long columns
+    assert column_widths([10, 700, 2, 300], 80) == [10, 31, 2, 31]
+    assert column_widths([10, 700, 2, 40], 80) == [10, 31, 2, 31]
+    assert column_widths([10, 700, 2, 20], 80) == [10, 42, 2, 20]  # 20 fits its share
+    assert column_widths([5, 6], 80) == [5, 6]  # fits: unchanged
+    assert column_widths([300, 300, 300], 20) == [MIN_COLUMN] * 3  # never below a minimum
+
+
+def test_cut_marks_what_it_cuts() -> None:
+    assert cut("Nursultan Nazarbayev", 10) == "Nursultan…"
+    assert cut("Nursultan", 10) == "Nursultan"
+    assert cut("ab cd", 4) == "ab…"  # no space before the mark
+    assert len(cut(LONG_A, 33)) <= 33
+
+
+def test_render_result_width_applies_to_tables_only() -> None:
+    result = QueryResult("select", ("id", "text"), ((Literal("x1"), Literal(LONG_A)),))
+    table = render_result(result, "table", width=40)
+    assert all(len(line) <= 40 for line in table.splitlines()) and "…" in table
+    for fmt in ("csv", "tsv", "json", "markdown"):
+        assert LONG_A.rstrip() in render_result(result, fmt, width=40), fmt

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -22,8 +23,6 @@ from kzgraph.errors import KzgraphError, QuerySyntaxError
 from kzgraph.project import Project, display_path
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
-
     from kzgraph.query import Engine, QueryResult
     from kzgraph.remote import Upload
     from kzgraph.resolve import Candidate
@@ -100,6 +99,12 @@ def project_of(ctx: click.Context) -> Project:
     return ctx.find_object(Project) or Project.locate()
 
 
+def _warn_inputs(warnings: Iterable[str]) -> None:
+    """One ``Warning: data/x.ttl: ...`` line per input accepted with a warning."""
+    for warning in warnings:
+        err(f"Warning: {warning}")
+
+
 def _progress() -> Any:
     if sys.stderr.isatty():
         return lambda message: err(f"kzgraph: {message}...")
@@ -112,6 +117,7 @@ def _entry(project: Project) -> CacheEntry:
 
     entry, built = ensure_entry(project, progress=_progress())
     if built:
+        _warn_inputs(entry.meta.get("input_warnings", ()))
         counts = entry.meta["counts"]
         err(
             f"kzgraph: built cache ({counts['asserted']} asserted, "
@@ -131,11 +137,60 @@ def _engine(project: Project, engine: str = "oxigraph", asserted: bool = False) 
     return open_engine(_entry(project), engine, asserted_only=asserted)
 
 
+_WIDTH_KEY = "kzgraph.width"
+
+
+def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    ctx.meta[f"{_WIDTH_KEY}.{param.name}"] = value
+    given = ctx.meta.get(f"{_WIDTH_KEY}.width"), ctx.meta.get(f"{_WIDTH_KEY}.no_truncate")
+    if given[0] is not None and given[1]:
+        raise click.UsageError("--width and --no-truncate exclude each other", ctx)
+    return value
+
+
+def _width_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--width N and --no-truncate, for every command that prints tables (read back by
+    :func:`_table_width`)."""
+    command = click.option(
+        "--no-truncate",
+        is_flag=True,
+        expose_value=False,
+        callback=_remember,
+        help="Show every cell of a table in full (as when stdout is not a terminal).",
+    )(command)
+    return click.option(
+        "--width",
+        type=click.IntRange(min=20),
+        metavar="N",
+        expose_value=False,
+        callback=_remember,
+        help="Fit tables in N characters: long cells are cut with '…' [default: the "
+        "terminal's width ($COLUMNS) when stdout is a terminal, else no limit].",
+    )(command)
+
+
+def _table_width(indent: int = 0) -> int | None:
+    """How wide a table may be: --width, else none with --no-truncate or when stdout is
+    not a terminal (a pipe, a file), else $COLUMNS or the terminal's detected width."""
+    import shutil
+
+    meta = click.get_current_context().meta
+    width = meta.get(f"{_WIDTH_KEY}.width")
+    if meta.get(f"{_WIDTH_KEY}.no_truncate"):
+        return None
+    if width is None:
+        if not sys.stdout.isatty():
+            return None
+        width = shutil.get_terminal_size().columns  # $COLUMNS first, then the terminal
+    return max(width - indent, 20)
+
+
 def _print_result(
     result: QueryResult, fmt: str, engine: Engine, *, fold_labels: bool = True
 ) -> None:
     """``fold_labels``: a saved query's ``?x ?xLabel`` show as one column in a table; a query
-    the user wrote (``sparql``) keeps every column it selects."""
+    the user wrote (``sparql``) keeps every column it selects.  A table fits the width
+    :func:`_table_width` gives; the other formats carry every cell in full."""
     from kzgraph.render import iris_in, render_rdf, render_result
 
     if result.kind == "graph":
@@ -148,7 +203,8 @@ def _print_result(
     if fmt in GRAPH_FORMATS:
         fmt = "table"
     labels = engine.labels(iris_in(result)) if fmt in ("table", "markdown") else {}
-    click.echo(render_result(result, fmt, labels, fold_labels=fold_labels), nl=False)
+    width = _table_width() if fmt == "table" else None
+    click.echo(render_result(result, fmt, labels, fold_labels=fold_labels, width=width), nl=False)
 
 
 # --------------------------------------------------------------------------- group
@@ -225,6 +281,7 @@ def build(ctx: click.Context, force: bool, engine: str) -> None:
         engine=None if engine == "auto" else engine,
     )
     meta = result.entry.meta
+    _warn_inputs(meta.get("input_warnings", ()))
     counts = meta["counts"]
     verb = "built" if result.built else "up to date"
     err(
@@ -293,7 +350,9 @@ def validate(ctx: click.Context, paths: tuple[Path, ...], fmt: str) -> None:
     started = time.perf_counter()
     data_files = _data_paths(paths, project)
     loaded = load_graph(project.ontology_files() + data_files, instances_only=data_files)
-    shapes = load_graph(project.shapes_files()).graph
+    shapes_loaded = load_graph(project.shapes_files())
+    shapes = shapes_loaded.graph
+    _warn_inputs(loaded.warnings + shapes_loaded.warnings)
     try:
         closure = reason(loaded.graph)
     except InconsistencyError as error:
@@ -319,6 +378,7 @@ def validate(ctx: click.Context, paths: tuple[Path, ...], fmt: str) -> None:
 
 @cli.command()
 @click.option("--engine", type=click.Choice(["oxigraph", "rdflib"]), default="oxigraph")
+@_width_options
 @click.pass_context
 def check(ctx: click.Context, engine: str) -> None:
     """Run the data-quality checks in queries/checks/.
@@ -369,7 +429,7 @@ def check(ctx: click.Context, engine: str) -> None:
                     for i, t in enumerate(row)
                 ]
             )
-        table = to_table(list(result.variables), cells)
+        table = to_table(list(result.variables), cells, _table_width(indent=2))
         click.echo("".join(f"  {line}\n" for line in table.splitlines()), nl=False)
     err(f"kzgraph: {len(checks)} checks: {errors} error rows, {warnings} warning rows")
     ctx.exit(1 if errors else 0)
@@ -389,6 +449,7 @@ def _params_summary(query: Any) -> str:
 @click.option(
     "--long", "long_", is_flag=True, help="Document each query and show an example result."
 )
+@_width_options
 @click.pass_context
 def queries(ctx: click.Context, long_: bool) -> None:
     """List the saved queries (name, title, parameters with defaults).
@@ -409,7 +470,8 @@ def queries(ctx: click.Context, long_: bool) -> None:
         from kzgraph.render import to_table
 
         rows = [[q.name, q.title, _params_summary(q)] for q in catalog.values()]
-        click.echo(to_table(["name", "title", "params (default)"], rows), nl=False)
+        header = ["name", "title", "params (default)"]
+        click.echo(to_table(header, rows, _table_width()), nl=False)
         return
     from kzgraph.query import run_saved
 
@@ -539,11 +601,87 @@ def _say_resolved(resolved: Iterable[tuple[str, str, Candidate]]) -> None:
             err(f'kzgraph: "{typed.strip()}" → {found.label} <{found.iri}>')
 
 
+# --------------------------------------------------------------------------- completion
+# Shell completion (click's own: _KZGRAPH_COMPLETE=bash_source|zsh_source|fish_source):
+# command names come from click; these add the saved queries' names and their parameters.
+
+_ARGS_KEY = "kzgraph.completing"
+
+
+class _CompletingCommand(click.Command):
+    """A command that keeps the words typed so far while a shell asks for completions
+    (click parses them leniently then), so that ``-p`` can tell a parameter's name from
+    its value."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if ctx.resilient_parsing:
+            ctx.meta[_ARGS_KEY] = list(args)
+        return super().parse_args(ctx, args)
+
+
+def _completion_queries_dir(ctx: click.Context) -> Path:
+    """The saved-queries folder of the command line being completed (--queries, if typed)."""
+    return Project.locate(queries=ctx.find_root().params.get("queries_dir")).queries_dir
+
+
+def _complete_query_name(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    """The saved queries whose name starts with what was typed, each with its title (read
+    from its ``#+ title:`` line alone: a shell waits for this, so no YAML is parsed)."""
+    import glob
+    import re
+
+    from click.shell_completion import CompletionItem
+
+    try:
+        paths = sorted(_completion_queries_dir(ctx).glob(f"{glob.escape(incomplete)}*.rq"))
+    except OSError:
+        return []
+    found = []
+    for path in paths:
+        try:
+            head = path.read_text(encoding="utf-8", errors="replace")[:2000]
+        except OSError:
+            continue
+        title = re.search(r"^#\+ title:[ \t]*(.*?)[ \t]*$", head, re.M)
+        found.append(CompletionItem(path.stem, help=title.group(1).strip("\"'") if title else None))
+    return found
+
+
+def _complete_param(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    """After ``-p``: the parameters of the query named on the line not set yet (with their
+    type and default); after ``-p NAME``: nothing (the value is free text)."""
+    from click.shell_completion import CompletionItem
+
+    from kzgraph.query import parse_saved_query
+
+    words = ctx.meta.get(_ARGS_KEY, [])
+    flags = [i for i, word in enumerate(words) if word in ("-p", "--param")]
+    if not flags or len(words) - flags[-1] - 1 != 0:  # a NAME already follows the last -p
+        return []
+    name = ctx.params.get("name") or (ctx.args[0] if ctx.args else None)
+    path = _completion_queries_dir(ctx) / f"{name}.rq"
+    if not name or not path.is_file():
+        return []
+    try:
+        saved = parse_saved_query(path)
+    except (KzgraphError, OSError):
+        return []
+    given = {words[i + 1] for i in flags[:-1] if i + 1 < len(words)}
+    return [
+        CompletionItem(
+            p.name,
+            help=p.type + (f", default {p.default}" if p.default not in (None, "") else ""),
+        )
+        for p in saved.params
+        if p.name.startswith(incomplete) and p.name not in given
+    ]
+
+
 # --------------------------------------------------------------------------- query
 
 
-@cli.command()
-@click.argument("name")
+@cli.command(cls=_CompletingCommand)
+@click.argument("name", shell_complete=_complete_query_name)
 @click.option(
     "-p",
     "--param",
@@ -552,6 +690,7 @@ def _say_resolved(resolved: Iterable[tuple[str, str, Candidate]]) -> None:
     multiple=True,
     metavar="NAME VALUE",
     help="Set a parameter (repeatable).",
+    shell_complete=_complete_param,
 )
 @click.option(
     "-f",
@@ -573,6 +712,7 @@ def _say_resolved(resolved: Iterable[tuple[str, str, Candidate]]) -> None:
 @_ENDPOINT
 @_TIMEOUT
 @_BASE
+@_width_options
 @click.pass_context
 def query(
     ctx: click.Context,
@@ -606,15 +746,25 @@ def query(
     project = project_of(ctx)
     saved = find_query(load_catalog(project.queries_dir), name)
     bind_params(saved, params, check_only=True)  # fail on bad parameters before building
+    origin = _saved_origin(saved)
     if endpoint is None and engine == "oxigraph":
-        _check_query(saved.text, display_path(saved.path))
+        _check_query(saved.text, origin)
     store, where = _query_engine(ctx, endpoint, engine, asserted, timeout, base)
     bound = bind_params(saved, params, store)
     _say_resolved(bound.resolved)
-    result = store.run(bind(saved.text, bound.values), origin=display_path(saved.path))
+    result = store.run(bind(saved.text, bound.values), origin=origin)
     _print_result(result, fmt, store)
     if result.kind == "select":
         err(f"kzgraph: {_rows_text(len(result.rows))} ({result.seconds * 1000:.0f} ms, {where})")
+
+
+def _saved_origin(saved: Any) -> str:
+    """How errors name a saved query: its file (``path:line:col``) when it comes from a
+    --queries folder the user gave, else ``saved query 'NAME'`` -- the name the user
+    typed, not a path under site-packages."""
+    if click.get_current_context().find_root().params.get("queries_dir") is not None:
+        return display_path(saved.path)
+    return f"saved query {saved.name!r}"
 
 
 # --------------------------------------------------------------------------- sparql
@@ -642,6 +792,7 @@ def query(
 )
 @_ENDPOINT
 @_TIMEOUT
+@_width_options
 @click.pass_context
 def sparql(
     ctx: click.Context,
@@ -1221,6 +1372,7 @@ def describe(ctx: click.Context, term: str, engine: str) -> None:
     show_default=True,
     help="table and csv mark the match «…»; json gives the snippet and the match offsets.",
 )
+@_width_options
 @click.pass_context
 def search(
     ctx: click.Context, words: tuple[str, ...], kind: str | None, lang: str | None, limit: int,
@@ -1254,7 +1406,8 @@ def search(
     index = open_index(_entry(project_of(ctx)).path)
     result = index.search(text, kind=kind, lang=lang, limit=limit)
     if result.hits or fmt != "table":
-        click.echo(render_search(result, fmt), nl=False)
+        width = _table_width() if fmt == "table" else None
+        click.echo(render_search(result, fmt, width), nl=False)
     ms = f"{result.seconds * 1000:.0f} ms"
     if not result.hits:
         of_kind = f" of kind {kind}" if kind else ""
@@ -1289,6 +1442,7 @@ def search(
 )
 @_ENDPOINT
 @_TIMEOUT
+@_width_options
 @click.pass_context
 def ask(
     ctx: click.Context,
@@ -1404,7 +1558,7 @@ def _ask_run(
 
     saved = parse_saved_query(project.queries_dir / f"{name}.rq")  # the one chosen
     bound = bind_params(saved, params, store)
-    result = store.run(bind(saved.text, bound.values), origin=display_path(saved.path))
+    result = store.run(bind(saved.text, bound.values), origin=_saved_origin(saved))
     _print_result(result, fmt, store)
     if result.kind == "select":
         err(f"kzgraph: {_rows_text(len(result.rows))} ({result.seconds * 1000:.0f} ms, {where})")
@@ -1431,7 +1585,7 @@ def _ask_search_endpoint(
     saved = parse_saved_query(path)
     for word in sorted(set(text.split()), key=lambda w: (-len(w), w))[:5]:
         values = bind_params(saved, [("text", word)], store).values
-        result = store.run(bind(saved.text, values), origin=display_path(saved.path))
+        result = store.run(bind(saved.text, values), origin=_saved_origin(saved))
         if result.rows:
             command = f"kzgraph query search -p text {shlex.quote(word)} --endpoint {endpoint}"
             err(f"kzgraph: same as: {command}")
@@ -1463,7 +1617,8 @@ def _ask_fallback(
         err(f"kzgraph: nothing matches {result.understood} ({ms})")
         ctx.exit(1)
     search_fmt = fmt if fmt in ("table", "csv", "json") else "table"
-    click.echo(render_search(result, search_fmt), nl=False)
+    width = _table_width() if search_fmt == "table" else None
+    click.echo(render_search(result, search_fmt, width), nl=False)
     err(f"kzgraph: {result.total} resources match ({ms}); same as: kzgraph search {words}")
 
 
@@ -1479,6 +1634,7 @@ def _ask_fallback(
     default="table",
     show_default=True,
 )
+@_width_options
 @click.pass_context
 def stats(ctx: click.Context, fmt: str) -> None:
     """Count triples (asserted, inferred), instances per class and properties used.
@@ -1519,10 +1675,10 @@ def stats(ctx: click.Context, fmt: str) -> None:
     )
     rows = [[labels[r[0].value], r[0].value, r[1].value] for r in classes.rows]  # type: ignore[union-attr]
     click.echo("Instances per class")
-    click.echo(to_table(["class", "iri", "instances"], rows))
+    click.echo(to_table(["class", "iri", "instances"], rows, _table_width()))
     rows = [[labels[r[0].value], r[0].value, r[1].value] for r in props.rows]  # type: ignore[union-attr]
     click.echo("Properties used")
-    click.echo(to_table(["property", "iri", "triples"], rows), nl=False)
+    click.echo(to_table(["property", "iri", "triples"], rows, _table_width()), nl=False)
 
 
 # --------------------------------------------------------------------------- serve

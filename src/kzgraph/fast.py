@@ -57,6 +57,8 @@ class FastBuild:
     report: ValidationReport
     seconds: dict[str, float] = field(default_factory=dict)
     shacl_engine: str = "sparql"  # or "pyshacl" when the shapes needed the fallback
+    #: the shapes files' warnings (:attr:`kzgraph.load.LoadedGraph.warnings`)
+    warnings: tuple[str, ...] = ()
 
 
 def build_fast(
@@ -101,7 +103,8 @@ def build_fast(
 
     t0 = time.perf_counter()
     say("validating (SHACL as SPARQL)")
-    shapes = load_graph(list(shapes_files)).graph
+    shapes_loaded = load_graph(list(shapes_files))
+    shapes = shapes_loaded.graph
     engine = "sparql"
     try:
         report = validate_store(target, shapes, sources)
@@ -112,7 +115,7 @@ def build_fast(
         report = _pyshacl_on_store(target, shapes, sources)
         engine = "pyshacl"
     seconds["validate"] = time.perf_counter() - t0
-    return FastBuild(target, mat, report, seconds, engine)
+    return FastBuild(target, mat, report, seconds, engine, shapes_loaded.warnings)
 
 
 def canonical_blank_nodes(store: ox.Store, written: WrittenLiterals | None = None) -> bytes:
@@ -363,6 +366,9 @@ def file_sources(
 class FileScan:
     sources: dict[str, tuple[str, ...]]
     written: WrittenLiterals
+    #: ``path: message`` for what was accepted but is worth a warning (a byte-order mark,
+    #: a file without triples), as :attr:`kzgraph.load.LoadedGraph.warnings`
+    warnings: tuple[str, ...] = ()
 
 
 def scan_files(files: Iterable[Path], instances_only: Iterable[Path] = ()) -> FileScan:
@@ -371,23 +377,28 @@ def scan_files(files: Iterable[Path], instances_only: Iterable[Path] = ()) -> Fi
     written form the store would change (:class:`WrittenLiterals`).  Refuses bad files
     as ``load_graph`` does: syntax errors, ill-typed literals, empty files, vocabulary
     in the data files (``instances_only``), and Oxigraph's own limit of 16 MiB per
-    literal or IRI."""
+    literal or IRI.  Accepts, with a warning, what the reference path accepts: a
+    byte-order mark, a file of nothing but whitespace and comments."""
     import pyoxigraph as ox
 
     from kzgraph.load import (
         check_triple,
         empty_file_error,
+        input_warnings,
+        is_blank_turtle,
         language_tags,
         nesting_error,
         oxigraph_syntax_error,
         read_text,
         too_long_error,
+        turtle_source,
     )
     from kzgraph.project import display_path
 
     found: dict[str, list[str]] = {}
     occurrences: list[tuple[bytes | None, bytes, str]] = []  # (subject, predicate, literal)
     data = set(instances_only)
+    warnings: list[str] = []
     for path in files:
         label = display_path(path)
         subjects = set()
@@ -396,14 +407,14 @@ def scan_files(files: Iterable[Path], instances_only: Iterable[Path] = ()) -> Fi
         problem = None
         # as the reference path: binary, UTF-16, BOM, non-UTF-8, then a nest so deep
         # that the blank-node canonicalization would never finish
-        text = read_text(Path(path))
+        text = read_text(Path(path), allow_bom=True)
         deep = nesting_error(path, text)
         if deep is not None:
             raise deep
         capitals = _CAPITAL_TAG.search(text) is not None  # else every tag is as parsed
         tagged: list[tuple[ox.Quad, ox.Literal]] = []
         try:
-            for t in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE):
+            for t in ox.parse(**turtle_source(Path(path)), format=ox.RdfFormat.TURTLE):
                 count += 1
                 if isinstance(t.subject, ox.NamedNode):
                     subjects.add(t.subject.value)
@@ -430,13 +441,16 @@ def scan_files(files: Iterable[Path], instances_only: Iterable[Path] = ()) -> Fi
             raise too_long_error(path, Path(path).read_bytes()) from None
         if problem is not None:
             raise problem
-        if count == 0:
+        if count == 0 and not is_blank_turtle(text):
             raise empty_file_error(path)
+        warnings += input_warnings(Path(path), triples=count)
         if tagged:
             occurrences += _written_tags(tagged, language_tags(text))
         for subject in subjects:
             found.setdefault(subject, []).append(label)
-    return FileScan({k: tuple(v) for k, v in found.items()}, WrittenLiterals(occurrences))
+    return FileScan(
+        {k: tuple(v) for k, v in found.items()}, WrittenLiterals(occurrences), tuple(warnings)
+    )
 
 
 XSD = "http://www.w3.org/2001/XMLSchema#"

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kzgraph.errors import InputError, ParseError
 from kzgraph.namespaces import ONTOLOGY
@@ -35,17 +35,20 @@ class LoadedGraph:
     files: tuple[Path, ...]
     #: subject IRI -> the files (in load order) that have triples about it
     sources: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: ``path: message`` for what was accepted but is worth a warning (:func:`input_warnings`)
+    warnings: tuple[str, ...] = ()
 
     def source_of(self, iri: str) -> str | None:
         files = self.sources.get(iri)
         return files[0] if files else None
 
 
-def read_text(path: Path) -> str:
+def read_text(path: Path, *, allow_bom: bool = False) -> str:
     """Read a UTF-8 text file, with an error that says what is wrong with it.
 
-    Refused, each with its position: a byte-order mark (Oxigraph's Turtle and SPARQL
-    parsers refuse U+FEFF, so both build paths do), UTF-16 text, a NUL byte (binary).
+    Refused, each with its position: UTF-16 text, a NUL byte (binary), and a UTF-8
+    byte-order mark unless ``allow_bom`` (Turtle files: the mark is dropped, and
+    :func:`input_warnings` says so; Oxigraph's SPARQL parser refuses U+FEFF).
     """
     try:
         raw = path.read_bytes()
@@ -58,7 +61,9 @@ def read_text(path: Path) -> str:
             f"cannot read file: {exc.strerror or exc}", path=display_path(path)
         ) from None
     shown = display_path(path)
-    if raw.startswith(codecs.BOM_UTF8):
+    if raw.startswith(codecs.BOM_UTF8) and allow_bom:
+        raw = raw[len(codecs.BOM_UTF8) :]
+    elif raw.startswith(codecs.BOM_UTF8):
         raise InputError(
             "starts with a byte-order mark (BOM): save the file as UTF-8 without BOM",
             path=shown,
@@ -82,6 +87,16 @@ def read_text(path: Path) -> str:
         raise InputError(
             f"not UTF-8 text (byte 0x{raw[exc.start]:02x})", path=shown, line=line, col=col
         ) from None
+
+
+def turtle_source(path: Path) -> dict[str, Any]:
+    """Keyword arguments for pyoxigraph's ``parse``/``bulk_load`` of ``path``: the path
+    itself, or its bytes after a UTF-8 byte-order mark (Oxigraph refuses U+FEFF)."""
+    with open(path, "rb") as head:
+        bom = head.read(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8
+    if not bom:
+        return {"path": str(path)}
+    return {"input": path.read_bytes()[len(codecs.BOM_UTF8) :]}
 
 
 def byte_position(raw: bytes, index: int) -> tuple[int, int]:
@@ -221,13 +236,42 @@ def _too_long(path: str | Path, raw: bytes, index: int | None, limit: int) -> Pa
 
 
 def empty_file_error(path: str | Path) -> ParseError:
-    """A Turtle file without a single triple (e.g. truncated to nothing by a failed write)."""
+    """A Turtle file whose prefixes are not followed by a single triple (a file cut short
+    after its header).  A file with nothing but whitespace and comments is accepted, with
+    a warning (:func:`input_warnings`)."""
     return ParseError(
-        "no triples in this file (empty, or only prefixes and comments)",
+        "no triples in this file, only prefixes (a file cut short?)",
         path=display_path(path),
         line=1,
         col=1,
     )
+
+
+_NOTHING = re.compile(r"(?:\s|#[^\n]*)*")
+
+
+def is_blank_turtle(text: str) -> bool:
+    """Whether Turtle ``text`` holds nothing but whitespace and comments: an empty
+    document, valid Turtle that other tools read as no triples."""
+    return _NOTHING.fullmatch(text) is not None
+
+
+def input_warnings(path: Path, *, triples: int) -> tuple[str, ...]:
+    """What is accepted in the Turtle file ``path`` (which gave ``triples`` triples) but
+    worth a word: a byte-order mark (dropped), no triples at all (the file is empty or
+    holds only whitespace and comments).  Each ``path: message``, for one ``Warning:``
+    line on stderr."""
+    found = []
+    shown = display_path(path)
+    with open(path, "rb") as head:
+        start = head.read(len(codecs.BOM_UTF8) + 1)
+    bom = start.startswith(codecs.BOM_UTF8)
+    if bom:
+        found.append(f"{shown}: starts with a UTF-8 byte-order mark (BOM); read without it")
+    if triples == 0:
+        what = "empty" if len(start) == (3 if bom else 0) else "only whitespace and comments"
+        found.append(f"{shown}: no triples in this file ({what}); nothing loaded from it")
+    return tuple(found)
 
 
 def oxigraph_pass(path: Path, text: str, *, instances_only: bool = False) -> ParseError | None:
@@ -255,7 +299,7 @@ def check_triple(path: str | Path, triple: ox.Triple, *, instances_only: bool) -
     obj = triple.object
     if isinstance(obj, ox.Literal):
         if is_ill_typed(obj.value, obj.datatype.value):
-            text = read_text(Path(path))
+            text = read_text(Path(path), allow_bom=True)
             return ill_typed_error(path, text, obj.value, obj.datatype.value)
         value = ""
     else:
@@ -274,7 +318,7 @@ def parse_turtle(path: Path, graph: Graph | None = None, *, instances_only: bool
     from rdflib import Graph, Literal
     from rdflib.plugins.parsers.notation3 import BadSyntax
 
-    text = read_text(path)
+    text = read_text(path, allow_bom=True)
     refused = long_token_error(path, text.encode("utf-8")) or nesting_error(path, text)
     if refused is not None:
         raise refused
@@ -308,7 +352,7 @@ def parse_turtle(path: Path, graph: Graph | None = None, *, instances_only: bool
     strict = oxigraph_pass(path, text, instances_only=instances_only)
     if strict is not None:
         raise strict
-    if len(part) == 0:
+    if len(part) == 0 and not is_blank_turtle(text):
         raise empty_file_error(path)
     for literal in part.objects():
         if isinstance(literal, Literal) and literal.ill_typed:
@@ -414,8 +458,10 @@ def load_graph(paths: Iterable[Path], *, instances_only: Iterable[Path] = ()) ->
     sources: dict[str, list[str]] = {}
     files = tuple(paths)
     data = set(instances_only)
+    warnings: list[str] = []
     for path in files:
         part = parse_turtle(path, instances_only=path in data)
+        warnings += input_warnings(path, triples=len(part))
         label = display_path(path)
         for subject in set(part.subjects()):
             if isinstance(subject, URIRef):
@@ -425,7 +471,10 @@ def load_graph(paths: Iterable[Path], *, instances_only: Iterable[Path] = ()) ->
         for triple in part:
             combined.add(triple)
     return LoadedGraph(
-        graph=combined, files=files, sources={k: tuple(v) for k, v in sources.items()}
+        graph=combined,
+        files=files,
+        sources={k: tuple(v) for k, v in sources.items()},
+        warnings=tuple(warnings),
     )
 
 
@@ -505,7 +554,7 @@ def locate_iri(text: str, iri: str, *, at_line_start: bool = False) -> tuple[int
 
 
 def schema_error(path: str | Path, why: str, term: str, *, subject: str = "") -> ParseError:
-    text = read_text(Path(path))
+    text = read_text(Path(path), allow_bom=True)
     where = locate_iri(text, term, at_line_start=term == subject)
     line, col = where if where is not None else (None, None)
     return ParseError(

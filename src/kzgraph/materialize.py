@@ -51,6 +51,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, TypeGuard
 
 from kzgraph.errors import InconsistencyError, KzgraphError
@@ -991,17 +992,18 @@ def load_store(paths: Iterable[object], store: ox.Store | None = None) -> ox.Sto
     """A store with the Turtle/N-Triples files in its default graph.
 
     A parse error becomes :class:`~kzgraph.errors.ParseError` with the file and line.
+    A UTF-8 byte-order mark, which Oxigraph refuses, is dropped (:func:`turtle_source`).
     """
     import pyoxigraph as ox
 
-    from kzgraph.load import oxigraph_syntax_error
+    from kzgraph.load import oxigraph_syntax_error, turtle_source
 
     target = ox.Store() if store is None else store
     for path in paths:
         name = str(path)
         fmt = ox.RdfFormat.N_TRIPLES if name.endswith(".nt") else ox.RdfFormat.TURTLE
         try:
-            target.bulk_load(path=name, format=fmt)
+            target.bulk_load(**turtle_source(Path(name)), format=fmt)
         except SyntaxError as exc:
             raise oxigraph_syntax_error(name, exc) from None
     return target

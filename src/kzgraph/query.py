@@ -193,7 +193,7 @@ def parse_saved_query(path: Path, *, check: bool = False) -> SavedQuery:
     for p in params:  # defaults must be valid values of their type
         if p.default is not None:
             try:
-                coerce(p, p.default, saved, project_prefixes=False)
+                coerce(p, p.default, saved, project_prefixes=False, named=False)
             except ParameterError as exc:
                 raise QueryHeaderError(
                     f"bad default: {exc.message}", path=shown, line=_header_line(text, p.name)
@@ -293,17 +293,27 @@ _EXAMPLES = {
 
 
 def coerce(
-    param: Param, raw: str, query: SavedQuery | None = None, *, project_prefixes: bool = True
+    param: Param,
+    raw: str,
+    query: SavedQuery | None = None,
+    *,
+    project_prefixes: bool = True,
+    named: bool = True,
 ) -> Term:
-    """Turn a command-line string into the RDF term of the parameter's type."""
+    """Turn a command-line string into the RDF term of the parameter's type.
+
+    A bad value is an error about what the user typed, so it names the saved query by
+    the name the user typed (``saved query 'timeline': parameter 'from' ...``), not by
+    its file (a path under site-packages, for the bundled queries); ``named=False``
+    leaves the name out (a bad default, which the caller reports at its file:line)."""
     kind = param.type
     value = raw.strip() if kind != "string" else raw
 
     def bad(why: str = "") -> ParameterError:
         example = param.example or _EXAMPLES[kind]
+        where = f"saved query {query.name!r}: " if query is not None and named else ""
         return ParameterError(
-            f"parameter {param.name!r} expects {kind} (e.g. {example}), got {raw!r}{why}",
-            path=display_path(query.path) if query else None,
+            f"{where}parameter {param.name!r} expects {kind} (e.g. {example}), got {raw!r}{why}"
         )
 
     if any("\ud800" <= ch <= "\udfff" for ch in raw):  # how Python passes on non-UTF-8 argv
@@ -417,7 +427,7 @@ def bind_params(
         if query.param(name) is None:
             declared = ", ".join(p.name for p in query.params) or "none"
             raise ParameterError(
-                f"query {query.name!r} has no parameter {name!r} (declared: {declared})"
+                f"saved query {query.name!r}: no parameter {name!r} (declared: {declared})"
             )
     chosen = dict(pairs)
     for param in query.params:

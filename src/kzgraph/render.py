@@ -129,11 +129,14 @@ def render_result(
     labels: Mapping[str, str] | None = None,
     *,
     fold_labels: bool = True,
+    width: int | None = None,
 ) -> str:
     """Render a SELECT or ASK result in one of ``TABLE_FORMATS``.
 
     ``fold_labels`` (saved queries): a table shows ``?x`` by its ``?xLabel`` in one column.
     Without it (ad-hoc SPARQL) every selected column is shown, see :func:`_labelled_cells`.
+    ``width``: a table's lines fit in it (:func:`to_table`); the other formats carry
+    every cell in full.
     """
     labels = labels or {}
     if result.kind == "ask":
@@ -147,7 +150,7 @@ def render_result(
     header, cells = _labelled_cells(result, labels, fold=fold_labels)
     if fmt == "markdown":
         return to_markdown(header, cells)
-    return to_table(header, cells)
+    return to_table(header, cells, width)
 
 
 def _labelled_cells(
@@ -240,18 +243,64 @@ def to_json(result: QueryResult, links: Sequence[str] = ()) -> str:
     return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
 
 
-def to_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """Aligned plain-text columns (no dependency); newlines inside cells become spaces."""
+def to_table(header: Sequence[str], rows: Sequence[Sequence[str]], width: int | None = None) -> str:
+    """Aligned plain-text columns (no dependency); newlines inside cells become spaces.
+
+    ``width``: the most characters a line may have (a terminal's width); None: no limit.
+    When the table is wider, the long columns share what the short ones leave
+    (:func:`column_widths`) and their cells are cut with "…"."""
     rows = [[" ".join(c.split("\n")) for c in row] for row in rows]
     widths = [len(h) for h in header]
     for row in rows:
         widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
+    if width is not None:
+        widths = column_widths(widths, width)
     line = "  ".join("-" * w for w in widths)
-    out = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip(), line]
+    out = [
+        "  ".join(cut(h, w).ljust(w) for h, w in zip(header, widths, strict=True)).rstrip(),
+        line,
+    ]
     out += [
-        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows
+        "  ".join(cut(c, w).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+        for row in rows
     ]
     return "\n".join(out) + "\n"
+
+
+#: the narrowest a cut column gets (a few letters and "…"), however narrow the terminal
+MIN_COLUMN = 6
+GAP = 2  # spaces between columns
+
+
+def column_widths(natural: Sequence[int], width: int) -> list[int]:
+    """Column widths that fit ``width`` characters with the gaps between them: columns
+    narrower than a fair share keep their natural width, and the rest share what is
+    left equally (the widest take the remainder).  No column is cut below
+    ``MIN_COLUMN``, so a very narrow terminal still gets a wider table than it asked."""
+    room = width - GAP * (len(natural) - 1)
+    if sum(natural) <= room:
+        return list(natural)
+    result = list(natural)
+    left = sorted(range(len(natural)), key=lambda i: natural[i])
+    while left:
+        share = room // len(left)
+        if natural[left[0]] <= share:  # a short column: whole
+            room -= natural[left[0]]
+            left.pop(0)
+            continue
+        extra = room - share * len(left)
+        for rank, i in enumerate(left):  # the long columns share the rest
+            bonus = 1 if rank >= len(left) - extra else 0
+            result[i] = max(min(natural[i], MIN_COLUMN), share + bonus)
+        break
+    return result
+
+
+def cut(text: str, width: int) -> str:
+    """``text`` in at most ``width`` characters: cut, with "…" as its last character."""
+    if len(text) <= width:
+        return text
+    return text[: max(width - 1, 0)].rstrip() + "…"
 
 
 def to_markdown(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -495,8 +544,9 @@ def search_document(result: SearchResult) -> dict[str, object]:
     }
 
 
-def render_search(result: SearchResult, fmt: str) -> str:
-    """A search as a table (matches marked «…»), CSV (marked snippet, full IRIs) or JSON."""
+def render_search(result: SearchResult, fmt: str, width: int | None = None) -> str:
+    """A search as a table (matches marked «…», its lines fit in ``width`` when given),
+    CSV (marked snippet, full IRIs) or JSON."""
     if fmt == "json":
         return json.dumps(search_document(result), ensure_ascii=False, indent=2) + "\n"
     if fmt == "csv":
@@ -523,4 +573,4 @@ def render_search(result: SearchResult, fmt: str) -> str:
         ]
         for h in result.hits
     ]
-    return to_table(["resource", "kind", "in", "text", "sources"], rows)
+    return to_table(["resource", "kind", "in", "text", "sources"], rows, width)

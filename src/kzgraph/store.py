@@ -334,7 +334,9 @@ def _build_entry(
     say("loading Turtle files")
     data = project.data_files()
     loaded = load_graph(project.ontology_files() + data, instances_only=data)
-    shapes = load_graph(project.shapes_files()).graph
+    shapes_loaded = load_graph(project.shapes_files())
+    shapes = shapes_loaded.graph
+    warnings = loaded.warnings + shapes_loaded.warnings
     asserted = _canonical(loaded.graph)
     times["load"] = time.perf_counter() - t0
 
@@ -370,7 +372,7 @@ def _build_entry(
             "dropped_inferred": closure.dropped,
             "shapes": len(shapes),
         }
-        meta = _meta(project, key, {}, counts, times, report)
+        meta = _meta(project, key, {}, counts, times, report, warnings)
         final = _finish(tmp, root, key, meta)
     return CacheEntry(key=key, path=final, meta=meta), report
 
@@ -400,8 +402,10 @@ def _meta(
     counts: dict[str, Any],
     seconds: dict[str, float],
     report: ValidationReport,
+    warnings: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    """The entry's meta.json: what was built from what, how big, how long, whether it conforms."""
+    """The entry's meta.json: what was built from what, how big, how long, whether it
+    conforms, and what was accepted with a warning (``path: message``, :mod:`kzgraph.load`)."""
     return {
         "key": key,
         **engine,
@@ -416,6 +420,7 @@ def _meta(
             "violations": report.violations,
             "warnings": report.warnings,
         },
+        "input_warnings": list(warnings),
     }
 
 
@@ -497,7 +502,8 @@ def _build_entry_fast(
             "same_as_reported": len(mat.same_as),
         }
         engine = {"engine": "fast", "shacl_engine": built.shacl_engine}
-        meta = _meta(project, key, engine, counts, seconds, report)
+        warnings = scan.warnings + built.warnings
+        meta = _meta(project, key, engine, counts, seconds, report, warnings)
         final = _finish(tmp, root, key, meta)
     return CacheEntry(key=key, path=final, meta=meta), report
 
