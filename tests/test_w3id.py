@@ -12,6 +12,7 @@ Last, each target is fetched from a real ``kzgraph serve`` on 127.0.0.1.
 from __future__ import annotations
 
 import re
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,11 +22,14 @@ import pyoxigraph as ox
 import pytest
 
 from kzgraph.metadata import read_metadata
+from kzgraph.void import DUMP_FORMATS
 from test_discovery import project, server  # noqa: F401 - fixtures: a real kzgraph serve
 from test_serve import Server
 
 ROOT = Path(__file__).resolve().parent.parent
 HTACCESS = ROOT / "publish" / "w3id" / ".htaccess"
+STATIC = ROOT / "publish" / "w3id" / "static.htaccess"
+FILES = "https://files.example.org/kzgraph"
 TARGET = "https://kzgraph.example.org"
 BASE = "https://w3id.org/kzgraph/"
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
@@ -52,7 +56,7 @@ class Rule:
     qsa: bool
 
 
-def parse(text: str) -> list[Rule]:
+def parse(text: str, name: str = ".htaccess") -> list[Rule]:
     rules: list[Rule] = []
     conds: list[Cond] = []
     engine = False
@@ -61,7 +65,7 @@ def parse(text: str) -> list[Rule]:
         if not line or line.startswith("#"):
             continue
         words = line.split()
-        where = f"{HTACCESS.name}:{number}"
+        where = f"{name}:{number}"
         if words == ["Options", "+FollowSymLinks"]:
             continue
         if words == ["RewriteEngine", "on"]:
@@ -259,3 +263,53 @@ def test_sparql_and_dump_targets_answer(rules: list[Rule], client: httpx.Client)
     found = apply(rules, "dump/kzgraph.nt", "*/*")
     assert found is not None
     assert client.get(found[1].removeprefix(TARGET)).status_code == 200
+
+
+# ---- the static variant (publish/w3id/static.htaccess)
+
+
+@pytest.fixture(scope="module")
+def static_rules() -> list[Rule]:
+    return parse(STATIC.read_text(encoding="utf-8"), STATIC.name)
+
+
+@pytest.mark.parametrize("path", [*THINGS, "dataset/1.0.0", "graph/inferred"])
+@pytest.mark.parametrize("fmt", ["turtle", "jsonld", "xml", "nt"])
+def test_static_things_go_to_the_dump_export_writes(
+    static_rules: list[Rule], path: str, fmt: str
+) -> None:
+    file_name, media = DUMP_FORMATS[fmt][0], DUMP_FORMATS[fmt][1]
+    assert apply(static_rules, path, media) == (303, f"{FILES}/dump/{file_name}")
+    assert apply(static_rules, path, BROWSER) == (303, f"{FILES}/")
+    assert apply(static_rules, path, f"text/html;q=0.1, {media}") == (303, f"{FILES}/")
+
+
+def test_static_ontology_dumps_and_what_a_folder_cannot_answer(static_rules: list[Rule]) -> None:
+    version = ontology_version().removeprefix(BASE)
+    for path in ("ontology", version):
+        for media in SYNTAXES:
+            assert apply(static_rules, path, media) == (302, f"{FILES}/ontology/kzgraph.ttl")
+        assert apply(static_rules, path, BROWSER) == (302, f"{FILES}/")
+    assert apply(static_rules, "", BROWSER) == (302, f"{FILES}/")
+    assert apply(static_rules, "dump/kzgraph.ttl", "*/*") == (302, f"{FILES}/dump/kzgraph.ttl")
+    assert apply(static_rules, "sparql", "*/*") is None  # a folder has no SPARQL endpoint
+    missing = sorted(
+        iri
+        for iri in data_iris()
+        if iri != BASE + "function"
+        and apply(static_rules, iri.removeprefix(BASE), "text/turtle") is None
+    )
+    assert missing == []
+
+
+def test_the_readmes_sed_line_points_the_rules_at_a_server(tmp_path: Path) -> None:
+    readme = (ROOT / "publish" / "w3id" / "README.md").read_text(encoding="utf-8")
+    (command,) = re.findall(r"`(sed -i .+? \.htaccess)`", readme)
+    (tmp_path / ".htaccess").write_text(HTACCESS.read_text(encoding="utf-8"), encoding="utf-8")
+    subprocess.run(["sh", "-c", command], cwd=tmp_path, check=True, timeout=30)
+    rules = parse((tmp_path / ".htaccess").read_text(encoding="utf-8"))
+    assert "kzgraph.example.org" not in (tmp_path / ".htaccess").read_text(encoding="utf-8")
+    assert apply(rules, "resource/state/kazakhstan", "text/turtle") == (
+        303,
+        "https://data.example.net/resource/state/kazakhstan?format=turtle",
+    )
