@@ -163,18 +163,22 @@ def test_sitemap_and_robots() -> None:
     assert "Disallow: /sparql" in robots.splitlines()
 
 
+FRAGMENT = ROOT / "docs" / "fragments" / "persistent-iris.md"
+LOG_SCOPE = {
+    "type": "http",
+    "method": "GET",
+    "path": "/resource/state/kazakhstan",
+    "raw_path": b"/resource/state/kazakhstan",
+    "query_string": b"format=turtle",
+    "http_version": "1.1",
+    "client": ("127.0.0.1", 5555),
+    "headers": [(b"user-agent", b'say "hi"\\'), (b"referer", b"http://e.org/")],
+}
+LOG_WHEN = dt.datetime(2026, 3, 4, 5, 6, 7, tzinfo=dt.timezone.utc).timestamp()
+
+
 def test_access_line_is_combined_log_format() -> None:
-    scope = {
-        "type": "http",
-        "method": "GET",
-        "path": "/resource/state/kazakhstan",
-        "raw_path": b"/resource/state/kazakhstan",
-        "query_string": b"format=turtle",
-        "http_version": "1.1",
-        "client": ("127.0.0.1", 5555),
-        "headers": [(b"user-agent", b'say "hi"\\'), (b"referer", b"http://e.org/")],
-    }
-    when = dt.datetime(2026, 3, 4, 5, 6, 7, tzinfo=dt.timezone.utc).timestamp()
+    scope, when = LOG_SCOPE, LOG_WHEN
     line = access_line(scope, 200, 1234, when)
     assert line == (
         '127.0.0.1 - - [04/Mar/2026:05:06:07 +0000] "GET /resource/state/kazakhstan?format=turtle '
@@ -528,3 +532,37 @@ def test_serve_refuses_an_access_log_it_cannot_open(tmp_path: Path) -> None:
     assert result.stdout == ""
     assert result.stderr.startswith("Error: cannot open the access log ")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+# ---- the documentation's examples (docs/fragments/persistent-iris.md)
+
+
+def console_blocks(text: str) -> list[tuple[list[str], list[str]]]:
+    """(commands, expected output lines) of each ```console block."""
+    blocks = []
+    for body in re.findall(r"```console\n(.*?)```", text, re.S):
+        lines = body.splitlines()
+        blocks.append(
+            ([line[2:] for line in lines if line.startswith("$ ")],
+             [line for line in lines if not line.startswith("$ ")])
+        )  # fmt: skip
+    return blocks
+
+
+def test_the_fragments_curl_examples_give_the_output_shown(server: Server) -> None:
+    blocks = console_blocks(FRAGMENT.read_text(encoding="utf-8"))
+    assert len(blocks) == 3
+    host = server.base.removeprefix("http://")
+    for commands, expected in blocks:
+        script = "set -e\n" + "\n".join(c.replace("127.0.0.1:8000", host) for c in commands)
+        run = subprocess.run(
+            ["bash", "-c", script], capture_output=True, text=True, timeout=60, check=True
+        )
+        shown = [line.replace("127.0.0.1:8000", host) for line in expected]
+        assert run.stdout.splitlines() == shown, script
+
+
+def test_the_fragments_access_log_line_is_what_serve_writes() -> None:
+    text = FRAGMENT.read_text(encoding="utf-8")
+    (sample,) = re.findall(r"^    (127\.0\.0\.1 .*)$", text, re.M)
+    assert sample == access_line(LOG_SCOPE, 200, 1234, LOG_WHEN)
