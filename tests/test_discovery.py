@@ -16,6 +16,7 @@ import json
 import re
 import shutil
 import subprocess
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from html.parser import HTMLParser
@@ -566,3 +567,43 @@ def test_the_fragments_access_log_line_is_what_serve_writes() -> None:
     text = FRAGMENT.read_text(encoding="utf-8")
     (sample,) = re.findall(r"^    (127\.0\.0\.1 .*)$", text, re.M)
     assert sample == access_line(LOG_SCOPE, 200, 1234, LOG_WHEN)
+
+
+def test_the_serve_command_logs_every_workers_requests(
+    project: Project, kzgraph_exe: str, tmp_path: Path
+) -> None:
+    """``kzgraph serve --access-log access.log`` (the --help example) with two HTTP
+    processes appending to one file: one Combined Log Format line per request."""
+    import signal
+
+    from test_serve import free_port
+
+    port = free_port()
+    with (tmp_path / "out.txt").open("wb") as out:
+        process = subprocess.Popen(
+            [kzgraph_exe, "--data", str(project.data_dir), "--ontology", str(project.ontology_dir),
+             "--queries", str(project.queries_dir), "serve", "--port", str(port),
+             "--workers", "2", "--access-log", "access.log"],
+            stdout=out, stderr=subprocess.STDOUT, cwd=tmp_path,
+        )  # fmt: skip
+        try:
+            base = f"http://127.0.0.1:{port}"
+            for _ in range(600):
+                try:
+                    httpx.get(base + "/robots.txt", timeout=5)
+                    break
+                except httpx.HTTPError:
+                    assert process.poll() is None, (tmp_path / "out.txt").read_text()
+                    time.sleep(0.1)
+            for i in range(20):  # separate connections: the kernel spreads them
+                assert httpx.get(f"{base}/robots.txt?n={i}", timeout=5).status_code == 200
+        finally:
+            process.send_signal(signal.SIGINT)
+            process.wait(timeout=30)
+    lines = (tmp_path / "access.log").read_text(encoding="utf-8").splitlines()
+    asked = [line for line in lines if '"GET /robots.txt?n=' in line]
+    assert len(asked) == 20
+    assert {re.search(r"n=(\d+) ", line).group(1) for line in asked} == {  # type: ignore[union-attr]
+        str(i) for i in range(20)
+    }
+    assert all(line.startswith("127.0.0.1 - - [") and '" 200 ' in line for line in asked)
