@@ -1570,6 +1570,11 @@ def stats(ctx: click.Context, fmt: str) -> None:
     "--access-log", metavar="FILE|-", default=None,
     help="Append one Combined Log Format line per request to FILE ('-': stdout).",
 )  # fmt: skip
+@click.option(
+    "--root-path", metavar="PATH", default="",
+    help="The sub-path a reverse proxy serves this under and strips (e.g. /kz): every link "
+    "and URL the server writes starts with it.",
+)  # fmt: skip
 @click.pass_context
 def serve(
     ctx: click.Context,
@@ -1583,6 +1588,7 @@ def serve(
     query_workers: int,
     cache_size: int,
     access_log: str | None,
+    root_path: str,
 ) -> None:
     """Serve a read-only SPARQL endpoint and linked-data pages over HTTP.
 
@@ -1591,16 +1597,18 @@ def serve(
       kzgraph serve
       kzgraph serve --port 8080 --timeout 5 --max-results 5000
       kzgraph serve --access-log access.log
+      kzgraph serve --root-path /kz
       curl -H 'Accept: text/csv' 'http://127.0.0.1:8000/sparql?query=ASK{?s?p?o}'
     """
     try:
-        from kzgraph.serve import access_logger, config_for, run
+        from kzgraph.serve import access_logger, check_root_path, config_for, run
     except ImportError as error:
         fail(f"kzgraph serve cannot start: {error} (reinstall kzgraph: pip install kzgraph)")
     from kzgraph.metadata import read_metadata
 
     project = project_of(ctx)
     read_metadata(project.data_dir)  # a bad dataset.toml stops the start, not a later request
+    root_path = check_root_path(root_path)
     if access_log:
         for handler in access_logger(access_log).handlers:  # one that cannot be opened
             handler.close()  # stops the start too
@@ -1618,6 +1626,7 @@ def serve(
         query_workers=query_workers,
         cache_size=cache_size,
         access_log=access_log or "",
+        root_path=root_path,
     )
     graph = "asserted" if asserted else "reasoned"
     err(f"kzgraph: serving the {graph} graph on http://{host}:{port}/ (Ctrl-C stops)")

@@ -124,7 +124,9 @@ def sitemap_xml(urls: Iterable[str], lastmod: dt.date) -> str:
 ROBOTS_DISALLOW = ("/sparql", "/query/", "/search", "/ask", "/store", "/update")
 
 
-def robots_txt(sitemap: str) -> str:
-    """``robots.txt``: pages open to every crawler, the query services closed, the sitemap."""
-    lines = ["User-agent: *", *(f"Disallow: {path}" for path in ROBOTS_DISALLOW), "Allow: /"]
+def robots_txt(sitemap: str, prefix: str = "") -> str:
+    """``robots.txt``: pages open to every crawler, the query services closed (their paths
+    under ``prefix``, the sub-path the site is served under), the sitemap."""
+    closed = (f"Disallow: {prefix}{path}" for path in ROBOTS_DISALLOW)
+    lines = ["User-agent: *", *closed, f"Allow: {prefix}/"]
     return "\n".join([*lines, "", f"Sitemap: {sitemap}", ""])

@@ -146,6 +146,7 @@ class ServeConfig:
     search_dir: str = ""  # the cache entry whose search index answers /search and kzf: functions
     data_dir: str = ""  # the data folder, whose dataset.toml the description reads
     access_log: str = ""  # a file to append Combined Log Format lines to; "-": stdout
+    root_path: str = ""  # the sub-path a reverse proxy serves this under ("/kz"), "" for none
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -495,6 +496,94 @@ class Conditional:
         await self.app(scope, receive, conditional_send)
 
 
+_ROOTED = re.compile(rb'(\s(?:href|action|src)=")/(?!/)')
+_ROOTED_HEADERS = (b"location", b"content-location", b"link")
+
+
+def _route_path(scope: Scope) -> str:
+    """The request's path without the root path uvicorn puts in front of it."""
+    path, root = str(scope["path"]), str(scope.get("root_path", ""))
+    return path[len(root) :] if root and path.startswith(root + "/") else path
+
+
+def check_root_path(value: str) -> str:
+    """``value`` as a root path ("/kz", no trailing slash; "" for none), or InputError."""
+    if value in ("", "/"):
+        return ""
+    segments = value.rstrip("/").split("/")[1:]
+    if (
+        not value.startswith("/")
+        or not all(re.fullmatch(r"[A-Za-z0-9._~!$&'()*+,;=:@%-]+", seg) for seg in segments)
+        or any(seg in (".", "..") for seg in segments)
+    ):
+        raise InputError(
+            f"--root-path must be a path such as /kz (segments of URL path characters), "
+            f"got {value!r}"
+        )
+    return value.rstrip("/")
+
+
+class RootPath:
+    """Serving under a sub-path behind a reverse proxy that strips it: every path this
+    server writes (links, forms and sources in HTML; Location, Content-Location and Link
+    headers) gets the prefix.  The pages are written with paths from ``/``; the URLs built
+    from the request (JSON-LD, sitemap, the description) follow uvicorn's ``root_path``
+    through Starlette's ``base_url`` already.  Only with ``--root-path``: the pages are
+    then held whole for the rewrite."""
+
+    def __init__(self, app: ASGIApp, root: str) -> None:
+        self.app = app
+        self.root = root.encode("ascii")
+
+    def _header(self, name: bytes, value: bytes) -> bytes:
+        if name == b"link":
+            return re.sub(rb"<(?=/(?!/))", lambda _m: b"<" + self.root, value)
+        return (
+            self.root + value if value.startswith(b"/") and not value.startswith(b"//") else value
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        head = scope["method"] == "HEAD"  # asked as a GET: the length is the rewritten page's
+        start: Message | None = None
+        chunks: list[bytes] = []
+
+        async def rooted_send(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                headers = [
+                    (k, self._header(k, v) if k in _ROOTED_HEADERS else v)
+                    for k, v in message["headers"]
+                ]
+                message = {**message, "headers": headers}
+                if any(k == b"content-type" and v.startswith(b"text/html") for k, v in headers):
+                    start = message  # the page is rewritten once its body is whole
+                    return
+            elif message["type"] == "http.response.body":
+                if start is not None:
+                    chunks.append(message.get("body", b""))
+                    if message.get("more_body", False):
+                        return
+                    body = _ROOTED.sub(lambda m: m.group(1) + self.root + b"/", b"".join(chunks))
+                    headers = [(k, v) for k, v in start["headers"] if k != b"content-length"]
+                    headers.append((b"content-length", str(len(body)).encode()))
+                    await send({**start, "headers": headers})
+                    message = {"type": "http.response.body", "body": body}
+                if head:
+                    if message.get("more_body", False):
+                        return
+                    message = {"type": "http.response.body", "body": b""}
+            await send(message)
+
+        # the pages are rewritten before kzgraph.compression gzips them (outside): an answer
+        # from the result cache, which compresses itself, must not see gzip accepted here
+        plain = [(k, v) for k, v in scope["headers"] if k.lower() != b"accept-encoding"]
+        inner = {**scope, "headers": plain, "method": "GET" if head else scope["method"]}
+        await self.app(inner, receive, rooted_send)
+
+
 def _log_text(value: str) -> str:
     """A request field as Apache writes it in a log: quotes, backslashes, controls escaped."""
     out = []
@@ -621,7 +710,7 @@ def _error_response(request: Request, status: int, message: str, headers: Any = 
     accept = request.headers.get("accept", "")
     # the answer's form (HTML or text) follows Accept, and so does a 406: say so to caches
     headers = {"vary": "Accept", **dict(headers or {})}
-    if "text/html" in accept and request.url.path != "/sparql":
+    if "text/html" in accept and _route_path(request.scope) != "/sparql":
         return Response(
             pages.error_page(status, message),
             status_code=status,
@@ -1287,9 +1376,8 @@ def create_app(config: ServeConfig) -> Starlette:
 
     async def robots(request: Request) -> Response:
         base = str(request.base_url).rstrip("/")
-        return Response(
-            discovery.robots_txt(f"{base}/sitemap.xml"), media_type="text/plain; charset=utf-8"
-        )
+        text = discovery.robots_txt(f"{base}/sitemap.xml", prefix=config.root_path)
+        return Response(text, media_type="text/plain; charset=utf-8")
 
     async def dump(request: Request) -> Response:
         paths = [Path(f) for f in config.graph_files]
@@ -1437,6 +1525,7 @@ def create_app(config: ServeConfig) -> Starlette:
             ),
             Middleware(NoTraceback),
             Middleware(Compression),
+            *([Middleware(RootPath, root=config.root_path)] if config.root_path else []),
             Middleware(Conditional, stamp=site.stamp, modified=site.built),
         ],
         exception_handlers={
@@ -1527,6 +1616,7 @@ class _UvicornOptions(TypedDict):
     log_level: str
     timeout_graceful_shutdown: int
     server_header: bool
+    root_path: str
 
 
 def run(config: ServeConfig) -> None:
@@ -1548,6 +1638,7 @@ def run(config: ServeConfig) -> None:
         log_level="warning",
         timeout_graceful_shutdown=5,
         server_header=False,
+        root_path=config.root_path,
     )
     if config.workers <= 1:
         uvicorn.run(create_app(config), **common)
