@@ -450,9 +450,10 @@ _KEPT_BY_304 = ("etag", "last-modified", "vary", "cache-control", "content-locat
 class Conditional:
     """ETag and Last-Modified on every 200 to GET/HEAD, and 304 when the client has it.
 
-    The data is read-only, so the same request (path, query, Accept, Accept-Language, Host)
-    gets the same answer for as long as the build (:func:`build_stamp`) is the same: the tag
-    is the build's hash and the request's.  A response that sets its own ETag keeps it.
+    The data is read-only, so the same request (scheme, path, query, Accept, Accept-Language,
+    Host) gets the same answer for as long as the build (:func:`build_stamp`) is the same:
+    the tag is the build's hash and the request's.  A response that sets its own ETag keeps
+    it.
     """
 
     def __init__(self, app: ASGIApp, stamp: str, modified: float) -> None:
@@ -467,6 +468,7 @@ class Conditional:
             return
         request = Headers(scope=scope)
         varies = (
+            scope.get("scheme", "http"),  # behind a proxy: X-Forwarded-Proto, read by uvicorn
             scope["path"],
             scope["query_string"],
             *(request.get(h, "") for h in ("accept", "accept-language", "host")),
