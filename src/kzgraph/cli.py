@@ -1722,6 +1722,15 @@ def stats(ctx: click.Context, fmt: str) -> None:
     "--cache-size", default=1024, show_default=True, type=click.IntRange(min=0),
     help="Responses kept per HTTP worker (LRU; 0 turns the cache off).",
 )  # fmt: skip
+@click.option(
+    "--access-log", metavar="FILE|-", default=None,
+    help="Append one Combined Log Format line per request to FILE ('-': stdout).",
+)  # fmt: skip
+@click.option(
+    "--root-path", metavar="PATH", default="",
+    help="The sub-path a reverse proxy serves this under and strips (e.g. /kz): every link "
+    "and URL the server writes starts with it.",
+)  # fmt: skip
 @click.pass_context
 def serve(
     ctx: click.Context,
@@ -1734,6 +1743,8 @@ def serve(
     workers: int,
     query_workers: int,
     cache_size: int,
+    access_log: str | None,
+    root_path: str,
 ) -> None:
     """Serve a read-only SPARQL endpoint and linked-data pages over HTTP.
 
@@ -1741,16 +1752,22 @@ def serve(
     Examples:
       kzgraph serve
       kzgraph serve --port 8080 --timeout 5 --max-results 5000
+      kzgraph serve --access-log access.log
+      kzgraph serve --root-path /kz
       curl -H 'Accept: text/csv' 'http://127.0.0.1:8000/sparql?query=ASK{?s?p?o}'
     """
     try:
-        from kzgraph.serve import config_for, run
+        from kzgraph.serve import access_logger, check_root_path, config_for, run
     except ImportError as error:
         fail(f"kzgraph serve cannot start: {error} (reinstall kzgraph: pip install kzgraph)")
     from kzgraph.metadata import read_metadata
 
     project = project_of(ctx)
     read_metadata(project.data_dir)  # a bad dataset.toml stops the start, not a later request
+    root_path = check_root_path(root_path)
+    if access_log:
+        for handler in access_logger(access_log).handlers:  # one that cannot be opened
+            handler.close()  # stops the start too
     entry = _entry(project)
     config = config_for(
         entry,
@@ -1764,6 +1781,8 @@ def serve(
         workers=workers,
         query_workers=query_workers,
         cache_size=cache_size,
+        access_log=access_log or "",
+        root_path=root_path,
     )
     graph = "asserted" if asserted else "reasoned"
     err(f"kzgraph: serving the {graph} graph on http://{host}:{port}/ (Ctrl-C stops)")

@@ -136,6 +136,16 @@ def search_box(query: str = "") -> str:
     )
 
 
+#: in every page's head: the dump, the DCAT record and the SPARQL service description
+DISCOVERY_LINKS = (
+    '<link rel="alternate" type="application/n-triples" href="/dump.nt" title="Data dump">\n'
+    '<link rel="alternate" type="text/turtle" href="/.well-known/void" '
+    'title="Dataset description (DCAT, VoID)">\n'
+    '<link rel="alternate" type="text/turtle" href="/sparql" '
+    'title="SPARQL service description">\n'
+)
+
+
 def page(title: str, body: str, *, lang: str = "en", head: str = "", search: str = "") -> str:
     """The common layout (``search``: the text to show in the header's search box)."""
     return f"""<!doctype html>
@@ -145,7 +155,7 @@ def page(title: str, body: str, *, lang: str = "en", head: str = "", search: str
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{esc(title)} · kzgraph</title>
 <link rel="stylesheet" href="/static/kzgraph.css">
-{head}</head>
+{DISCOVERY_LINKS}{head}</head>
 <body>
 <header class="top"><a class="brand" href="/">kzgraph</a>
 <nav><a href="/#questions">Questions</a> <a href="/sparql">SPARQL</a>
@@ -390,7 +400,9 @@ def home_page(
     run: CannedRun | None,
     example_query: str,
     pictures: str = "",
+    head: str = "",
 ) -> str:
+    """The home page (``head``: extra elements for its head, e.g. the dataset's JSON-LD)."""
     parts = [
         "<h1>kzgraph</h1>",
         '<p class="lede">A knowledge graph of the relations between Kazakhstan and Turkey from '
@@ -420,7 +432,7 @@ def home_page(
             parts.append(canned_result(query, run))
         parts.append("</section>")
     parts.append(sparql_editor(example_query))
-    return page("Kazakhstan–Turkey relations 1991–2020", "\n".join(parts))
+    return page("Kazakhstan–Turkey relations 1991–2020", "\n".join(parts), head=head)
 
 
 def canned_result(query: SavedQuery, run: CannedRun) -> str:
@@ -530,7 +542,9 @@ def resource_page(
     path: str,
     lang: str,
     pictures: str = "",
+    head: str = "",
 ) -> str:
+    """A resource's page (``head``: extra elements for its head, e.g. its JSON-LD)."""
     title = labels.get(desc.iri, desc.label)
     types = ", ".join(link_iri(t, labels.get(t, t)) for t in type_iris)
     langs = " · ".join(
@@ -560,7 +574,7 @@ def resource_page(
             "</tbody></table>",
         ]
     body.append(pictures)
-    head = "".join(
+    head += "".join(
         f'<link rel="alternate" type="{esc(media)}" href="{esc(path)}?format={f}">\n'
         for f, media in (
             ("turtle", "text/turtle"),

@@ -13,27 +13,40 @@ Routes
   /sparql                  SPARQL 1.1 Protocol: GET, POST form, POST application/sparql-query;
                            without a query: the Service Description (RDF) or the editor (HTML)
   /query/<name>            a saved query's result (CSV, JSON, TSV, XML; HTML redirects home)
-  /resource/<kind>/<slug>  every https://w3id.org/kzgraph/resource/... IRI (HTML or RDF)
+  /resource/<kind>/<slug>  every https://w3id.org/kzgraph/resource/... IRI (HTML or RDF): 200
+                           with Content-Location and Link rel="describedby" (the document)
   /ontology                the ontology (HTML or RDF); ontology IRIs map to /ontology#Name
+  /ontology/<version>      the ontology's owl:versionIRI (the same answer, this version only)
+  /dataset, /catalog       the dataset and catalogue IRIs: their description (RDF; HTML -> /)
+  /dataset/<version>       the dataset's version IRI (the newest release of dataset.toml)
+  /graph/<name>            the graph IRIs asserted, inferred, void (RDF; HTML -> /)
+  /sitemap.xml, /robots.txt  for crawlers; the home and resource pages embed schema.org JSON-LD
   /search?q=               full-text search (HTML, or JSON by Accept or format=json)
   /.well-known/void        VoID + DCAT description (Turtle by default)
-  /dump.nt                 the served graph as N-Triples (streamed)
+  /dump.nt                 the served graph as N-Triples (streamed; also /dump/kzgraph.nt)
   /limits                  the endpoint's limits; where a cut answer's ``link`` points
   /context.jsonld          the JSON-LD @context of `kzgraph export -f jsonld` (the prefixes)
 Everything is read-only: SPARQL Update is refused (403), write methods get 405.
 Answers over 1 KB are gzip-compressed for clients that accept it (:mod:`kzgraph.compression`).
+Every 200 answer to GET/HEAD carries an ETag and Last-Modified of the build (:class:`Conditional`)
+and is answered 304 when the client has it; ``access_log`` writes Combined Log Format lines.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
+import email.utils
 import functools
 import gc
+import hashlib
 import json
 import logging
 import os
 import re
+import sys
+import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -42,15 +55,16 @@ from typing import Any, TypedDict
 from urllib.parse import parse_qsl, urlencode
 
 from starlette.applications import Starlette
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from kzgraph import formats
+from kzgraph import __version__, discovery, formats
 from kzgraph import html as pages
 from kzgraph.compression import CachedResponse, Compression
 from kzgraph.describe import describe
@@ -99,6 +113,8 @@ RESOURCE_FORMATS = ("html", *RDF_ONLY)
 DESCRIPTION_FORMATS = (*RDF_ONLY, "html")  # GET /sparql without a query: RDF unless HTML wins
 DUMP_CHUNK = 256 * 1024  # bytes per piece of the streamed /dump.nt
 KZ = "https://w3id.org/kzgraph/ontology#"
+OWL_VERSION_IRI = "http://www.w3.org/2002/07/owl#versionIRI"
+GRAPH_NAMES = ("asserted", "inferred", "void")  # <base>graph/<name>, as export --layout named
 CACHE_BYTES = 64 * 1024**2  # bytes of answers an HTTP worker's result cache holds
 EXAMPLE_QUERY = """SELECT ?event ?label ?date WHERE {
   ?event a kz:Event ;
@@ -129,6 +145,8 @@ class ServeConfig:
     memory_limit: int = 2 * 1024**3  # address-space cap of a query process (bytes)
     search_dir: str = ""  # the cache entry whose search index answers /search and kzf: functions
     data_dir: str = ""  # the data folder, whose dataset.toml the description reads
+    access_log: str = ""  # a file to append Combined Log Format lines to; "-": stdout
+    root_path: str = ""  # the sub-path a reverse proxy serves this under ("/kz"), "" for none
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -246,6 +264,18 @@ class Site:
         self.works = self._works()
         self.ontology_terms = pages.ontology_terms(self.ontology)
         self.home_pictures: str | None = None  # drawn on the first visit to the home page
+        self.meta = read_metadata(Path(config.data_dir) if config.data_dir else None)
+        # schema.org types of each class, from the ontology's own alignments
+        self.alignments = discovery.schema_types(self.ontology)
+        self.ontology_version = next(
+            (
+                o.value
+                for _s, _p, o in self.ontology.triples(None, IRI(OWL_VERSION_IRI), None)
+                if isinstance(o, IRI)
+            ),
+            "",
+        )
+        self.stamp, self.built = build_stamp(config)
         self._ask_model: Any = None  # kzgraph.ask's, read on the first /ask
 
     def _graphs(self) -> dict[str, tuple[ServedGraph, tuple[str, ...]]]:
@@ -343,6 +373,22 @@ class Site:
             )
         return self._ask_model.ask(question)
 
+    def graph_triples(self, name: str) -> list[Any]:
+        """The triples of the graph ``<base>graph/<name>`` (asserted, inferred)."""
+        files = self.config.graph_files
+        if name == "asserted":
+            return list(self.asserted.triples(None, None, None))
+        return list(OxigraphEngine([Path(f) for f in files[1:]]).triples(None, None, None))
+
+    def resource_iris(self) -> list[str]:
+        """Every resource IRI of the served graph (subject or object), sorted."""
+        found: set[str] = set()
+        for s, _p, o in self.engine.triples(None, None, None):
+            for term in (s, o):
+                if isinstance(term, IRI) and term.value.startswith(RESOURCE_BASE):
+                    found.add(term.value)
+        return sorted(found)
+
     def exists(self, iri: str) -> bool:
         node = IRI(iri)
         try:
@@ -354,6 +400,270 @@ class Site:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def build_stamp(config: ServeConfig) -> tuple[str, float]:
+    """What every answer depends on, as (a short hash, the newest file's mtime): the graph,
+    the ontology, the saved queries, dataset.toml and the kzgraph version.  The data is
+    read-only while served, so this is the validator (ETag) and Last-Modified of every
+    answer; a rebuild with other data or code changes it."""
+    files = [Path(f) for f in (*config.graph_files, *config.ontology_files)]
+    files += sorted(Path(config.queries_dir).rglob("*.rq"))
+    if config.data_dir and (Path(config.data_dir) / "dataset.toml").is_file():
+        files.append(Path(config.data_dir) / "dataset.toml")
+    digest = hashlib.sha256(__version__.encode())
+    newest = 0.0
+    for path in files:
+        digest.update(str(path.name).encode() + b"\0")
+        with path.open("rb") as handle:
+            while piece := handle.read(DUMP_CHUNK):
+                digest.update(piece)
+        newest = max(newest, path.stat().st_mtime)
+    return digest.hexdigest()[:16], float(int(newest))
+
+
+def _opaque(tag: str) -> str:
+    """An entity tag compared weakly, without the ``-gzip`` kzgraph.compression adds."""
+    tag = tag.strip().removeprefix("W/")
+    return tag[:-6] + '"' if tag.endswith('-gzip"') else tag
+
+
+def _not_modified(headers: Headers, etag: str, modified: float) -> bool:
+    """RFC 9110 13.1: If-None-Match decides when present; else If-Modified-Since."""
+    none_match = headers.get("if-none-match")
+    if none_match is not None:
+        wanted = _opaque(etag)
+        return any(t.strip() == "*" or _opaque(t) == wanted for t in none_match.split(","))
+    since = headers.get("if-modified-since")
+    if since:
+        try:
+            return modified <= email.utils.parsedate_to_datetime(since).timestamp()
+        except (TypeError, ValueError):  # not an HTTP date: ignored, as the RFC says
+            return False
+    return False
+
+
+#: the headers a 304 keeps (RFC 9110 15.4.5)
+_KEPT_BY_304 = ("etag", "last-modified", "vary", "cache-control", "content-location", "expires")
+
+
+class Conditional:
+    """ETag and Last-Modified on every 200 to GET/HEAD, and 304 when the client has it.
+
+    The data is read-only, so the same request (scheme, path, query, Accept, Accept-Language,
+    Host) gets the same answer for as long as the build (:func:`build_stamp`) is the same:
+    the tag is the build's hash and the request's.  A response that sets its own ETag keeps
+    it.
+    """
+
+    def __init__(self, app: ASGIApp, stamp: str, modified: float) -> None:
+        self.app = app
+        self.stamp = stamp
+        self.modified = modified
+        self.last_modified = email.utils.formatdate(modified, usegmt=True)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        request = Headers(scope=scope)
+        varies = (
+            scope.get("scheme", "http"),  # behind a proxy: X-Forwarded-Proto, read by uvicorn
+            scope["path"],
+            scope["query_string"],
+            *(request.get(h, "") for h in ("accept", "accept-language", "host")),
+        )
+        key = hashlib.sha256(repr(varies).encode()).hexdigest()[:12]
+        etag = f'W/"{self.stamp}-{key}"'
+        skipping = False
+
+        async def conditional_send(message: Message) -> None:
+            nonlocal skipping
+            if message["type"] == "http.response.start" and message["status"] == 200:
+                headers = MutableHeaders(raw=list(message["headers"]))
+                headers.setdefault("etag", etag)
+                headers.setdefault("last-modified", self.last_modified)
+                if _not_modified(request, headers["etag"], self.modified):
+                    skipping = True
+                    kept = [(k, v) for k, v in headers.raw if k.decode() in _KEPT_BY_304]
+                    message = {"type": "http.response.start", "status": 304, "headers": kept}
+                else:
+                    message = {**message, "headers": headers.raw}
+            elif message["type"] == "http.response.body" and skipping:
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b""}
+            await send(message)
+
+        await self.app(scope, receive, conditional_send)
+
+
+_ROOTED = re.compile(rb'(\s(?:href|action|src)=")/(?!/)')
+_ROOTED_HEADERS = (b"location", b"content-location", b"link")
+
+
+def _route_path(scope: Scope) -> str:
+    """The request's path without the root path uvicorn puts in front of it."""
+    path, root = str(scope["path"]), str(scope.get("root_path", ""))
+    return path[len(root) :] if root and path.startswith(root + "/") else path
+
+
+def check_root_path(value: str) -> str:
+    """``value`` as a root path ("/kz", no trailing slash; "" for none), or InputError."""
+    if value in ("", "/"):
+        return ""
+    segments = value.rstrip("/").split("/")[1:]
+    if (
+        not value.startswith("/")
+        or not all(re.fullmatch(r"[A-Za-z0-9._~!$&'()*+,;=:@%-]+", seg) for seg in segments)
+        or any(seg in (".", "..") for seg in segments)
+    ):
+        raise InputError(
+            f"--root-path must be a path such as /kz (segments of URL path characters), "
+            f"got {value!r}"
+        )
+    return value.rstrip("/")
+
+
+class RootPath:
+    """Serving under a sub-path behind a reverse proxy that strips it: every path this
+    server writes (links, forms and sources in HTML; Location, Content-Location and Link
+    headers) gets the prefix.  The pages are written with paths from ``/``; the URLs built
+    from the request (JSON-LD, sitemap, the description) follow uvicorn's ``root_path``
+    through Starlette's ``base_url`` already.  Only with ``--root-path``: the pages are
+    then held whole for the rewrite."""
+
+    def __init__(self, app: ASGIApp, root: str) -> None:
+        self.app = app
+        self.root = root.encode("ascii")
+
+    def _header(self, name: bytes, value: bytes) -> bytes:
+        if name == b"link":
+            return re.sub(rb"<(?=/(?!/))", lambda _m: b"<" + self.root, value)
+        return (
+            self.root + value if value.startswith(b"/") and not value.startswith(b"//") else value
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        head = scope["method"] == "HEAD"  # asked as a GET: the length is the rewritten page's
+        start: Message | None = None
+        chunks: list[bytes] = []
+
+        async def rooted_send(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                headers = [
+                    (k, self._header(k, v) if k in _ROOTED_HEADERS else v)
+                    for k, v in message["headers"]
+                ]
+                message = {**message, "headers": headers}
+                if any(k == b"content-type" and v.startswith(b"text/html") for k, v in headers):
+                    start = message  # the page is rewritten once its body is whole
+                    return
+            elif message["type"] == "http.response.body":
+                if start is not None:
+                    chunks.append(message.get("body", b""))
+                    if message.get("more_body", False):
+                        return
+                    body = _ROOTED.sub(lambda m: m.group(1) + self.root + b"/", b"".join(chunks))
+                    headers = [(k, v) for k, v in start["headers"] if k != b"content-length"]
+                    headers.append((b"content-length", str(len(body)).encode()))
+                    await send({**start, "headers": headers})
+                    message = {"type": "http.response.body", "body": body}
+                if head:
+                    if message.get("more_body", False):
+                        return
+                    message = {"type": "http.response.body", "body": b""}
+            await send(message)
+
+        # the pages are rewritten before kzgraph.compression gzips them (outside): an answer
+        # from the result cache, which compresses itself, must not see gzip accepted here
+        plain = [(k, v) for k, v in scope["headers"] if k.lower() != b"accept-encoding"]
+        inner = {**scope, "headers": plain, "method": "GET" if head else scope["method"]}
+        await self.app(inner, receive, rooted_send)
+
+
+def _log_text(value: str) -> str:
+    """A request field as Apache writes it in a log: quotes, backslashes, controls escaped."""
+    out = []
+    for char in value:
+        if char in '"\\':
+            out.append("\\" + char)
+        elif ord(char) < 0x20 or ord(char) == 0x7F:
+            out.append(f"\\x{ord(char):02x}")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def access_line(scope: Scope, status: int, size: int, when: float) -> str:
+    """One Combined Log Format line: host ident user [time] "request" status bytes
+    "referer" "user-agent" (the time in UTC; ``-`` for what is not known)."""
+    t = time.gmtime(when)
+    stamp = f"{t.tm_mday:02d}/{_MONTHS[t.tm_mon - 1]}/{t.tm_year}:{time.strftime('%H:%M:%S', t)}"
+    client = scope.get("client")
+    host = client[0] if client else "-"
+    path = scope.get("raw_path") or scope["path"].encode("utf-8")
+    target = path.decode("latin-1")
+    if scope.get("query_string"):
+        target += "?" + scope["query_string"].decode("latin-1")
+    line = f"{scope['method']} {target} HTTP/{scope.get('http_version', '1.1')}"
+    headers = Headers(scope=scope)
+    referer = _log_text(headers.get("referer", "-"))
+    agent = _log_text(headers.get("user-agent", "-"))
+    sent = str(size) if size else "-"
+    return f'{host} - - [{stamp} +0000] "{_log_text(line)}" {status} {sent} "{referer}" "{agent}"'
+
+
+def access_logger(target: str) -> logging.Logger:
+    """A logger writing bare lines to ``target`` (a file, appended to; ``-``: stdout).
+    ServeError when the file cannot be opened."""
+    logger = logging.Logger("kzgraph.access", logging.INFO)  # this app's own, not global
+    handler: logging.Handler
+    if target == "-":
+        handler = logging.StreamHandler(sys.stdout)
+    else:
+        try:
+            handler = logging.FileHandler(target, mode="a", encoding="utf-8")
+        except OSError as exc:
+            raise ServeError(f"cannot open the access log {target}: {exc.strerror}") from None
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger.addHandler(handler)
+    return logger
+
+
+class AccessLog:
+    """Outermost: one Combined Log Format line per answered request, after its last byte."""
+
+    def __init__(self, app: ASGIApp, logger: logging.Logger) -> None:
+        self.app = app
+        self.logger = logger
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        when = time.time()
+        status, size = 0, 0
+
+        async def counting_send(message: Message) -> None:
+            nonlocal status, size
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif message["type"] == "http.response.body":
+                size += len(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, counting_send)
+        finally:
+            self.logger.info(access_line(scope, status or 500, size, when))
 
 
 async def read_body(request: Request, limit: int, seconds: float) -> bytes:
@@ -400,7 +710,9 @@ def _error_response(request: Request, status: int, message: str, headers: Any = 
             _one_line(message),
         )
     accept = request.headers.get("accept", "")
-    if "text/html" in accept and request.url.path != "/sparql":
+    # the answer's form (HTML or text) follows Accept, and so does a 406: say so to caches
+    headers = {"vary": "Accept", **dict(headers or {})}
+    if "text/html" in accept and _route_path(request.scope) != "/sparql":
         return Response(
             pages.error_page(status, message),
             status_code=status,
@@ -720,12 +1032,19 @@ def create_app(config: ServeConfig) -> Starlette:
         }
         if site.home_pictures is None:  # drawn once per worker (kzgraph.plot)
             site.home_pictures = await asyncio.to_thread(pictures_html, None)
+        base = str(request.base_url).rstrip("/")
+        document = discovery.dataset_document(
+            site.meta,
+            page=base + "/",
+            downloads=[(base + "/dump.nt", formats.content_type("nt").split(";")[0])],
+        )
         body = pages.home_page(
             site.catalog,
             stats,
             run,
             EXAMPLE_QUERY,
             pictures=site.home_pictures,
+            head=discovery.script(document),
         )
         status = 400 if run is not None and run.error else 200
         return Response(body, status_code=status, media_type="text/html; charset=utf-8")
@@ -744,31 +1063,42 @@ def create_app(config: ServeConfig) -> Starlette:
         lang = pages.pick_language(
             request.query_params.get("lang"), request.headers.get("accept-language")
         )
-        key = ("resource", iri, fmt, lang if fmt == "html" else "")
-        headers = {"vary": "Accept, Accept-Language"}
+        base = str(request.base_url).rstrip("/")
+        key = ("resource", iri, fmt, lang if fmt == "html" else "", base)
+        path = f"/resource/{kind}/{slug}"
+        # the IRI names a thing, not a document: it answers 200 with the document that
+        # describes it named in Content-Location and Link rel="describedby" (docs/fragments/
+        # persistent-iris.md says why this rather than 303)
+        document = f"{path}?format={fmt}" + (f"&lang={lang}" if fmt == "html" else "")
+        media = formats.content_type(fmt)
+        headers = {
+            "vary": "Accept, Accept-Language",
+            "content-location": document,
+            "link": f'<{document}>; rel="describedby"; type="{media.split(";")[0]}"',
+        }
         cached = site.cache.get(key)
         if cached is not None:
             return cached
         if not site.exists(iri):
             raise HttpError(404, f"no resource {iri} in this graph")
-        path = f"/resource/{kind}/{slug}"
         if fmt == "html":
             # describe() walks the graph in Python: off the event loop, so cached pages and
             # other requests keep flowing while a big page is built; concurrent requests for
             # the same page wait for the one build
-            body = await site.once(key, lambda: asyncio.to_thread(resource_html, iri, path, lang))
+            body = await site.once(
+                key, lambda: asyncio.to_thread(resource_html, iri, path, lang, base)
+            )
             headers["content-language"] = lang
         else:
             node = IRI(iri)
             triples = list(site.engine.triples(node, None, None))
             triples += list(site.engine.triples(None, None, node))
             body = _rdf(triples, fmt)
-            headers["link"] = f'<{iri}>; rel="canonical"'
-        media = formats.content_type(fmt)
+            headers["link"] += f', <{iri}>; rel="canonical"'
         site.cache.put(key, body, media, headers)
         return Response(body, headers={**headers, "content-type": media})
 
-    def resource_html(iri: str, path: str, lang: str) -> str:
+    def resource_html(iri: str, path: str, lang: str, base: str) -> str:
         desc = describe(site.engine, iri, asserted=site.asserted)
         type_iris = sorted(
             o.value
@@ -781,6 +1111,14 @@ def create_app(config: ServeConfig) -> Starlette:
             if isinstance(fact.value, IRI):
                 iris.add(fact.value.value)
         labels = pages.localized_labels(site.engine, iris, lang)
+        node, rdf_type = IRI(iri), IRI(pages.RDF_TYPE)
+        classes = [o.value for _s, _p, o in site.engine.triples(node, rdf_type, None)]
+        document = discovery.resource_document(
+            iri,
+            labels.get(iri, desc.label),
+            discovery.types_of(classes, site.alignments),
+            base + path,
+        )
         return pages.resource_page(
             desc,
             type_iris,
@@ -790,6 +1128,7 @@ def create_app(config: ServeConfig) -> Starlette:
             path=path,
             lang=lang,
             pictures=pictures_html(iri),
+            head=discovery.script(document),
         )
 
     def pictures_html(iri: str | None) -> str:
@@ -944,6 +1283,9 @@ def create_app(config: ServeConfig) -> Starlette:
 
     async def void(request: Request) -> Response:
         fmt = formats.negotiate(RDF_ONLY, _accept(request), request.query_params.get("format"))
+        return description(request, fmt)
+
+    def description(request: Request, fmt: str) -> Response:
         base = str(request.base_url).rstrip("/")
         key = ("void", fmt, base)
         cached = site.cache.get(key)
@@ -951,7 +1293,7 @@ def create_app(config: ServeConfig) -> Starlette:
             return cached
         triples = void_triples(
             site.stats,
-            read_metadata(Path(config.data_dir) if config.data_dir else None),
+            site.meta,
             sparql_endpoint=f"{base}/sparql",
             dumps=[served_dump([Path(f) for f in config.graph_files], f"{base}/dump.nt")],
         )
@@ -960,6 +1302,84 @@ def create_app(config: ServeConfig) -> Starlette:
         headers = {"vary": "Accept"}
         site.cache.put(key, body, media, headers)
         return Response(body, headers={**headers, "content-type": media})
+
+    def rdf_or_home(request: Request) -> str | None:
+        """The RDF format a request for a dataset or graph IRI gets, or None: a browser
+        (HTML preferred) is sent to the home page, which describes the dataset."""
+        fmt = formats.negotiate(
+            DESCRIPTION_FORMATS, _accept(request), request.query_params.get("format")
+        )
+        return None if fmt == "html" else fmt
+
+    async def dataset_iri(request: Request) -> Response:
+        """<base>dataset, <base>catalog and <base>dataset/<version>: the description."""
+        version = request.path_params.get("version")
+        if version is not None and version != site.meta.version:
+            known = [r.version for r in site.meta.releases]
+            said = "an older release" if version in known else "not a release"
+            raise HttpError(
+                404,
+                f"{site.meta.version_iri(version)} is {said} of dataset.toml; this server "
+                f"serves release {site.meta.version} ({site.meta.version_iri()})",
+            )
+        fmt = rdf_or_home(request)
+        if fmt is None:
+            return RedirectResponse("/", status_code=303, headers={"vary": "Accept"})
+        return description(request, fmt)
+
+    async def graph_iri(request: Request) -> Response:
+        """<base>graph/<name>: the triples of that graph (as export --layout named)."""
+        name = request.path_params["name"]
+        if name not in GRAPH_NAMES or (name == "inferred" and len(config.graph_files) < 2):
+            have = ", ".join(
+                n for n in GRAPH_NAMES if n != "inferred" or len(config.graph_files) > 1
+            )
+            raise HttpError(404, f"no graph {name!r} on this server (graphs: {have})")
+        fmt = rdf_or_home(request)
+        if fmt is None:
+            return RedirectResponse("/", status_code=303, headers={"vary": "Accept"})
+        if name == "void":
+            return description(request, fmt)
+        key = ("graph", name, fmt)
+        headers = {"vary": "Accept"}
+        cached = site.cache.get(key)
+        if cached is not None:
+            return cached
+        body = await asyncio.to_thread(lambda: _rdf(site.graph_triples(name), fmt))
+        media = formats.content_type(fmt)
+        site.cache.put(key, body, media, headers)
+        return Response(body, headers={**headers, "content-type": media})
+
+    async def ontology_version(request: Request) -> Response:
+        """The ontology's owl:versionIRI answers as the ontology; other versions are 404."""
+        wanted = f"{KZ.rstrip('#')}/{request.path_params['version']}"
+        if wanted != site.ontology_version:
+            have = site.ontology_version or "none"
+            raise HttpError(404, f"no ontology version {wanted}; this server has {have}")
+        return await ontology(request)
+
+    async def sitemap(request: Request) -> Response:
+        base = str(request.base_url).rstrip("/")
+        key = ("sitemap", base)
+        cached = site.cache.get(key)
+        if cached is not None:
+            return cached
+        urls = [f"{base}/", f"{base}/ontology"]
+        for iri in site.resource_iris():
+            kind, _, slug = iri[len(RESOURCE_BASE) :].partition("/")
+            if kind in KINDS and _SLUG.fullmatch(slug):
+                urls.append(f"{base}/resource/{kind}/{slug}")
+        day = time.gmtime(site.built)
+        lastmod = dt.date(day.tm_year, day.tm_mon, day.tm_mday)
+        body = discovery.sitemap_xml(urls, lastmod).encode("utf-8")
+        media = "application/xml"
+        site.cache.put(key, body, media, {})
+        return Response(body, media_type=media)
+
+    async def robots(request: Request) -> Response:
+        base = str(request.base_url).rstrip("/")
+        text = discovery.robots_txt(f"{base}/sitemap.xml", prefix=config.root_path)
+        return Response(text, media_type="text/plain; charset=utf-8")
 
     async def dump(request: Request) -> Response:
         paths = [Path(f) for f in config.graph_files]
@@ -1057,6 +1477,14 @@ def create_app(config: ServeConfig) -> Starlette:
         Route("/query/{name}", saved_query, methods=read),
         Route("/resource/{kind}/{slug}", resource, methods=read),
         Route("/ontology", ontology, methods=read),
+        Route("/ontology/{version}", ontology_version, methods=read),
+        Route("/dataset", dataset_iri, methods=read),
+        Route("/dataset/{version}", dataset_iri, methods=read),
+        Route("/catalog", dataset_iri, methods=read),
+        Route("/graph/{name}", graph_iri, methods=read),
+        Route("/sitemap.xml", sitemap, methods=read),
+        Route("/robots.txt", robots, methods=read),
+        Route("/dump/kzgraph.nt", dump, methods=read),
         Route("/search", search, methods=read),
         Route("/ask", ask, methods=read),
         Route("/.well-known/void", void, methods=read),
@@ -1068,9 +1496,15 @@ def create_app(config: ServeConfig) -> Starlette:
         Route("/favicon.ico", favicon, methods=read),
         Route("/limits", limits, methods=read),
     ]
+    logged = (
+        [Middleware(AccessLog, logger=access_logger(config.access_log))]
+        if config.access_log
+        else []
+    )
     app = Starlette(
         routes=routes,
         middleware=[
+            *logged,
             Middleware(Replay, size=config.cache_size),
             Middleware(
                 CORSMiddleware,
@@ -1083,6 +1517,9 @@ def create_app(config: ServeConfig) -> Starlette:
                     "Content-Type",
                     "Vary",
                     "Link",
+                    "ETag",
+                    "Last-Modified",
+                    "Content-Location",
                     "X-Result-Truncated",
                     "X-Result-Limit",
                 ],
@@ -1090,6 +1527,8 @@ def create_app(config: ServeConfig) -> Starlette:
             ),
             Middleware(NoTraceback),
             Middleware(Compression),
+            *([Middleware(RootPath, root=config.root_path)] if config.root_path else []),
+            Middleware(Conditional, stamp=site.stamp, modified=site.built),
         ],
         exception_handlers={
             HttpError: on_http_error,
@@ -1179,6 +1618,7 @@ class _UvicornOptions(TypedDict):
     log_level: str
     timeout_graceful_shutdown: int
     server_header: bool
+    root_path: str
 
 
 def run(config: ServeConfig) -> None:
@@ -1200,6 +1640,7 @@ def run(config: ServeConfig) -> None:
         log_level="warning",
         timeout_graceful_shutdown=5,
         server_header=False,
+        root_path=config.root_path,
     )
     if config.workers <= 1:
         uvicorn.run(create_app(config), **common)
