@@ -6,7 +6,8 @@ worker answered quickly runs in this process the next time it comes), answers fr
 result cache are replayed to the same request (:mod:`kzgraph.replay`),
 formats are chosen by :mod:`kzgraph.formats`, resource pages come from
 :func:`kzgraph.describe.describe`, pages from :mod:`kzgraph.html`, the dataset
-description from :mod:`kzgraph.void`.
+description from :mod:`kzgraph.void`.  The handlers, middleware and shared state live in
+:mod:`kzgraph.web`, one module per job; this module assembles them into the app and runs it.
 
 Routes
   /                        home: the dataset, the saved questions (forms, result tables), an editor
