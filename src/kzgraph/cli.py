@@ -1113,7 +1113,7 @@ def diff(old: Path, new: Path, fmt: str, graph: str | None) -> None:
     "--output",
     type=click.Path(file_okay=False, path_type=Path),
     required=True,
-    help="Folder to write index.html, ontology.html and queries.html into.",
+    help="Folder to write index.html, ontology.html, queries.html and the guides into.",
 )
 @click.option(
     "--force",
@@ -1122,7 +1122,8 @@ def diff(old: Path, new: Path, fmt: str, graph: str | None) -> None:
 )
 @click.pass_context
 def docs(ctx: click.Context, output: Path, force: bool) -> None:
-    """Write HTML documentation: the ontology, and every saved question with an example result.
+    """Write HTML documentation: the ontology, every saved question with an example result,
+    and the guides.
 
     Self-contained pages (no CDN, no script); the folder is replaced atomically.  A
     non-empty folder that is not an earlier 'kzgraph docs' output is refused unless --force.
@@ -1134,7 +1135,7 @@ def docs(ctx: click.Context, output: Path, force: bool) -> None:
     """
     from rdflib import Graph
 
-    from kzgraph.docs import build_pages, check_target, write_docs
+    from kzgraph.docs import build_pages, check_target, guides_folder, write_docs
     from kzgraph.load import load_graph
     from kzgraph.query import load_catalog, load_checks, open_engine
 
@@ -1148,10 +1149,16 @@ def docs(ctx: click.Context, output: Path, force: bool) -> None:
         list(load_catalog(project.queries_dir).values()),
         load_checks(project.queries_dir),
         entry.meta["counts"],
+        guides_folder(),
     )
     write_docs(pages, output, force=force)
-    size = sum(len(text.encode()) for text in pages.values())
-    err(f"kzgraph: wrote {len(pages)} pages to {display_path(output)} ({size} bytes)")
+    size = sum(len(c if isinstance(c, bytes) else c.encode()) for c in pages.values())
+    n_pages = sum(1 for name in pages if name.endswith(".html"))
+    pictures = len(pages) - n_pages
+    err(
+        f"kzgraph: wrote {n_pages} pages and {pictures} pictures to {display_path(output)} "
+        f"({size} bytes)"
+    )
 
 
 # --------------------------------------------------------------------------- describe
