@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -598,33 +596,3 @@ def test_fast_commands_do_not_import_rdflib(fx_args: list[str], tmp_path: Path) 
     done = run_exe([sys.executable, "-c", code], tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "[]\n"
-
-
-# --------------------------------------------------------------------------- README
-
-
-def saved_query_examples() -> list[tuple[str, str]]:
-    """(command, shown) for each ``$ kzgraph`` line of the README's section on what the saved
-    queries give back (on the bundled data)."""
-    text = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
-    start = text.index("### What the saved queries give back")
-    section = text[start : text.index("\n### ", start + 4)]
-    block = re.findall(r"```text\n(.*?)```", section, re.S)[0]
-    return [
-        (command, shown.rstrip("\n"))
-        for command, _, shown in (
-            p.partition("\n") for p in re.split(r"^\$ ", block, flags=re.M)[1:]
-        )
-    ]
-
-
-@pytest.mark.parametrize(("command", "shown"), saved_query_examples())
-def test_readme_saved_query_examples_are_real_output(
-    runner: CliRunner, command: str, shown: str
-) -> None:
-    result = invoke(runner, shlex.split(command)[1:])
-    assert result.exit_code == 0, result.stderr
-    rows = [line for line in result.stderr.splitlines() if re.match(r"kzgraph: \d+ rows? \(", line)]
-    printed = result.stdout + "\n".join(rows)
-    timeless = re.sub(r"\(\d+ ms,", "(N ms,", printed)
-    assert timeless == re.sub(r"\(\d+ ms,", "(N ms,", shown)

@@ -214,7 +214,7 @@ def build(ctx: click.Context, force: bool, engine: str) -> None:
       kzgraph build
       kzgraph build --force
       kzgraph --data ./big-data build --engine fast
-      KZGRAPH_CACHE=/tmp/kzcache kzgraph build
+      KZGRAPH_CACHE=./kzcache kzgraph build
     """
     from kzgraph.store import build as build_cache
 
@@ -280,7 +280,7 @@ def validate(ctx: click.Context, paths: tuple[Path, ...], fmt: str) -> None:
     \b
     Examples:
       kzgraph validate
-      kzgraph validate data/people.ttl data/states.ttl
+      kzgraph validate data/*.ttl
       kzgraph validate -f json > report.json
     """
     from kzgraph.errors import InconsistencyError
@@ -595,7 +595,7 @@ def query(
       kzgraph query timeline -p from 1992-01-01 -p to 1992-12-31 -f csv
       kzgraph query timeline -f json --engine rdflib
       kzgraph query visits-by-person -p person person:turgut-ozal --endpoint http://127.0.0.1:7878
-      kzgraph query summits --endpoint http://localhost:3030/kz/sparql --timeout 5 -f csv
+      kzgraph query summits --endpoint http://127.0.0.1:7878/query --timeout 5 -f csv
       kzgraph query summits --endpoint http://127.0.0.1:7878 --base https://data.example.org/kz/
 
     With --endpoint and --base (or KZGRAPH_BASE), the query's resource IRIs are moved to
@@ -996,8 +996,8 @@ def publish(
       kzgraph publish --endpoint http://127.0.0.1:7878 --replace --with-void --layout named
       kzgraph publish --endpoint http://127.0.0.1:7878 --replace --base https://data.example.org/kz/
       kzgraph publish --endpoint http://127.0.0.1:7878/store --graph https://w3id.org/kzgraph/graph/kz
-      kzgraph publish --endpoint http://localhost:3030/kz/data --asserted
-      KZGRAPH_ENDPOINT_USER=admin KZGRAPH_ENDPOINT_PASSWORD="$PW" kzgraph publish --endpoint http://localhost:3030/kz/data
+      kzgraph publish --endpoint http://127.0.0.1:7878/store --asserted
+      KZGRAPH_ENDPOINT_USER=admin KZGRAPH_ENDPOINT_PASSWORD="$PW" kzgraph publish --endpoint http://127.0.0.1:7878
     """
     from kzgraph.export import export_graphs
     from kzgraph.metadata import read_metadata
@@ -1131,7 +1131,7 @@ def docs(ctx: click.Context, output: Path, force: bool) -> None:
     \b
     Examples:
       kzgraph docs -o site/
-      kzgraph docs -o /var/www/kzgraph --force
+      kzgraph docs -o public/ --force
     """
     from rdflib import Graph
 
