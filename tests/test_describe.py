@@ -230,7 +230,7 @@ def test_sources_of_applies_the_same_rule_as_describe(engine_name: str, iri: str
 
 def _readme_example() -> tuple[str, str]:
     text = (ROOT / "docs" / "data-model.md").read_text(encoding="utf-8")
-    section = text[text.index("### Statement-level sources") :]
+    section = text[text.index("## Statement-level sources") :]
     found = re.search(r"```sparql\n(.*?)```\n\n```text\n(.*?)```", section, re.S)
     assert found, "the data-model guide's statement-level sources section has no example"
     return found.group(1), found.group(2)
@@ -246,7 +246,7 @@ def test_readme_example_asks_the_sources_of_one_statement(engine: str) -> None:
 
 def _readme_scholarly_example() -> tuple[str, str]:
     text = (ROOT / "docs" / "data-model.md").read_text(encoding="utf-8")
-    section = text[text.index("### The article as a scholarly work") :]
+    section = text[text.index("## The article as a scholarly work") :]
     found = re.search(r"```sparql\n(.*?)```\n\n```text\n(.*?)```", section, re.S)
     assert found, "the data-model guide's scholarly-work section has no example"
     return found.group(1), found.group(2)
@@ -394,7 +394,7 @@ def test_every_export_format_carries_the_statement_sources(fmt: str, tmp_path: P
 
 def _readme_lifted_example() -> tuple[str, str]:
     text = (ROOT / "docs" / "data-model.md").read_text(encoding="utf-8")
-    section = text[text.index("### Facts lifted from prose (events, documents, institutions)") :]
+    section = text[text.index("## Facts lifted from prose (events, documents, institutions)") :]
     found = re.search(r"```sparql\n(.*?)```\n\n```text\n(.*?)```", section, re.S)
     assert found, "the data-model guide's facts-lifted-from-prose section has no example"
     return found.group(1), found.group(2)

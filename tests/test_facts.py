@@ -442,7 +442,7 @@ def _readme_lifted_facts_example() -> tuple[str, str]:
     import re
 
     text = (ROOT / "docs" / "data-model.md").read_text(encoding="utf-8")
-    section = text[text.index("### Facts lifted from prose (people, places, states)") :]
+    section = text[text.index("## Facts lifted from prose (people, places, states)") :]
     found = re.search(r"```sparql\n(.*?)```\n\n```text\n(.*?)```", section, re.S)
     assert found, "the data-model guide's lifted-facts section has no example"
     return found.group(1), found.group(2)
