@@ -1,4 +1,5 @@
-"""Bundle ontology/, data/ and queries/ into the wheel as kzgraph/_bundle/<folder>.
+"""Bundle ontology/, data/, queries/ and docs/ (the guides `kzgraph docs` renders) into the
+wheel as kzgraph/_bundle/<folder>.
 
 A hook instead of a static ``force-include`` table so that a folder that does not
 exist yet (a fresh clone before any saved query lands) does not break the build.
@@ -12,7 +13,7 @@ from typing import Any
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
-BUNDLED = ("ontology", "data", "queries")
+BUNDLED = ("ontology", "data", "queries", "docs")
 
 
 class BundleHook(BuildHookInterface):

@@ -6,7 +6,7 @@
         --queries tests/fixtures/queries
 
 Targets: --help and queries <= 0.2 s, query NAME (warm cache) <= 0.3 s, first build <= 5 s.
-Not a pass/fail test: it prints figures for the README.
+Not a pass/fail test: it prints figures for docs/performance.md.
 """
 
 from __future__ import annotations

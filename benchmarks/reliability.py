@@ -13,7 +13,7 @@ It starts the real ``kzgraph serve`` (the console script next to this Python) on
   - sends a runaway query (a cartesian product) and prints when and how it was stopped,
     and the latency of cheap uncached queries sent before and while it runs.
 Not a pass/fail test: tests/test_reliability_serve.py runs the same scenario (with these
-helpers) and asserts; this script prints the figures the README quotes.
+helpers) and asserts; this script prints the figures docs/reliability.md quotes.
 """
 
 from __future__ import annotations

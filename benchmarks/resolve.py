@@ -8,7 +8,7 @@
 2. one name resolved in a warm index (target <= 20 ms inside `kzgraph serve`), per tier;
 3. `kzgraph query visits-by-person -p person NAME` as a fresh process with a warm cache,
    against the same command with the IRI (what resolving a name adds to a command).
-Not a pass/fail test: it prints figures for the README.
+Not a pass/fail test: it prints figures for docs/cli.md.
 """
 
 from __future__ import annotations

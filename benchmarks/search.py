@@ -10,7 +10,7 @@
    seconds (meta.json) against the whole build;
 4. the spelling keys' precision: the words each variant search marked, against the words a
    person would accept for it.
-Not a pass/fail test: it prints figures for the README.
+Not a pass/fail test: it prints figures for docs/cli.md.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ Each line: requests/s and p99 latency of each, kzgraph's ratios to the anchor (r
 higher is better; p99: lower is better) and the non-2xx/socket errors (must be 0).
 Targets (issue 15): a miss >= 0.5x the anchor's requests/s for the small query and >= 1x for
 the saved query, a hit >= 1x for both, p99 <= 2x the anchor's.  Not a pass/fail test: it
-prints figures for the README, with the machine and the load average at the start and end.
+prints figures for docs/performance.md, with the machine and the load average at the start and end.
 """
 
 from __future__ import annotations

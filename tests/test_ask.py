@@ -10,7 +10,6 @@ parameters).  The misses are listed in the assertion message.
 from __future__ import annotations
 
 import pickle
-import re
 import shlex
 import shutil
 from collections.abc import Mapping
@@ -340,26 +339,6 @@ def test_bad_questions_are_one_line_errors(runner: CliRunner, text: str) -> None
     assert result.stdout == ""
     assert result.stderr.startswith("Error: ") and result.stderr.count("\n") == 1
     assert "Traceback" not in result.stderr
-
-
-def test_readme_example_is_real_output(runner: CliRunner) -> None:
-    readme = (HERE.parent / "README.md").read_text(encoding="utf-8")
-    section = readme[readme.index("### Ask in plain words") :]
-    start = section.index("```text\n$ ") + 10
-    block = section[start : section.index("\n```", start)]
-    command, *shown = block.split("\n")
-    result = runner.invoke(cli, shlex.split(command)[1:])
-    assert result.exit_code == 0
-
-    def timeless(lines: list[str]) -> list[str]:
-        return [re.sub(r"\(\d+ ms,", "(N ms,", line) for line in lines]
-
-    building = ("kzgraph: built cache", "kzgraph: warning")  # a first run in a fresh cache
-    printed = [line for line in result.stderr.splitlines() if not line.startswith(building)]
-    ran = [line for line in printed if re.match(r"kzgraph: \d+ rows? \(", line)]
-    before = printed[: printed.index(ran[0])]
-    after = printed[printed.index(ran[0]) :]
-    assert timeless(shown) == timeless(before + result.stdout.splitlines() + after)
 
 
 def test_queries_long_shows_the_examples(runner: CliRunner) -> None:

@@ -811,36 +811,6 @@ def test_fast_commands_do_not_import_rdflib(fx_args: list[str], tmp_path: Path) 
     assert done.stdout == "[]\n"
 
 
-# --------------------------------------------------------------------------- README
-
-
-def saved_query_examples() -> list[tuple[str, str]]:
-    """(command, shown) for each ``$ kzgraph`` line of the README's section on what the saved
-    queries give back (on the bundled data)."""
-    text = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
-    start = text.index("### What the saved queries give back")
-    section = text[start : text.index("\n### ", start + 4)]
-    block = re.findall(r"```text\n(.*?)```", section, re.S)[0]
-    return [
-        (command, shown.rstrip("\n"))
-        for command, _, shown in (
-            p.partition("\n") for p in re.split(r"^\$ ", block, flags=re.M)[1:]
-        )
-    ]
-
-
-@pytest.mark.parametrize(("command", "shown"), saved_query_examples())
-def test_readme_saved_query_examples_are_real_output(
-    runner: CliRunner, command: str, shown: str
-) -> None:
-    result = invoke(runner, shlex.split(command)[1:])
-    assert result.exit_code == 0, result.stderr
-    rows = [line for line in result.stderr.splitlines() if re.match(r"kzgraph: \d+ rows? \(", line)]
-    printed = result.stdout + "\n".join(rows)
-    timeless = re.sub(r"\(\d+ ms,", "(N ms,", printed)
-    assert timeless == re.sub(r"\(\d+ ms,", "(N ms,", shown)
-
-
 # --------------------------------------------------------------------------- the terminal guide
 
 TERMINAL_GUIDE = Path(__file__).parent.parent / "docs" / "fragments" / "cli-terminal.md"

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 import shutil
 import socket
@@ -59,7 +58,7 @@ import reliability as rel  # noqa: E402
 MAX_RESULTS = 10_000  # kzgraph serve's default --max-results
 #: more rows than MAX_RESULTS on the bundled data (every triple, once per sovereign state)
 CUT = "SELECT * WHERE { ?s ?p ?o . ?x a <https://w3id.org/kzgraph/ontology#SovereignState> }"
-README_BASE = "http://127.0.0.1:8000"  # the README's examples talk to this server
+GUIDE_BASE = "http://127.0.0.1:8000"  # the serving guide's Python example talks to this server
 DATASET = "https://w3id.org/kzgraph/dataset"
 ASSERTED = "https://w3id.org/kzgraph/graph/asserted"
 INFERRED = "https://w3id.org/kzgraph/graph/inferred"
@@ -99,7 +98,7 @@ def kzgraph(
 ) -> Iterator[str]:
     """``kzgraph serve`` on the bundled data; yields the endpoint URL."""
     log = tmp_path_factory.mktemp("clients") / "serve.log"
-    server = rel.start_server(kzgraph_exe, log)  # the defaults, as in the README
+    server = rel.start_server(kzgraph_exe, log)  # the defaults, as in the serving guide
     yield server.base + "/sparql"
     server.stop()
     assert "Traceback" not in server.log(), server.log()
@@ -334,41 +333,20 @@ def test_h2c_offers_pipelined_in_pieces_are_all_answered(kzgraph: str) -> None:
     assert third.rstrip().endswith("true")
 
 
-# --------------------------------------------------------------------------- README
+# --------------------------------------------------------------------------- guide example
 
 
-def readme_section() -> str:
-    text = (REPO / "README.md").read_text(encoding="utf-8")
+def guide_section() -> str:
+    text = (REPO / "docs" / "serving-and-publishing.md").read_text(encoding="utf-8")
     start = text.index("### Clients, graphs and cut answers")
     return text[start : text.index("\n## ", start)]
 
 
-def console_examples() -> list[tuple[str, str]]:
-    """(command, the output the README shows) for each ``$ `` line of its console blocks."""
-    examples: list[tuple[str, str]] = []
-    for block in re.findall(r"```console\n(.*?)```", readme_section(), re.S):
-        for part in re.split(r"^\$ ", block, flags=re.M)[1:]:
-            command, _, shown = part.partition("\n")
-            examples.append((command, shown))
-    return examples
-
-
-@pytest.mark.parametrize(("command", "shown"), console_examples())
-def test_readme_console_examples(kzgraph: str, command: str, shown: str) -> None:
-    base = kzgraph.removesuffix("/sparql")
-    path = f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}"  # python3: this one
-    run = subprocess.run(
-        ["bash", "-c", command.replace(README_BASE, base)],
-        capture_output=True, text=True, timeout=60, env={**os.environ, "PATH": path},
-    )  # fmt: skip
-    assert run.stdout.replace("\r\n", "\n") == shown.replace(README_BASE, base), run.stderr
-
-
 def test_readme_python_example(kzgraph: str) -> None:
-    code, shown = re.findall(r"```python\n(.*?)```\n\n```text\n(.*?)```", readme_section(), re.S)[0]
+    code, shown = re.findall(r"```python\n(.*?)```\n\n```text\n(.*?)```", guide_section(), re.S)[0]
     base = kzgraph.removesuffix("/sparql")
     run = subprocess.run(
-        [sys.executable, "-c", code.replace(README_BASE, base)],
+        [sys.executable, "-c", code.replace(GUIDE_BASE, base)],
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert run.returncode == 0, run.stderr

@@ -4,7 +4,8 @@ Every statement a person sees shows the sources of that statement: the paragraph
 that state it, or "editorial" with the reason. The expected values were read in
 ../shared/sources/paper-paragraphs.md at the paragraphs named, not copied from the data. The
 saved query ``sources-of`` implements the same rule in SPARQL; a test holds the two to the
-same answer, statement by statement, on both engines. The README's example query runs here.
+same answer, statement by statement, on both engines. The data-model guide's example queries
+run here.
 """
 
 from __future__ import annotations
@@ -224,14 +225,14 @@ def test_sources_of_applies_the_same_rule_as_describe(engine_name: str, iri: str
         )
 
 
-# --------------------------------------------------------------------------- README
+# --------------------------------------------------------------------------- guide examples
 
 
 def _readme_example() -> tuple[str, str]:
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text[text.index("### Statement-level sources") :]
+    text = (ROOT / "docs" / "data-model.md").read_text(encoding="utf-8")
+    section = text[text.index("## Statement-level sources") :]
     found = re.search(r"```sparql\n(.*?)```\n\n```text\n(.*?)```", section, re.S)
-    assert found, "the README's statement-level sources section has no example"
+    assert found, "the data-model guide's statement-level sources section has no example"
     return found.group(1), found.group(2)
 
 
@@ -244,10 +245,10 @@ def test_readme_example_asks_the_sources_of_one_statement(engine: str) -> None:
 
 
 def _readme_scholarly_example() -> tuple[str, str]:
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text[text.index("### The article as a scholarly work") :]
+    text = (ROOT / "docs" / "data-model.md").read_text(encoding="utf-8")
+    section = text[text.index("## The article as a scholarly work") :]
     found = re.search(r"```sparql\n(.*?)```\n\n```text\n(.*?)```", section, re.S)
-    assert found, "the README's scholarly-work section has no example"
+    assert found, "the data-model guide's scholarly-work section has no example"
     return found.group(1), found.group(2)
 
 
@@ -392,10 +393,10 @@ def test_every_export_format_carries_the_statement_sources(fmt: str, tmp_path: P
 
 
 def _readme_lifted_example() -> tuple[str, str]:
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text[text.index("### Facts lifted from prose (events, documents, institutions)") :]
+    text = (ROOT / "docs" / "data-model.md").read_text(encoding="utf-8")
+    section = text[text.index("## Facts lifted from prose (events, documents, institutions)") :]
     found = re.search(r"```sparql\n(.*?)```\n\n```text\n(.*?)```", section, re.S)
-    assert found, "the README's facts-lifted-from-prose section has no example"
+    assert found, "the data-model guide's facts-lifted-from-prose section has no example"
     return found.group(1), found.group(2)
 
 

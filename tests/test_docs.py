@@ -3,7 +3,8 @@
 Content is checked against the ontology graph and the saved-query catalog of the
 repository: every class, property and concept scheme of the kz: namespace has its
 anchor and label, and every saved question its title and, when it returns rows with
-its defaults, at least one example row.
+its defaults, at least one example row.  Every Markdown guide of docs/ has its page with
+its headings, and every link and picture of every page leads to a written file and anchor.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from click.testing import CliRunner
 from rdflib import OWL, RDF, RDFS, SKOS, Graph, URIRef
 
 from kzgraph.cli import cli
-from kzgraph.docs import MARKER, DocTerm, ontology_doc
+from kzgraph.docs import MARKER, DocTerm, heading_anchor, ontology_doc, render_guide
 from kzgraph.namespaces import ONTOLOGY
 from kzgraph.project import Project
 from kzgraph.query import load_catalog, open_engine, run_saved
@@ -25,6 +26,8 @@ from kzgraph.store import build
 
 ROOT = Path(__file__).parent.parent
 PROJECT = Project(ROOT / "data", ROOT / "ontology", ROOT / "queries")
+GUIDES = sorted((ROOT / "docs").glob("*.md"))
+PICTURES = sorted(p.name for p in (ROOT / "docs" / "img").glob("*.png"))
 ARGS = ["--data", str(ROOT / "data"), "--ontology", str(ROOT / "ontology")]
 ARGS += ["--queries", str(ROOT / "queries")]
 
@@ -34,7 +37,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("docs") / "site"
     result = CliRunner().invoke(cli, [*ARGS, "docs", "-o", str(out)])
     assert result.exit_code == 0, result.stderr
-    assert result.stdout == "" and "wrote 3 pages" in result.stderr
+    assert result.stdout == ""
+    pages = 3 + len(GUIDES)
+    assert f"wrote {pages} pages and {len(PICTURES)} pictures to" in result.stderr
     return out
 
 
@@ -54,11 +59,81 @@ def section(page: str, anchor: str) -> str:
 
 
 def test_the_site_has_its_pages(site: Path) -> None:
+    guides = [g.stem + ".html" for g in GUIDES if g.name != "README.md"]
     assert sorted(p.name for p in site.iterdir()) == sorted(
-        [MARKER, "index.html", "ontology.html", "queries.html"]
+        [MARKER, "index.html", "ontology.html", "queries.html", "guides.html", "img", *guides]
     )
+    assert sorted(p.name for p in (site / "img").iterdir()) == PICTURES
     index = (site / "index.html").read_text(encoding="utf-8")
     assert 'href="ontology.html"' in index and 'href="queries.html"' in index
+    assert 'href="guides.html"' in index
+
+
+EXPECTED_GUIDES = {
+    "cli": ["Using the command line", "Command reference", "Full-text search", "Ask in plain"],
+    "data-model": ["Provenance", "Statement-level sources", "Conflicting claims", "Adding a fact"],
+    "sparql-cookbook": ["Saved questions by theme", "Writing your own", "Extension functions"],
+    "serving-and-publishing": ["Serving", "Clients, graphs and cut answers", "Publishing",
+                               "The dataset description (DCAT-AP 3)", "Releases and"],
+    "pictures": ["Pictures"],
+    "performance": ["Speed", "Endpoint performance, next to Oxigraph", "Scale"],
+    "reliability": ["Reliability"],
+    "contributing": ["The architecture: how the data flows", "Where each kind of thing lives",
+                     "Running the checks and the tests", "Examples in the documentation are tests"],
+    "guides": ["kzgraph documentation"],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_GUIDES))
+def test_each_guide_has_its_page_and_headings(site: Path, name: str) -> None:
+    page = (site / f"{name}.html").read_text(encoding="utf-8")
+    headings = [
+        html.unescape(re.sub(r"<[^>]+>", "", h))
+        for h in re.findall(r'<h[1-4] id="[^"]+">(.*?)</h[1-4]>', page, re.S)
+    ]
+    for wanted in EXPECTED_GUIDES[name]:
+        assert any(h.startswith(wanted) for h in headings), (wanted, headings)
+    assert '<div class="guide">' in page and 'href="guides.html"' in page  # the site's frame
+
+
+def test_every_link_and_picture_resolves(site: Path) -> None:
+    """Every relative href and src of every page names a written file, and its #anchor an id
+    on that page; links between guides were rewritten from .md to .html."""
+    ids = {
+        p.name: set(re.findall(r'\bid="([^"]+)"', p.read_text(encoding="utf-8")))
+        for p in site.glob("*.html")
+    }
+    checked = 0
+    for page in site.glob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        for target in re.findall(r'\b(?:href|src)="([^"]+)"', text):
+            target = html.unescape(target)
+            if re.match(r"[a-z]+:", target):
+                continue  # https:, mailto:
+            assert ".md" not in target, (page.name, target)
+            path, _, anchor = target.partition("#")
+            name = path or page.name
+            assert (site / name).is_file(), (page.name, target)
+            if anchor and name.endswith(".html"):
+                assert anchor in ids[name], (page.name, target)
+            checked += 1
+    assert checked > 200
+
+
+def test_guide_links_become_page_links() -> None:
+    guide = render_guide(
+        "x.md", "# T\n\nSee [the cache](cli.md#the-cache), [index](README.md), "
+        "[home](../README.md) and ![a](img/a.png).\n\n## Names & `dates`\n<b>raw</b>\n"
+    )  # fmt: skip
+    assert guide.title == "T" and guide.images == ("img/a.png",)
+    assert 'href="cli.html#the-cache"' in guide.body and 'href="guides.html"' in guide.body
+    assert 'href="index.html"' in guide.body
+    assert '<h2 id="names--dates">' in guide.body
+    assert "<b>raw</b>" not in guide.body and "&lt;b&gt;raw&lt;/b&gt;" in guide.body
+    assert (
+        heading_anchor("Dataset metadata: `data/dataset.toml`")
+        == "dataset-metadata-datadatasettoml"
+    )
 
 
 @pytest.mark.parametrize(
@@ -160,11 +235,12 @@ def test_folder_rules(fx_args: list[str], tmp_path: Path) -> None:
     forced = runner.invoke(cli, [*fx_args, "docs", "-o", str(target), "--force"])
     assert forced.exit_code == 0, forced.stderr
     assert not (target / "notes.txt").exists()
-    first = {p.name: p.read_bytes() for p in target.iterdir()}
+    first = {str(p): p.read_bytes() for p in target.rglob("*") if p.is_file()}
+    assert len(first) > 10
 
     again = runner.invoke(cli, [*fx_args, "docs", "-o", str(target)])  # own output: replaced
     assert again.exit_code == 0, again.stderr
-    assert {p.name: p.read_bytes() for p in target.iterdir()} == first  # deterministic
+    assert {str(p): p.read_bytes() for p in target.rglob("*") if p.is_file()} == first
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no temporary folders left
 
     a_file = tmp_path / "file.html"

@@ -337,7 +337,9 @@ def statement_locators(subject: str, prop: str, target: object) -> set[str]:
     found = set()
     for axiom in graph.subjects(URIRef(OWL + "annotatedSource"), res(subject)):
         if (axiom, URIRef(OWL + "annotatedProperty"), kz(prop)) in graph and (
-            axiom, URIRef(OWL + "annotatedTarget"), target_term
+            axiom,
+            URIRef(OWL + "annotatedTarget"),
+            target_term,
         ) in graph:
             for paragraph in graph.objects(axiom, kz("axiomStatedIn")):
                 found.add(str(paragraph).rsplit("/", 1)[1])
@@ -369,7 +371,8 @@ def test_the_akhiska_name_has_two_dates_in_p26() -> None:
     conflict = "conflict/akhiska-name-dates"
     assert values(conflict, "conflictKind") == {KZ + "ConflictingDates"}
     assert values(conflict, "involves") == {
-        R + "institution/akhiska", R + "event/akhiska-founding-1991-02"
+        R + "institution/akhiska",
+        R + "event/akhiska-founding-1991-02",
     }
     assert locators(conflict) == {"P26"}
 
@@ -387,8 +390,12 @@ def test_prose_does_not_state_what_the_conflict_notes_deny() -> None:
     ("subject", "prop", "target", "paragraphs"),
     [
         # titles and epithets, distinct from offices
-        ("person/nursultan-nazarbayev", "epithet",
-         Literal("First President of the Republic of Kazakhstan", lang="en"), {"P8", "P17", "P21"}),
+        (
+            "person/nursultan-nazarbayev",
+            "epithet",
+            Literal("First President of the Republic of Kazakhstan", lang="en"),
+            {"P8", "P17", "P21"},
+        ),
         ("person/turgut-ozal", "epithet", Literal("the Turkish leader", lang="en"), {"P9"}),
         ("person/perepelitsa", "epithet", Literal("Russian scientist", lang="en"), {"P11"}),
         ("state/turkey", "epithet", Literal("the Motherland", lang="en"), {"P19"}),
@@ -434,10 +441,10 @@ def test_demirel_had_twenty_years_in_politics() -> None:
 def _readme_lifted_facts_example() -> tuple[str, str]:
     import re
 
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text[text.index("### Facts lifted from prose (people, places, states)") :]
+    text = (ROOT / "docs" / "data-model.md").read_text(encoding="utf-8")
+    section = text[text.index("## Facts lifted from prose (people, places, states)") :]
     found = re.search(r"```sparql\n(.*?)```\n\n```text\n(.*?)```", section, re.S)
-    assert found, "the README's lifted-facts section has no example"
+    assert found, "the data-model guide's lifted-facts section has no example"
     return found.group(1), found.group(2)
 
 

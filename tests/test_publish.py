@@ -2,14 +2,10 @@
 on 127.0.0.1 by test_remote's fixture): a second upload without --replace changes nothing
 (blank nodes go as skolem IRIs), --with-void sends the description, --layout named leaves
 the store holding the graphs of ``export -f nq --inferred --with-void``; and what the store
-changes in literals (README, Publishing)."""
+changes in literals (docs/serving-and-publishing.md, Publishing)."""
 
 from __future__ import annotations
 
-import os
-import re
-import shutil
-import subprocess
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -131,7 +127,7 @@ def test_graph_and_the_named_layout_exclude_each_other(server: str) -> None:  # 
     ],
 )  # fmt: skip
 def test_what_the_store_changes_in_literals(server: str, written: str, stored: str) -> None:  # noqa: F811
-    """The README's list: Oxigraph keeps a value, not its spelling or derived datatype."""
+    """The publishing guide's list: Oxigraph keeps a value, not its spelling or derived datatype."""
     graph = "https://example.org/literals"
     body = f"<http://example.org/s> <http://example.org/p> {written} .\n".encode()
     put = urllib.request.Request(
@@ -140,54 +136,6 @@ def test_what_the_store_changes_in_literals(server: str, written: str, stored: s
     )  # fmt: skip
     urllib.request.urlopen(put, timeout=30).close()
     assert graph_quads(server, graph) == {f"<http://example.org/s> <http://example.org/p> {stored}"}
-
-
-# --------------------------------------------------------------------------- README
-
-README_SERVER = "http://127.0.0.1:7878"  # the README's examples talk to this store
-
-
-def readme_console_examples() -> list[tuple[str, str]]:
-    """(command, the stdout the README shows) of each ``$ `` line of the console blocks of
-    the README's Publishing section."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    start = text.index("## Publishing\n")
-    section = text[start : text.index("\n## ", start + 1)]
-    examples = []
-    for block in re.findall(r"```console\n(.*?)```", section, re.S):
-        for part in re.split(r"^\$ ", block, flags=re.M)[1:]:
-            command, _, shown = part.partition("\n")
-            examples.append((command, shown))
-    return examples
-
-
-def test_the_readme_publishing_examples_run(
-    server: str,  # noqa: F811
-    tmp_path: Path,
-    kzgraph_exe: str,
-) -> None:
-    examples = readme_console_examples()
-    assert len(examples) >= 5
-    drop = urllib.request.Request(
-        f"{server}/update", data=b"DROP ALL", method="POST",
-        headers={"Content-Type": "application/sparql-update"},
-    )  # fmt: skip
-    urllib.request.urlopen(drop, timeout=30).close()
-    real = project_args(Project(ROOT / "data", ROOT / "ontology", ROOT / "queries"))
-    published = CliRunner().invoke(
-        cli, [*real, "publish", "--endpoint", server, "--replace", "--with-void",
-              "--layout", "named"],
-    )  # fmt: skip
-    assert published.exit_code == 0, published.stderr
-    shutil.copytree(ROOT / "data", tmp_path / "data")
-    path = f"{Path(kzgraph_exe).parent}:{os.environ.get('PATH', '')}"
-    for command, shown in examples:
-        run_ = subprocess.run(
-            ["bash", "-c", command.replace(README_SERVER, server)],
-            cwd=tmp_path, capture_output=True, text=True, timeout=300,
-            env={**os.environ, "PATH": path},
-        )  # fmt: skip
-        assert run_.stdout == shown, (command, run_.stderr)
 
 
 # --------------------------------------------------------------------------- one base

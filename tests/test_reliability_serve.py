@@ -4,7 +4,7 @@ One real server for the module: the ``kzgraph`` console script serving the bundl
 with ``--timeout 5`` on a free 127.0.0.1 port.  Hostile requests go over a raw socket, so
 the exact bytes reach the server (httpx would collapse ``..`` and re-encode the path).
 The scenario's helpers live in benchmarks/reliability.py, which prints the figures for
-the README; these tests only assert, and no bound here is a speed target: latencies are
+docs/reliability.md; these tests only assert, and no bound here is a speed target: latencies are
 compared with the same machine's baseline, with wide margins for a busy two-core box.
 At the end the server's log must hold no traceback and no 500.
 """

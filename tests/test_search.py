@@ -278,8 +278,8 @@ def test_build_writes_the_index_and_times_it(fixture_project: Project) -> None:
 
 
 def _readme_example() -> tuple[str, str]:
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text[text.index("### Full-text search") :]
+    text = (ROOT / "docs" / "sparql-cookbook.md").read_text(encoding="utf-8")
+    section = text[text.index("## Extension functions") :]
     query = re.search(r"```sparql\n(.*?)```", section, re.S)
     shown = re.search(r"```sparql\n.*?```\n\n```text\n(.*?)```", section, re.S)
     assert query and shown

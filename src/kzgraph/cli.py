@@ -270,7 +270,7 @@ def build(ctx: click.Context, force: bool, engine: str) -> None:
       kzgraph build
       kzgraph build --force
       kzgraph --data ./big-data build --engine fast
-      KZGRAPH_CACHE=/tmp/kzcache kzgraph build
+      KZGRAPH_CACHE=./kzcache kzgraph build
     """
     from kzgraph.store import build as build_cache
 
@@ -337,7 +337,7 @@ def validate(ctx: click.Context, paths: tuple[Path, ...], fmt: str) -> None:
     \b
     Examples:
       kzgraph validate
-      kzgraph validate data/people.ttl data/states.ttl
+      kzgraph validate data/*.ttl
       kzgraph validate -f json > report.json
     """
     from kzgraph.errors import InconsistencyError
@@ -735,7 +735,7 @@ def query(
       kzgraph query timeline -p from 1992-01-01 -p to 1992-12-31 -f csv
       kzgraph query timeline -f json --engine rdflib
       kzgraph query visits-by-person -p person person:turgut-ozal --endpoint http://127.0.0.1:7878
-      kzgraph query summits --endpoint http://localhost:3030/kz/sparql --timeout 5 -f csv
+      kzgraph query summits --endpoint http://127.0.0.1:7878/query --timeout 5 -f csv
       kzgraph query summits --endpoint http://127.0.0.1:7878 --base https://data.example.org/kz/
 
     With --endpoint and --base (or KZGRAPH_BASE), the query's resource IRIs are moved to
@@ -1147,8 +1147,8 @@ def publish(
       kzgraph publish --endpoint http://127.0.0.1:7878 --replace --with-void --layout named
       kzgraph publish --endpoint http://127.0.0.1:7878 --replace --base https://data.example.org/kz/
       kzgraph publish --endpoint http://127.0.0.1:7878/store --graph https://w3id.org/kzgraph/graph/kz
-      kzgraph publish --endpoint http://localhost:3030/kz/data --asserted
-      KZGRAPH_ENDPOINT_USER=admin KZGRAPH_ENDPOINT_PASSWORD="$PW" kzgraph publish --endpoint http://localhost:3030/kz/data
+      kzgraph publish --endpoint http://127.0.0.1:7878/store --asserted
+      KZGRAPH_ENDPOINT_USER=admin KZGRAPH_ENDPOINT_PASSWORD="$PW" kzgraph publish --endpoint http://127.0.0.1:7878
     """
     from kzgraph.export import export_graphs
     from kzgraph.metadata import read_metadata
@@ -1264,7 +1264,7 @@ def diff(old: Path, new: Path, fmt: str, graph: str | None) -> None:
     "--output",
     type=click.Path(file_okay=False, path_type=Path),
     required=True,
-    help="Folder to write index.html, ontology.html and queries.html into.",
+    help="Folder to write index.html, ontology.html, queries.html and the guides into.",
 )
 @click.option(
     "--force",
@@ -1273,7 +1273,8 @@ def diff(old: Path, new: Path, fmt: str, graph: str | None) -> None:
 )
 @click.pass_context
 def docs(ctx: click.Context, output: Path, force: bool) -> None:
-    """Write HTML documentation: the ontology, and every saved question with an example result.
+    """Write HTML documentation: the ontology, every saved question with an example result,
+    and the guides.
 
     Self-contained pages (no CDN, no script); the folder is replaced atomically.  A
     non-empty folder that is not an earlier 'kzgraph docs' output is refused unless --force.
@@ -1281,11 +1282,11 @@ def docs(ctx: click.Context, output: Path, force: bool) -> None:
     \b
     Examples:
       kzgraph docs -o site/
-      kzgraph docs -o /var/www/kzgraph --force
+      kzgraph docs -o public/ --force
     """
     from rdflib import Graph
 
-    from kzgraph.docs import build_pages, check_target, write_docs
+    from kzgraph.docs import build_pages, check_target, guides_folder, write_docs
     from kzgraph.load import load_graph
     from kzgraph.query import load_catalog, load_checks, open_engine
 
@@ -1299,10 +1300,16 @@ def docs(ctx: click.Context, output: Path, force: bool) -> None:
         list(load_catalog(project.queries_dir).values()),
         load_checks(project.queries_dir),
         entry.meta["counts"],
+        guides_folder(),
     )
     write_docs(pages, output, force=force)
-    size = sum(len(text.encode()) for text in pages.values())
-    err(f"kzgraph: wrote {len(pages)} pages to {display_path(output)} ({size} bytes)")
+    size = sum(len(c if isinstance(c, bytes) else c.encode()) for c in pages.values())
+    n_pages = sum(1 for name in pages if name.endswith(".html"))
+    pictures = len(pages) - n_pages
+    err(
+        f"kzgraph: wrote {n_pages} pages and {pictures} pictures to {display_path(output)} "
+        f"({size} bytes)"
+    )
 
 
 # --------------------------------------------------------------------------- describe

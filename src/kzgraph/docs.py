@@ -13,7 +13,12 @@ enough that one module renders it, with the same labels the CLI shows):
   characteristics, disjoint and equivalent classes);
 - ``queries.html``: every saved question (anchor = its name) with description,
   parameters, SPARQL text, the command line, and its first rows when run with the
-  defaults on the local graph; then the data checks.
+  defaults on the local graph; then the data checks;
+- ``guides.html`` and one page per guide: the Markdown guides of ``docs/`` (their one
+  source), rendered with markdown-it-py (CommonMark plus tables, raw HTML escaped);
+  links between guides (``cli.md#cache``) become links between pages
+  (``cli.html#cache``), headings get GitHub's anchors, and the pictures they show are
+  copied beside them (``img/``).
 
 Pages are self-contained (inline CSS, no script, no external asset) and every text
 from the graph or the queries is HTML-escaped.  Output is deterministic.
@@ -26,6 +31,7 @@ from __future__ import annotations
 
 import html
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -317,6 +323,8 @@ vertical-align:top;text-align:left}th{background:#f0f0f5}.scroll{overflow:auto}
 sup.tag{color:#667;font-size:.7rem}ul.tree{list-style:none;padding-left:1.2rem}
 footer{color:#667;font-size:.85rem;border-top:1px solid #ccd;margin-top:3rem;padding:1rem}
 .note{color:#667}
+.guide code{background:#f5f5f8;padding:0 .2rem}.guide pre code{padding:0}
+.guide img{max-width:100%}
 """
 
 
@@ -332,7 +340,7 @@ def page(title: str, body: str) -> str:
 </head>
 <body>
 <header><a href="index.html">kzgraph</a><a href="ontology.html">Ontology</a>\
-<a href="queries.html">Questions</a></header>
+<a href="queries.html">Questions</a><a href="guides.html">Guides</a></header>
 <main>
 {body}
 </main>
@@ -561,6 +569,97 @@ def queries_html(
     return page("Saved questions", "\n".join(body))
 
 
+# --------------------------------------------------------------------------- guides
+
+GUIDES_INDEX = "README.md"  # docs/README.md, the guides' index, becomes guides.html
+_MD_LINK = re.compile(r"^(?P<path>[A-Za-z0-9_.-]+)\.md(?P<anchor>#.*)?$")
+
+
+@dataclass(frozen=True)
+class Guide:
+    """One Markdown guide rendered: its page name, title, HTML body and the files it shows."""
+
+    name: str
+    title: str
+    body: str
+    images: tuple[str, ...]
+
+
+def heading_anchor(text: str) -> str:
+    """The anchor GitHub gives a heading: lower case, punctuation dropped, spaces as '-'."""
+    text = text.replace("`", "").strip().lower()
+    return re.sub(r"[^\w\- ]", "", text).replace(" ", "-")
+
+
+def guides_folder() -> Path:
+    """``docs/`` beside the inputs (a checkout, or the bundle of a wheel)."""
+    from kzgraph.project import default_root
+
+    return default_root() / "docs"
+
+
+def guide_page_name(md_name: str) -> str:
+    return "guides.html" if md_name == GUIDES_INDEX else md_name.removesuffix(".md") + ".html"
+
+
+def _guide_href(href: str) -> str:
+    """A link as the site needs it: ``cli.md#x`` -> ``cli.html#x``; ``../README.md`` (the
+    repository's front page) -> ``index.html``; anything else unchanged."""
+    if href == "../README.md":
+        return "index.html"
+    m = _MD_LINK.match(href)
+    if m is None:
+        return href
+    return guide_page_name(m["path"] + ".md") + (m["anchor"] or "")
+
+
+def render_guide(md_name: str, text: str) -> Guide:
+    """One guide's Markdown as HTML; raises DocsError when it has no level-1 heading."""
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("commonmark", {"html": False}).enable("table")
+    tokens = md.parse(text)
+    title = ""
+    images: list[str] = []
+    seen: dict[str, int] = {}
+    for i, token in enumerate(tokens):
+        if token.type == "heading_open":
+            words = tokens[i + 1].content
+            anchor = heading_anchor(words)
+            n = seen.get(anchor, 0)
+            seen[anchor] = n + 1
+            token.attrSet("id", anchor if n == 0 else f"{anchor}-{n}")
+            if token.tag == "h1" and not title:
+                title = words.replace("`", "")
+        for child in token.children or ():
+            if child.type == "link_open":
+                child.attrSet("href", _guide_href(str(child.attrGet("href"))))
+            elif child.type == "image":
+                src = str(child.attrGet("src"))
+                if "://" not in src:
+                    images.append(src)
+    if not title:
+        raise DocsError("the guide has no '# title' line", path=md_name)
+    return Guide(
+        guide_page_name(md_name), title, md.renderer.render(tokens, md.options, {}), tuple(images)
+    )
+
+
+def guide_pages(folder: Path) -> dict[str, str | bytes]:
+    """Page name -> HTML of every guide in ``folder`` (its ``*.md``, not subfolders), and
+    image path -> bytes of the pictures they show."""
+    out: dict[str, str | bytes] = {}
+    for path in sorted(folder.glob("*.md")):
+        guide = render_guide(path.name, path.read_text(encoding="utf-8"))
+        out[guide.name] = page(guide.title, f'<div class="guide">\n{guide.body}</div>')
+        for src in guide.images:
+            image = (folder / src).resolve()
+            if not image.is_relative_to(folder.resolve()) or not image.is_file():
+                raise DocsError(f"the picture {src} is not in {folder}", path=path.name)
+            out[src] = image.read_bytes()
+    return out
+
+
 def index_html(doc: OntologyDoc, counts: Mapping[str, int], n_queries: int) -> str:
     from kzgraph.void import DESCRIPTION, LICENSE, TITLE
 
@@ -581,6 +680,8 @@ def index_html(doc: OntologyDoc, counts: Mapping[str, int], n_queries: int) -> s
         "</li>",
         f'<li><a href="queries.html">Saved questions</a>: {n_queries}, each with an example '
         "result</li>",
+        '<li><a href="guides.html">Guides</a>: using the command line, the data model, a SPARQL '
+        "cookbook, serving and publishing, pictures, performance, reliability, contributing</li>",
         "</ul>",
     ]
     return page("kzgraph", "\n".join(body))
@@ -592,8 +693,10 @@ def build_pages(
     catalog: Sequence[SavedQuery],
     checks: Sequence[SavedQuery],
     counts: Mapping[str, int],
-) -> dict[str, str]:
-    """File name -> HTML of the documentation."""
+    guides: Path | None = None,
+) -> dict[str, str | bytes]:
+    """File name -> HTML of the documentation (and the guides' pictures, as bytes);
+    ``guides`` is the folder of Markdown guides (none: no guide pages)."""
     from kzgraph.render import iris_in
 
     doc = ontology_doc(ontology_graph)
@@ -605,11 +708,14 @@ def build_pages(
 
             iris |= iris_in(replace(e.result, rows=e.result.rows[:EXAMPLE_ROWS]))
     labels = engine.labels(iris)
-    return {
+    pages: dict[str, str | bytes] = {
         "index.html": index_html(doc, counts, len(catalog)),
         "ontology.html": ontology_html(doc),
         "queries.html": queries_html(examples, checks, labels),
     }
+    if guides is not None:
+        pages.update(guide_pages(guides))
+    return pages
 
 
 # --------------------------------------------------------------------------- writing
@@ -629,7 +735,7 @@ def check_target(target: Path, *, force: bool = False) -> None:
             )
 
 
-def write_docs(pages: Mapping[str, str], target: Path, *, force: bool = False) -> Path:
+def write_docs(pages: Mapping[str, str | bytes], target: Path, *, force: bool = False) -> Path:
     """Write ``pages`` into ``target`` atomically (see the module doc); returns ``target``."""
     check_target(target, force=force)
     parent = target.resolve().parent
@@ -640,8 +746,12 @@ def write_docs(pages: Mapping[str, str], target: Path, *, force: bool = False) -
         raise DocsError(f"cannot write: {error.strerror or error}", path=parent) from None
     old: Path | None = None
     try:
-        for name, text in sorted(pages.items()):
-            (tmp / name).write_text(text, encoding="utf-8")
+        for name, content in sorted(pages.items()):
+            (tmp / name).parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, bytes):
+                (tmp / name).write_bytes(content)
+            else:
+                (tmp / name).write_text(content, encoding="utf-8")
         (tmp / MARKER).write_text(
             "written by kzgraph docs; kzgraph docs may replace this folder\n"
             + "".join(f"{n}\n" for n in sorted(pages)),

@@ -9,7 +9,8 @@ and ``SERVICE`` got 400 "missing the 'query' parameter" for every POST (every qu
 ~2 KB).  A server may ignore ``Upgrade`` (RFC 9110, 7.8) and this one has nothing to
 upgrade to: the request's head is parsed again without the offer, followed by the bytes
 that came after it, by a fresh parser.  WebSocket upgrades keep uvicorn's handling.
-The h11 parser reads such requests too, at 1.5-1.7x the CPU per request (README, Serving).
+The h11 parser reads such requests too, at 1.5-1.7x the CPU per request
+(docs/performance.md, the h2c fix).
 """
 
 from __future__ import annotations

@@ -211,7 +211,7 @@ def _check_text(text: str) -> None:
 
 @lru_cache(maxsize=512)
 def parse_query(text: str) -> SearchQuery:
-    """Parse the search language (see the README's "Full-text search"); :class:`SearchError`
+    """Parse the search language (see docs/cli.md, "Full-text search"); :class:`SearchError`
     with a one-line reason when ``text`` is not a search."""
     _check_text(text)
     chunks = _lex(text)
