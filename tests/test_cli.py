@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -813,37 +812,7 @@ def test_fast_commands_do_not_import_rdflib(fx_args: list[str], tmp_path: Path) 
 
 # --------------------------------------------------------------------------- the terminal guide
 
-TERMINAL_GUIDE = Path(__file__).parent.parent / "docs" / "fragments" / "cli-terminal.md"
-
-
-def terminal_guide_examples() -> list[tuple[str, str]]:
-    """(command, shown stdout) for each ``$ kzgraph`` line of the terminal guide."""
-    text = TERMINAL_GUIDE.read_text(encoding="utf-8")
-    found = []
-    for block in re.findall(r"```text\n(.*?)```", text, re.S):
-        for part in re.split(r"^\$ ", block, flags=re.M)[1:]:
-            command, _, shown = part.partition("\n")
-            found.append((command, shown))
-    return found
-
-
-@pytest.mark.parametrize(("command", "shown"), terminal_guide_examples())
-def test_terminal_guide_examples_are_real_output(
-    runner: CliRunner, command: str, shown: str
-) -> None:
-    words = shlex.split(command)
-    head = None
-    if "|" in words:  # '... | head -n N': the first N lines
-        at = words.index("|")
-        assert words[at + 1 : at + 3] == ["head", "-n"], command
-        head, words = int(words[at + 3]), words[:at]
-    assert words[0] == "kzgraph"
-    result = invoke(runner, words[1:])
-    assert result.exit_code == 0, result.stderr
-    out = result.stdout
-    if head is not None:
-        out = "".join(out.splitlines(keepends=True)[:head])
-    assert out == shown
+TERMINAL_GUIDE = Path(__file__).parent.parent / "docs" / "cli.md"
 
 
 def test_terminal_guide_warnings_are_the_ones_printed() -> None:

@@ -133,14 +133,16 @@ def test_bash_completes_through_its_own_script(kzgraph_exe: str, tmp_path: Path)
 
 # --------------------------------------------------------------------------- the guide's setup
 
-GUIDE = Path(__file__).parent.parent / "docs" / "fragments" / "cli-terminal.md"
+GUIDE = Path(__file__).parent.parent / "docs" / "cli.md"
 
 
 def setup_blocks() -> list[str]:
-    """The ```sh blocks of the guide's section on completion, in order (bash, zsh, fish)."""
+    """The setup blocks of the guide's section on completion, in order (bash, zsh, fish)."""
     text = GUIDE.read_text(encoding="utf-8")
-    section = text[text.index("## Shell completion") : text.index("\n## ", text.index("## Shell"))]
-    return re.findall(r"```sh\n(.*?)```", section, re.S)
+    section = text[
+        text.index("### Shell completion") : text.index("\n### ", text.index("### Shell"))
+    ]
+    return re.findall(r"```(?:bash|zsh|fish)\n(.*?)```", section, re.S)
 
 
 def run_bash(script: str, exe: str, home: Path) -> subprocess.CompletedProcess[str]:

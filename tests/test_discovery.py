@@ -165,7 +165,7 @@ def test_sitemap_and_robots() -> None:
     assert "Disallow: /sparql" in robots.splitlines()
 
 
-FRAGMENT = ROOT / "docs" / "fragments" / "persistent-iris.md"
+GUIDE = ROOT / "docs" / "serving-and-publishing.md"
 LOG_SCOPE = {
     "type": "http",
     "method": "GET",
@@ -536,36 +536,11 @@ def test_serve_refuses_an_access_log_it_cannot_open(tmp_path: Path) -> None:
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-# ---- the documentation's examples (docs/fragments/persistent-iris.md)
+# ---- the serving guide's access-log line (its console examples run in test_examples.py)
 
 
-def console_blocks(text: str) -> list[tuple[list[str], list[str]]]:
-    """(commands, expected output lines) of each ```console block."""
-    blocks = []
-    for body in re.findall(r"```console\n(.*?)```", text, re.S):
-        lines = body.splitlines()
-        blocks.append(
-            ([line[2:] for line in lines if line.startswith("$ ")],
-             [line for line in lines if not line.startswith("$ ")])
-        )  # fmt: skip
-    return blocks
-
-
-def test_the_fragments_curl_examples_give_the_output_shown(server: Server) -> None:
-    blocks = console_blocks(FRAGMENT.read_text(encoding="utf-8"))
-    assert len(blocks) == 3
-    host = server.base.removeprefix("http://")
-    for commands, expected in blocks:
-        script = "set -e\n" + "\n".join(c.replace("127.0.0.1:8000", host) for c in commands)
-        run = subprocess.run(
-            ["bash", "-c", script], capture_output=True, text=True, timeout=60, check=True
-        )
-        shown = [line.replace("127.0.0.1:8000", host) for line in expected]
-        assert run.stdout.splitlines() == shown, script
-
-
-def test_the_fragments_access_log_line_is_what_serve_writes() -> None:
-    text = FRAGMENT.read_text(encoding="utf-8")
+def test_the_guides_access_log_line_is_what_serve_writes() -> None:
+    text = GUIDE.read_text(encoding="utf-8")
     (sample,) = re.findall(r"^    (127\.0\.0\.1 .*)$", text, re.M)
     assert sample == access_line(LOG_SCOPE, 200, 1234, LOG_WHEN)
 

@@ -95,8 +95,8 @@ class Resources:
         key = ("resource", iri, fmt, lang if fmt == "html" else "", base)
         path = f"/resource/{kind}/{slug}"
         # the IRI names a thing, not a document: it answers 200 with the document that
-        # describes it named in Content-Location and Link rel="describedby" (docs/fragments/
-        # persistent-iris.md says why this rather than 303)
+        # describes it named in Content-Location and Link rel="describedby" (the section
+        # "Persistent IRIs and being found" of docs/serving-and-publishing.md says why, not 303)
         document = f"{path}?format={fmt}" + (f"&lang={lang}" if fmt == "html" else "")
         media = formats.content_type(fmt)
         headers = {
