@@ -1271,17 +1271,21 @@ def diff(old: Path, new: Path, fmt: str, graph: str | None) -> None:
     is_flag=True,
     help="Replace the folder even if it holds something other than earlier kzgraph docs.",
 )
+@_BASE
 @click.pass_context
-def docs(ctx: click.Context, output: Path, force: bool) -> None:
+def docs(ctx: click.Context, output: Path, force: bool, base: str | None) -> None:
     """Write HTML documentation: the ontology, and every saved question with an example result.
 
     Self-contained pages (no CDN, no script); the folder is replaced atomically.  A
     non-empty folder that is not an earlier 'kzgraph docs' output is refused unless --force.
+    With --base (or KZGRAPH_BASE, or data/dataset.toml's resources) the questions' SPARQL
+    and example results show the resource IRIs where export --base puts them.
 
     \b
     Examples:
       kzgraph docs -o site/
       kzgraph docs -o /var/www/kzgraph --force
+      kzgraph docs -o site/ --base https://data.example.org/kz/
     """
     from rdflib import Graph
 
@@ -1291,6 +1295,7 @@ def docs(ctx: click.Context, output: Path, force: bool) -> None:
 
     check_target(output, force=force)  # before building anything
     project = project_of(ctx)
+    base = _resource_base(project, base)
     entry = _entry(project)
     ontology: Graph = load_graph(project.ontology_files()).graph
     pages = build_pages(
@@ -1299,6 +1304,7 @@ def docs(ctx: click.Context, output: Path, force: bool) -> None:
         list(load_catalog(project.queries_dir).values()),
         load_checks(project.queries_dir),
         entry.meta["counts"],
+        base,
     )
     write_docs(pages, output, force=force)
     size = sum(len(text.encode()) for text in pages.values())

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from kzgraph import __version__
 from kzgraph.errors import DocsError, KzgraphError
+from kzgraph.export import rebase_iri, rebase_query
 from kzgraph.namespaces import BASE, ONTOLOGY, PREFIXES
 from kzgraph.terms import IRI, RDF_LANGSTRING, XSD, BNode, Literal, Term, local_name
 
@@ -430,11 +431,12 @@ def _slug(text: str) -> str:
     return "-".join(text.lower().split())
 
 
-def _cell(term: Term | None, labels: Mapping[str, str]) -> str:
+def _cell(term: Term | None, labels: Mapping[str, str], base: str | None = None) -> str:
     if term is None:
         return ""
     if isinstance(term, IRI):
-        return _link(term.value, labels)
+        moved = rebase_iri(term.value, base)
+        return _link(moved, {moved: labels[term.value]} if term.value in labels else {})
     if isinstance(term, BNode):
         return f"_:{esc(term.value)}"
     out = esc(term.value)
@@ -446,7 +448,13 @@ def _cell(term: Term | None, labels: Mapping[str, str]) -> str:
     return out
 
 
-def result_table(result: QueryResult, labels: Mapping[str, str], limit: int = EXAMPLE_ROWS) -> str:
+def result_table(
+    result: QueryResult,
+    labels: Mapping[str, str],
+    limit: int = EXAMPLE_ROWS,
+    base: str | None = None,
+) -> str:
+    """The first ``limit`` rows; resource IRIs shown under ``base`` (as export --base)."""
     if result.kind == "ask":
         return f"<p>Answer: <strong>{'yes' if result.boolean else 'no'}</strong></p>"
     if result.kind == "graph":
@@ -459,7 +467,7 @@ def result_table(result: QueryResult, labels: Mapping[str, str], limit: int = EX
     shown = rows[:limit]
     head = "".join(f"<th>{esc(v)}</th>" for v in header)
     body = "\n".join(
-        '<tr class="row">' + "".join(f"<td>{_cell(t, labels)}</td>" for t in row) + "</tr>"
+        '<tr class="row">' + "".join(f"<td>{_cell(t, labels, base)}</td>" for t in row) + "</tr>"
         for row in shown
     )
     more = f"first {len(shown)} of {len(rows)} rows" if len(rows) > len(shown) else (
@@ -497,7 +505,10 @@ def queries_html(
     examples: Sequence[QueryExample],
     checks: Sequence[SavedQuery],
     labels: Mapping[str, str],
+    base: str | None = None,
 ) -> str:
+    """The saved questions' page; with ``base`` their SPARQL and results show the resource
+    IRIs where export --base puts them (the ontology's IRIs stay)."""
     body = [
         "<h1>Saved questions</h1>",
         "<p>Each question is a file <code>queries/NAME.rq</code> (SPARQL 1.1 with a YAML header) "
@@ -538,9 +549,10 @@ def queries_html(
             )
         command = f"kzgraph query {q.name}" + "".join(f" -p {n} {v}" for n, v in e.given)
         body.append(f"<pre>$ {esc(command)}</pre>")
-        body.append(f"<details><summary>SPARQL</summary><pre>{esc(q.text)}</pre></details>")
+        sparql = esc(rebase_query(q.text, base))
+        body.append(f"<details><summary>SPARQL</summary><pre>{sparql}</pre></details>")
         if e.result is not None:
-            body.append(result_table(e.result, labels))
+            body.append(result_table(e.result, labels, base=base))
         else:
             body.append(f'<p class="note">Cannot run the example: {esc(e.error or "")}</p>')
         body.append("</section>")
@@ -592,8 +604,9 @@ def build_pages(
     catalog: Sequence[SavedQuery],
     checks: Sequence[SavedQuery],
     counts: Mapping[str, int],
+    base: str | None = None,
 ) -> dict[str, str]:
-    """File name -> HTML of the documentation."""
+    """File name -> HTML of the documentation (resource IRIs under ``base`` if given)."""
     from kzgraph.render import iris_in
 
     doc = ontology_doc(ontology_graph)
@@ -608,7 +621,7 @@ def build_pages(
     return {
         "index.html": index_html(doc, counts, len(catalog)),
         "ontology.html": ontology_html(doc),
-        "queries.html": queries_html(examples, checks, labels),
+        "queries.html": queries_html(examples, checks, labels, base),
     }
 
 

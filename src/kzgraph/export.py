@@ -47,9 +47,23 @@ def check_base(base: str) -> str:
     return base
 
 
+def rebase_iri(iri: str, base: str | None) -> str:
+    """``iri`` moved to ``base`` if it is a resource IRI (under RESOURCE_BASE); else as is."""
+    if base is not None and iri.startswith(RESOURCE_BASE):
+        return base + iri[len(RESOURCE_BASE) :]
+    return iri
+
+
+def rebase_query(text: str, base: str | None) -> str:
+    """A query's text with the resource namespace (its PREFIX lines, full IRIs) moved to
+    ``base``: the query then asks a store that holds the rebased export."""
+    return text if base is None else text.replace(RESOURCE_BASE, base)
+
+
 def _rebase_term(term: Term, base: str) -> Term:
-    if isinstance(term, IRI) and term.value.startswith(RESOURCE_BASE):
-        return IRI(base + term.value[len(RESOURCE_BASE) :])
+    if isinstance(term, IRI):
+        moved = rebase_iri(term.value, base)
+        return IRI(moved) if moved != term.value else term
     return term
 
 
