@@ -1,0 +1,86 @@
+"""docs/fragments/base.md: every ``$`` line of its console blocks runs, in order, and
+writes what the text says (resource IRIs under the base, none left under w3id.org); its
+``dataset.toml`` snippet moves the resources without any option or variable."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from kzgraph.cli import cli
+
+ROOT = Path(__file__).parent.parent
+FRAGMENT = ROOT / "docs" / "fragments" / "base.md"
+ARGS = ["--data", str(ROOT / "data"), "--ontology", str(ROOT / "ontology")]
+ARGS += ["--queries", str(ROOT / "queries")]
+BASE = "https://data.example.org/kz/"
+W3ID_RESOURCE = "https://w3id.org/kzgraph/resource/"
+
+
+def blocks(kind: str) -> list[str]:
+    text = FRAGMENT.read_text(encoding="utf-8")
+    return [
+        re.sub(r"(?m)^ {3}", "", body)
+        for body in re.findall(rf"(?ms)^ *```{kind}\n(.*?)^ *```", text)
+    ]
+
+
+def console_blocks() -> list[list[str]]:
+    found = [
+        [line[2:] for line in block.splitlines() if line.startswith("$ ")]
+        for block in blocks("console")
+    ]
+    assert found and all(found), "base.md has no console example"
+    return found
+
+
+def written(path: Path) -> str:
+    """The text kzgraph wrote at ``path`` (a folder: its queries.html)."""
+    return (path / "queries.html" if path.is_dir() else path).read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("block", console_blocks(), ids=lambda b: b[-1])
+def test_every_console_line_runs(
+    block: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("KZGRAPH_BASE", raising=False)
+    env: dict[str, str | None] = {"KZGRAPH_BASE": None}
+    for line in block:
+        words = shlex.split(line)
+        if words[0] == "export":  # the shell's: the variable holds for the lines after it
+            name, _, value = words[1].partition("=")
+            env[name] = value
+            continue
+        assert words[0] == "kzgraph", f"not a kzgraph command: {line}"
+        result = CliRunner(env=env).invoke(cli, [*ARGS, *words[1:]])
+        assert result.exit_code == 0, f"{line}: {result.stderr}"
+        output = tmp_path / words[words.index("-o") + 1]
+        text = written(output)
+        assert BASE in text, line
+        assert W3ID_RESOURCE not in text, line
+        assert "https://w3id.org/kzgraph/ontology#" in text, line  # the ontology stays
+
+
+def test_the_dataset_toml_snippet_sets_the_base(tmp_path: Path) -> None:
+    (snippet,) = blocks("toml")
+    assert snippet.strip() == f'resources = "{BASE}"'
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data", data)
+    toml = data / "dataset.toml"
+    before = toml.read_text(encoding="utf-8")
+    after = re.sub(r'(?m)^resources = ".*"$', snippet.strip(), before)
+    assert after != before
+    toml.write_text(after, encoding="utf-8")
+    out = tmp_path / "kzgraph.ttl"
+    args = ["--data", str(data), "--ontology", str(ROOT / "ontology"), "--queries"]
+    args += [str(ROOT / "queries"), "export", "-o", str(out)]
+    result = CliRunner(env={"KZGRAPH_BASE": None}).invoke(cli, args)
+    assert result.exit_code == 0, result.stderr
+    text = out.read_text(encoding="utf-8")
+    assert f"<{BASE}state/>" in text and W3ID_RESOURCE not in text
