@@ -1737,6 +1737,7 @@ def stats(ctx: click.Context, fmt: str) -> None:
     help="The sub-path a reverse proxy serves this under and strips (e.g. /kz): every link "
     "and URL the server writes starts with it.",
 )  # fmt: skip
+@_BASE
 @click.pass_context
 def serve(
     ctx: click.Context,
@@ -1751,8 +1752,14 @@ def serve(
     cache_size: int,
     access_log: str | None,
     root_path: str,
+    base: str | None,
 ) -> None:
     """Serve a read-only SPARQL endpoint and linked-data pages over HTTP.
+
+    With --base (or KZGRAPH_BASE, or data/dataset.toml's resources) the served graph's
+    resource IRIs are those export --base writes, and each answers at its own path less
+    --root-path (https://data.example.org/kz/person/... at /kz/person/..., or at
+    /person/... with --root-path /kz); saved queries and undeclared prefixes follow.
 
     \b
     Examples:
@@ -1760,6 +1767,7 @@ def serve(
       kzgraph serve --port 8080 --timeout 5 --max-results 5000
       kzgraph serve --access-log access.log
       kzgraph serve --root-path /kz
+      kzgraph serve --base https://data.example.org/kz/ --root-path /kz
       curl -H 'Accept: text/csv' 'http://127.0.0.1:8000/sparql?query=ASK{?s?p?o}'
     """
     try:
@@ -1771,6 +1779,9 @@ def serve(
     project = project_of(ctx)
     read_metadata(project.data_dir)  # a bad dataset.toml stops the start, not a later request
     root_path = check_root_path(root_path)
+    base = _resource_base(project, base)
+    if base is not None and not base.endswith("/"):
+        fail(f"kzgraph serve --base must end with '/' to give each resource a path, got {base!r}")
     if access_log:
         for handler in access_logger(access_log).handlers:  # one that cannot be opened
             handler.close()  # stops the start too
@@ -1789,6 +1800,7 @@ def serve(
         cache_size=cache_size,
         access_log=access_log or "",
         root_path=root_path,
+        resource_base=base or "",
     )
     graph = "asserted" if asserted else "reasoned"
     err(f"kzgraph: serving the {graph} graph on http://{host}:{port}/ (Ctrl-C stops)")

@@ -82,6 +82,43 @@ def rebase(triples: Iterable[Triple], base: str) -> list[Triple]:
     return out
 
 
+#: the file of a rebased entry folder that names its resource base (kzgraph.search reads it)
+RESOURCE_BASE_FILE = "resource-base"
+
+
+def rebased_entry(entry_dir: Path, base: str) -> Path:
+    """A folder beside the cache entry's files holding its ``asserted.nt`` and
+    ``inferred.nt`` with the resource IRIs moved to ``base`` (by :func:`rebase`), and the
+    base in ``resource-base``: what ``kzgraph serve --base`` serves.  Written once per base
+    through a temporary folder renamed into place; reused while the entry lives."""
+    import hashlib
+    import shutil
+    import tempfile
+
+    from kzgraph.render import render_rdf
+
+    check_base(base)
+    target = entry_dir / "rebased" / hashlib.sha256(base.encode()).hexdigest()[:16]
+    if (target / RESOURCE_BASE_FILE).is_file():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".rebased-", dir=target.parent))
+    try:
+        for name in ("asserted.nt", "inferred.nt"):
+            triples = rebase(_read_ntriples(entry_dir / name), base)
+            (tmp / name).write_bytes(render_rdf({None: triples}, "nt"))
+        (tmp / RESOURCE_BASE_FILE).write_text(base + "\n", encoding="utf-8")
+        tmp.chmod(0o755)
+        try:
+            tmp.rename(target)
+        except OSError:  # written meanwhile by another process
+            if not (target / RESOURCE_BASE_FILE).is_file():
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
 def skolemise(triples: Iterable[Triple]) -> list[Triple]:
     """The triples with every blank node replaced by its skolem IRI (same label, same IRI)."""
 

@@ -7,6 +7,7 @@ import asyncio
 import hashlib
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from starlette.responses import Response
 from kzgraph import __version__, discovery
 from kzgraph import html as pages
 from kzgraph.compression import CachedResponse
+from kzgraph.export import rebase_query
 from kzgraph.metadata import read_metadata
 from kzgraph.namespaces import RESOURCE_BASE
 from kzgraph.pool import Dataset, QueryPool
@@ -31,6 +33,7 @@ from kzgraph.web.config import (
     OWL_VERSION_IRI,
     HttpError,
     ServeConfig,
+    resource_path,
 )
 
 
@@ -95,8 +98,15 @@ class Site:
         # copies the reasoner adds (types, labels and sources still come from the closure)
         self.asserted = OxigraphEngine([Path(config.graph_files[0])])
         self.ontology = OxigraphEngine(turtle=[Path(f) for f in config.ontology_files])
-        self.catalog: dict[str, SavedQuery] = load_catalog(Path(config.queries_dir))
-        self.stats = dataset_stats(self.engine)
+        # where the resources live (serve --base: the graph files are a rebased entry's)
+        self.resource_base = config.resource_base or RESOURCE_BASE
+        self.resource_path = resource_path(config.resource_base, config.root_path)
+        pages.serve_resources(self.resource_base, self.resource_path)
+        self.catalog: dict[str, SavedQuery] = {
+            name: replace(q, text=rebase_query(q.text, config.resource_base or None))
+            for name, q in load_catalog(Path(config.queries_dir)).items()
+        }
+        self.stats = dataset_stats(self.engine, self.resource_base)
         # names as people type them, for the saved queries' iri parameters (kzgraph.resolve)
         self.names = NameIndex.from_engine(self.engine)
         # full-text search (kzgraph.search): opened now, so the first /search is fast
@@ -241,7 +251,7 @@ class Site:
         found: set[str] = set()
         for s, _p, o in self.engine.triples(None, None, None):
             for term in (s, o):
-                if isinstance(term, IRI) and term.value.startswith(RESOURCE_BASE):
+                if isinstance(term, IRI) and term.value.startswith(self.resource_base):
                     found.add(term.value)
         return sorted(found)
 
