@@ -4,15 +4,21 @@ writes what the text says (resource IRIs under the base, none left under w3id.or
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import shutil
+import subprocess
+import tempfile
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 from click.testing import CliRunner
 
 from kzgraph.cli import cli
+from test_remote import free_port
 
 ROOT = Path(__file__).parent.parent
 FRAGMENT = ROOT / "docs" / "fragments" / "base.md"
@@ -39,12 +45,22 @@ def console_blocks() -> list[list[str]]:
     return found
 
 
+def serve_lines() -> list[str]:
+    return [
+        line for block in console_blocks() for line in block if line.startswith("kzgraph serve")
+    ]
+
+
 def written(path: Path) -> str:
     """The text kzgraph wrote at ``path`` (a folder: its queries.html)."""
     return (path / "queries.html" if path.is_dir() else path).read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("block", console_blocks(), ids=lambda b: b[-1])
+@pytest.mark.parametrize(
+    "block",
+    [b for b in console_blocks() if not b[0].startswith("kzgraph serve")],
+    ids=lambda b: b[-1],
+)
 def test_every_console_line_runs(
     block: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -84,3 +100,33 @@ def test_the_dataset_toml_snippet_sets_the_base(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     text = out.read_text(encoding="utf-8")
     assert f"<{BASE}state/>" in text and W3ID_RESOURCE not in text
+
+
+@pytest.mark.parametrize("line", serve_lines())
+def test_the_serve_line_serves_the_rebased_iris(line: str, kzgraph_exe: str) -> None:
+    """The proxy example, run as the real command (on a free port rather than 8000): the
+    path the proxy forwards a rebased IRI to answers with rebased IRIs only."""
+    words = shlex.split(line)
+    port = free_port()
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            [kzgraph_exe, *ARGS, *words[1:], "--port", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={k: v for k, v in os.environ.items() if k != "KZGRAPH_BASE"},
+        )
+        try:
+            deadline = time.monotonic() + 120
+            while True:
+                try:
+                    page = httpx.get(f"http://127.0.0.1:{port}/state/kazakhstan", timeout=5)
+                    break
+                except httpx.HTTPError:
+                    assert process.poll() is None and time.monotonic() < deadline
+                    time.sleep(0.2)
+        finally:
+            process.terminate()
+            process.wait(timeout=20)
+    assert page.status_code == 200
+    assert f"{BASE}state/kazakhstan" in page.text and W3ID_RESOURCE not in page.text
+    assert 'href="/kz/state/turkey"' in page.text
