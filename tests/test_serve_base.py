@@ -5,11 +5,15 @@ row for row what the local graph gives (IRIs moved), and the description follows
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
+import shutil
 import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,22 +26,20 @@ from kzgraph.query import SavedQuery, run_saved
 from kzgraph.remote import RemoteEngine
 from kzgraph.terms import IRI
 from kzgraph.web.config import resource_path
-from test_remote import ARGS, _catalog_runs, entry, free_port, local  # noqa: F401 - fixtures
+from test_remote import ARGS, ROOT, _catalog_runs, entry, free_port, local  # noqa: F401 - fixtures
 
 BASE = "https://data.example.org/kz/"
 
 
-@pytest.fixture(scope="module")
-def served(kzgraph_exe: str) -> Iterator[str]:
-    """``kzgraph serve --base BASE --root-path /kz``, as a publisher behind a proxy that
-    forwards https://data.example.org/kz/... without the /kz runs it."""
+@contextlib.contextmanager
+def running(kzgraph_exe: str, args: list[str]) -> Iterator[str]:
+    """``kzgraph ARGS serve --port P`` as a real process (KZGRAPH_BASE unset); its URL."""
     port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "KZGRAPH_BASE"}
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
-            [kzgraph_exe, *ARGS, "serve", "--port", str(port), "--base", BASE,
-             "--root-path", "/kz"],
-            stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            [kzgraph_exe, *args, "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, env=env
+        )
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 120
         try:
@@ -54,6 +56,14 @@ def served(kzgraph_exe: str) -> Iterator[str]:
         finally:
             process.terminate()
             process.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def served(kzgraph_exe: str) -> Iterator[str]:
+    """``kzgraph serve --base BASE --root-path /kz``, as a publisher behind a proxy that
+    forwards https://data.example.org/kz/... without the /kz runs it."""
+    with running(kzgraph_exe, [*ARGS, "serve", "--base", BASE, "--root-path", "/kz"]) as url:
+        yield url
 
 
 def _back(term: Any) -> Any:
@@ -154,3 +164,32 @@ def test_a_hash_base_is_refused_by_serve() -> None:
     assert result.exit_code == 2
     assert result.stderr.startswith("Error: ") and "must end with '/'" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_dataset_toml_alone_sets_the_base_and_the_dataset_and_graph_iris(
+    kzgraph_exe: str, tmp_path: Path
+) -> None:
+    """With ``base`` and ``resources`` in dataset.toml (no option, no variable, no root
+    path): the resources answer at the base's own path, and the dataset and graph IRIs a
+    request may name are the metadata's, as export names them."""
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data", data)
+    toml = data / "dataset.toml"
+    text = toml.read_text(encoding="utf-8")
+    text = re.sub(r'(?m)^base = ".*"$', f'base = "{BASE}"', text)
+    text = re.sub(r'(?m)^resources = ".*"$', f'resources = "{BASE}"', text)
+    toml.write_text(text, encoding="utf-8")
+    args = ["--data", str(data), *ARGS[2:], "serve"]
+    with running(kzgraph_exe, args) as url:
+        page = httpx.get(url + "/kz/state/turkey", headers={"accept": "text/html"})
+        asked = {"query": "ASK { ?s ?p ?o }", "default-graph-uri": f"{BASE}graph/asserted"}
+        json = {"accept": "application/sparql-results+json"}
+        named = httpx.get(url + "/sparql", params=asked, headers=json)
+        asked["default-graph-uri"] = "https://w3id.org/kzgraph/graph/asserted"
+        old = httpx.get(url + "/sparql", params=asked, headers=json)
+        service = httpx.get(url + "/sparql", headers={"accept": "application/n-triples"})
+    assert page.status_code == 200 and RESOURCE_BASE not in page.text
+    assert named.status_code == 200 and named.json()["boolean"] is True
+    assert old.status_code == 400
+    assert f"<{BASE}dataset>" in service.text and f"<{BASE}graph/inferred>" in service.text
+    assert "https://w3id.org/kzgraph/dataset" not in service.text

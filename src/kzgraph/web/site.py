@@ -21,11 +21,10 @@ from kzgraph.metadata import read_metadata
 from kzgraph.namespaces import RESOURCE_BASE
 from kzgraph.pool import Dataset, QueryPool
 from kzgraph.query import OxigraphEngine, SavedQuery, load_catalog
-from kzgraph.render import GRAPH_ASSERTED, GRAPH_INFERRED
 from kzgraph.resolve import NameIndex
 from kzgraph.search import KIND_NAMES, TextFunctions, open_index
 from kzgraph.terms import IRI, Literal
-from kzgraph.void import DATASET, ServedGraph, dataset_stats
+from kzgraph.void import ServedGraph, dataset_stats
 from kzgraph.web.config import (
     CACHE_BYTES,
     DUMP_CHUNK,
@@ -124,13 +123,13 @@ class Site:
             local=self.engine,  # queries a worker answered quickly run here next time
         )
         self.cache = ResponseCache(config.cache_size)
+        self.meta = read_metadata(Path(config.data_dir) if config.data_dir else None)
         self.graphs = self._graphs()
         self._building: dict[tuple[Any, ...], asyncio.Future[bytes]] = {}
         self.locators = self._locators()
         self.works = self._works()
         self.ontology_terms = pages.ontology_terms(self.ontology)
         self.home_pictures: str | None = None  # drawn on the first visit to the home page
-        self.meta = read_metadata(Path(config.data_dir) if config.data_dir else None)
         # schema.org types of each class, from the ontology's own alignments
         self.alignments = discovery.schema_types(self.ontology)
         self.ontology_version = next(
@@ -146,17 +145,22 @@ class Site:
 
     def _graphs(self) -> dict[str, tuple[ServedGraph, tuple[str, ...]]]:
         """The graphs a request may name (default-graph-uri, named-graph-uri): IRI ->
-        (its description, its N-Triples files).  The dataset IRI is everything served."""
+        (its description, its N-Triples files).  The dataset IRI is everything served; the
+        IRIs are dataset.toml's ``<base>dataset`` and ``<base>graph/...``, as export names them."""
         files = self.config.graph_files
         asserted = len(self.asserted)
+        dataset, graph = self.meta.dataset, self.meta.base + "graph/"
         graphs = {
-            DATASET: (ServedGraph(DATASET, len(self.engine), "everything served"), files),
-            GRAPH_ASSERTED: (ServedGraph(GRAPH_ASSERTED, asserted, "asserted triples"), files[:1]),
+            dataset: (ServedGraph(dataset, len(self.engine), "everything served"), files),
+            graph + "asserted": (
+                ServedGraph(graph + "asserted", asserted, "asserted triples"),
+                files[:1],
+            ),
         }
         if len(files) > 1:
             title = "OWL 2 RL inferences"
-            graphs[GRAPH_INFERRED] = (
-                ServedGraph(GRAPH_INFERRED, len(self.engine) - asserted, title),
+            graphs[graph + "inferred"] = (
+                ServedGraph(graph + "inferred", len(self.engine) - asserted, title),
                 files[1:],
             )
         return graphs
