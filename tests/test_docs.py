@@ -264,3 +264,56 @@ def test_help_has_examples() -> None:
     result = CliRunner().invoke(cli, ["docs", "--help"])
     assert result.exit_code == 0
     assert "Examples:" in result.stdout and "kzgraph docs -o site/" in result.stdout
+
+
+BASE = "https://data.example.org/kz/"
+
+
+@pytest.fixture(scope="module")
+def rebased_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("docs-base") / "site"
+    result = CliRunner().invoke(cli, [*ARGS, "docs", "-o", str(out), "--base", BASE])
+    assert result.exit_code == 0, result.stderr
+    return out
+
+
+def test_base_moves_the_resource_iris_of_the_questions_page(site: Path, rebased_site: Path) -> None:
+    plain = (site / "queries.html").read_text(encoding="utf-8")
+    page = (rebased_site / "queries.html").read_text(encoding="utf-8")
+    resource = "https://w3id.org/kzgraph/resource/"
+    assert resource in plain  # the plain pages do show resource IRIs
+    assert resource not in page
+    # the same page with the namespace moved: SPARQL prefixes, links, titles
+    assert page == plain.replace(resource, BASE)
+    # the ontology's IRIs stay where they are
+    assert "https://w3id.org/kzgraph/ontology#" in page
+    assert f'href="{BASE}state/kazakhstan"' in page
+    for name in ("ontology.html", "index.html"):
+        assert (rebased_site / name).read_bytes() == (site / name).read_bytes()
+
+
+def test_base_comes_from_the_environment(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    result = CliRunner(env={"KZGRAPH_BASE": BASE}).invoke(cli, [*ARGS, "docs", "-o", str(out)])
+    assert result.exit_code == 0, result.stderr
+    page = (out / "queries.html").read_text(encoding="utf-8")
+    assert f"PREFIX document: &lt;{BASE}document/&gt;" in page
+    assert "https://w3id.org/kzgraph/resource/" not in page
+
+
+@pytest.mark.parametrize(
+    ("base", "message"),
+    [
+        ("ftp://data.example.org/kz/", "absolute http(s) IRI"),
+        ("https://data.example.org/kz", "must end with '/' or '#'"),
+    ],
+)
+def test_a_bad_base_is_refused_before_anything_is_written(
+    tmp_path: Path, base: str, message: str
+) -> None:
+    out = tmp_path / "site"
+    result = CliRunner().invoke(cli, [*ARGS, "docs", "-o", str(out), "--base", base])
+    assert result.exit_code == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not out.exists()

@@ -1271,18 +1271,22 @@ def diff(old: Path, new: Path, fmt: str, graph: str | None) -> None:
     is_flag=True,
     help="Replace the folder even if it holds something other than earlier kzgraph docs.",
 )
+@_BASE
 @click.pass_context
-def docs(ctx: click.Context, output: Path, force: bool) -> None:
+def docs(ctx: click.Context, output: Path, force: bool, base: str | None) -> None:
     """Write HTML documentation: the ontology, every saved question with an example result,
     and the guides.
 
     Self-contained pages (no CDN, no script); the folder is replaced atomically.  A
     non-empty folder that is not an earlier 'kzgraph docs' output is refused unless --force.
+    With --base (or KZGRAPH_BASE, or data/dataset.toml's resources) the questions' SPARQL
+    and example results show the resource IRIs where export --base puts them.
 
     \b
     Examples:
       kzgraph docs -o site/
       kzgraph docs -o public/ --force
+      kzgraph docs -o site/ --base https://data.example.org/kz/
     """
     from rdflib import Graph
 
@@ -1292,6 +1296,7 @@ def docs(ctx: click.Context, output: Path, force: bool) -> None:
 
     check_target(output, force=force)  # before building anything
     project = project_of(ctx)
+    base = _resource_base(project, base)
     entry = _entry(project)
     ontology: Graph = load_graph(project.ontology_files()).graph
     pages = build_pages(
@@ -1301,6 +1306,7 @@ def docs(ctx: click.Context, output: Path, force: bool) -> None:
         load_checks(project.queries_dir),
         entry.meta["counts"],
         guides_folder(),
+        base,
     )
     write_docs(pages, output, force=force)
     size = sum(len(c if isinstance(c, bytes) else c.encode()) for c in pages.values())
@@ -1738,6 +1744,7 @@ def stats(ctx: click.Context, fmt: str) -> None:
     help="The sub-path a reverse proxy serves this under and strips (e.g. /kz): every link "
     "and URL the server writes starts with it.",
 )  # fmt: skip
+@_BASE
 @click.pass_context
 def serve(
     ctx: click.Context,
@@ -1752,8 +1759,14 @@ def serve(
     cache_size: int,
     access_log: str | None,
     root_path: str,
+    base: str | None,
 ) -> None:
     """Serve a read-only SPARQL endpoint and linked-data pages over HTTP.
+
+    With --base (or KZGRAPH_BASE, or data/dataset.toml's resources) the served graph's
+    resource IRIs are those export --base writes, and each answers at its own path less
+    --root-path (https://data.example.org/kz/person/... at /kz/person/..., or at
+    /person/... with --root-path /kz); saved queries and undeclared prefixes follow.
 
     \b
     Examples:
@@ -1761,6 +1774,7 @@ def serve(
       kzgraph serve --port 8080 --timeout 5 --max-results 5000
       kzgraph serve --access-log access.log
       kzgraph serve --root-path /kz
+      kzgraph serve --base https://data.example.org/kz/ --root-path /kz
       curl -H 'Accept: text/csv' 'http://127.0.0.1:8000/sparql?query=ASK{?s?p?o}'
     """
     try:
@@ -1772,6 +1786,9 @@ def serve(
     project = project_of(ctx)
     read_metadata(project.data_dir)  # a bad dataset.toml stops the start, not a later request
     root_path = check_root_path(root_path)
+    base = _resource_base(project, base)
+    if base is not None and not base.endswith("/"):
+        fail(f"kzgraph serve --base must end with '/' to give each resource a path, got {base!r}")
     if access_log:
         for handler in access_logger(access_log).handlers:  # one that cannot be opened
             handler.close()  # stops the start too
@@ -1790,6 +1807,7 @@ def serve(
         cache_size=cache_size,
         access_log=access_log or "",
         root_path=root_path,
+        resource_base=base or "",
     )
     graph = "asserted" if asserted else "reasoned"
     err(f"kzgraph: serving the {graph} graph on http://{host}:{port}/ (Ctrl-C stops)")

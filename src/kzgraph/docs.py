@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 from kzgraph import __version__
 from kzgraph.errors import DocsError, KzgraphError
+from kzgraph.export import rebase_iri, rebase_query
 from kzgraph.namespaces import BASE, ONTOLOGY, PREFIXES
 from kzgraph.terms import IRI, RDF_LANGSTRING, XSD, BNode, Literal, Term, local_name
 
@@ -438,11 +439,12 @@ def _slug(text: str) -> str:
     return "-".join(text.lower().split())
 
 
-def _cell(term: Term | None, labels: Mapping[str, str]) -> str:
+def _cell(term: Term | None, labels: Mapping[str, str], base: str | None = None) -> str:
     if term is None:
         return ""
     if isinstance(term, IRI):
-        return _link(term.value, labels)
+        moved = rebase_iri(term.value, base)
+        return _link(moved, {moved: labels[term.value]} if term.value in labels else {})
     if isinstance(term, BNode):
         return f"_:{esc(term.value)}"
     out = esc(term.value)
@@ -454,7 +456,13 @@ def _cell(term: Term | None, labels: Mapping[str, str]) -> str:
     return out
 
 
-def result_table(result: QueryResult, labels: Mapping[str, str], limit: int = EXAMPLE_ROWS) -> str:
+def result_table(
+    result: QueryResult,
+    labels: Mapping[str, str],
+    limit: int = EXAMPLE_ROWS,
+    base: str | None = None,
+) -> str:
+    """The first ``limit`` rows; resource IRIs shown under ``base`` (as export --base)."""
     if result.kind == "ask":
         return f"<p>Answer: <strong>{'yes' if result.boolean else 'no'}</strong></p>"
     if result.kind == "graph":
@@ -467,7 +475,7 @@ def result_table(result: QueryResult, labels: Mapping[str, str], limit: int = EX
     shown = rows[:limit]
     head = "".join(f"<th>{esc(v)}</th>" for v in header)
     body = "\n".join(
-        '<tr class="row">' + "".join(f"<td>{_cell(t, labels)}</td>" for t in row) + "</tr>"
+        '<tr class="row">' + "".join(f"<td>{_cell(t, labels, base)}</td>" for t in row) + "</tr>"
         for row in shown
     )
     more = f"first {len(shown)} of {len(rows)} rows" if len(rows) > len(shown) else (
@@ -505,7 +513,10 @@ def queries_html(
     examples: Sequence[QueryExample],
     checks: Sequence[SavedQuery],
     labels: Mapping[str, str],
+    base: str | None = None,
 ) -> str:
+    """The saved questions' page; with ``base`` their SPARQL and results show the resource
+    IRIs where export --base puts them (the ontology's IRIs stay)."""
     body = [
         "<h1>Saved questions</h1>",
         "<p>Each question is a file <code>queries/NAME.rq</code> (SPARQL 1.1 with a YAML header) "
@@ -546,9 +557,10 @@ def queries_html(
             )
         command = f"kzgraph query {q.name}" + "".join(f" -p {n} {v}" for n, v in e.given)
         body.append(f"<pre>$ {esc(command)}</pre>")
-        body.append(f"<details><summary>SPARQL</summary><pre>{esc(q.text)}</pre></details>")
+        sparql = esc(rebase_query(q.text, base))
+        body.append(f"<details><summary>SPARQL</summary><pre>{sparql}</pre></details>")
         if e.result is not None:
-            body.append(result_table(e.result, labels))
+            body.append(result_table(e.result, labels, base=base))
         else:
             body.append(f'<p class="note">Cannot run the example: {esc(e.error or "")}</p>')
         body.append("</section>")
@@ -694,9 +706,11 @@ def build_pages(
     checks: Sequence[SavedQuery],
     counts: Mapping[str, int],
     guides: Path | None = None,
+    base: str | None = None,
 ) -> dict[str, str | bytes]:
     """File name -> HTML of the documentation (and the guides' pictures, as bytes);
-    ``guides`` is the folder of Markdown guides (none: no guide pages)."""
+    ``guides`` is the folder of Markdown guides (none: no guide pages), resource IRIs are
+    shown under ``base`` if given."""
     from kzgraph.render import iris_in
 
     doc = ontology_doc(ontology_graph)
@@ -711,7 +725,7 @@ def build_pages(
     pages: dict[str, str | bytes] = {
         "index.html": index_html(doc, counts, len(catalog)),
         "ontology.html": ontology_html(doc),
-        "queries.html": queries_html(examples, checks, labels),
+        "queries.html": queries_html(examples, checks, labels, base),
     }
     if guides is not None:
         pages.update(guide_pages(guides))

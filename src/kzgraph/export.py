@@ -47,9 +47,23 @@ def check_base(base: str) -> str:
     return base
 
 
+def rebase_iri(iri: str, base: str | None) -> str:
+    """``iri`` moved to ``base`` if it is a resource IRI (under RESOURCE_BASE); else as is."""
+    if base is not None and iri.startswith(RESOURCE_BASE):
+        return base + iri[len(RESOURCE_BASE) :]
+    return iri
+
+
+def rebase_query(text: str, base: str | None) -> str:
+    """A query's text with the resource namespace (its PREFIX lines, full IRIs) moved to
+    ``base``: the query then asks a store that holds the rebased export."""
+    return text if base is None else text.replace(RESOURCE_BASE, base)
+
+
 def _rebase_term(term: Term, base: str) -> Term:
-    if isinstance(term, IRI) and term.value.startswith(RESOURCE_BASE):
-        return IRI(base + term.value[len(RESOURCE_BASE) :])
+    if isinstance(term, IRI):
+        moved = rebase_iri(term.value, base)
+        return IRI(moved) if moved != term.value else term
     return term
 
 
@@ -66,6 +80,43 @@ def rebase(triples: Iterable[Triple], base: str) -> list[Triple]:
             o = Literal(base, o.datatype, o.language)
         out.append((_rebase_term(s, base), p, _rebase_term(o, base)))
     return out
+
+
+#: the file of a rebased entry folder that names its resource base (kzgraph.search reads it)
+RESOURCE_BASE_FILE = "resource-base"
+
+
+def rebased_entry(entry_dir: Path, base: str) -> Path:
+    """A folder beside the cache entry's files holding its ``asserted.nt`` and
+    ``inferred.nt`` with the resource IRIs moved to ``base`` (by :func:`rebase`), and the
+    base in ``resource-base``: what ``kzgraph serve --base`` serves.  Written once per base
+    through a temporary folder renamed into place; reused while the entry lives."""
+    import hashlib
+    import shutil
+    import tempfile
+
+    from kzgraph.render import render_rdf
+
+    check_base(base)
+    target = entry_dir / "rebased" / hashlib.sha256(base.encode()).hexdigest()[:16]
+    if (target / RESOURCE_BASE_FILE).is_file():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".rebased-", dir=target.parent))
+    try:
+        for name in ("asserted.nt", "inferred.nt"):
+            triples = rebase(_read_ntriples(entry_dir / name), base)
+            (tmp / name).write_bytes(render_rdf({None: triples}, "nt"))
+        (tmp / RESOURCE_BASE_FILE).write_text(base + "\n", encoding="utf-8")
+        tmp.chmod(0o755)
+        try:
+            tmp.rename(target)
+        except OSError:  # written meanwhile by another process
+            if not (target / RESOURCE_BASE_FILE).is_file():
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
 
 
 def skolemise(triples: Iterable[Triple]) -> list[Triple]:

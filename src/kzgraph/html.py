@@ -65,10 +65,22 @@ def pick_language(param: str | None, accept_language: str | None) -> str:
     return best[2] if best else "en"
 
 
+#: where the served resources' IRIs start, and the path they answer at (serve --base)
+_RESOURCES = {"base": RESOURCE_BASE, "path": "/resource/"}
+
+
+def serve_resources(base: str, path: str) -> None:
+    """Say where the served graph's resources live and the path they answer at: one
+    server process serves one graph (``kzgraph serve --base``; default RESOURCE_BASE at
+    /resource/)."""
+    _RESOURCES.update(base=base, path=path)
+
+
 def local_href(iri: str) -> str | None:
     """This server's path for a kzgraph IRI, the IRI itself for other web IRIs, else None."""
-    if iri.startswith(RESOURCE_BASE):
-        return "/resource/" + iri[len(RESOURCE_BASE) :]
+    base, path = _RESOURCES["base"], _RESOURCES["path"]
+    if iri.startswith(base):
+        return path + iri[len(base) :]
     if iri.startswith(ONTOLOGY):
         return "/ontology#" + iri[len(ONTOLOGY) :]
     if iri == BASE + "ontology" or iri.startswith(BASE + "ontology/"):
@@ -412,8 +424,9 @@ def home_page(
         + "".join(f"<li><strong>{esc(v)}</strong> {esc(k)}</li>" for k, v in stats.items())
         + "</ul>",
         ask_box(),
-        '<p>Browse: <a href="/resource/state/kazakhstan">Kazakhstan</a> · '
-        '<a href="/resource/state/turkey">Turkey</a> · <a href="/ontology">the ontology</a> · '
+        f'<p>Browse: <a href="{esc(_RESOURCES["path"])}state/kazakhstan">Kazakhstan</a> · '
+        f'<a href="{esc(_RESOURCES["path"])}state/turkey">Turkey</a> · '
+        '<a href="/ontology">the ontology</a> · '
         '<a href="/.well-known/void">dataset description (VoID)</a> · '
         '<a href="/dump.nt">data dump (N-Triples)</a></p>',
         pictures,

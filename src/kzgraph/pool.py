@@ -356,7 +356,6 @@ def _worker_main(
         with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
     from kzgraph.engine import OxigraphEngine
-    from kzgraph.namespaces import FUNCTIONS, PREFIXES
     from kzgraph.search import TextFunctions
 
     try:
@@ -367,7 +366,7 @@ def _worker_main(
         conn.send(("error", "QueryFailedError", f"cannot load the graph: {exc}"))
         return
     conn.send(("ready", len(engine)))
-    prefixes = {**PREFIXES, "kzf": FUNCTIONS}
+    prefixes = _default_prefixes(search_dir)
     graphs = _Graphs()
     while True:
         try:
@@ -407,6 +406,17 @@ class _Worker:
             self.conn.close()
         with contextlib.suppress(Exception):
             self.process.wait(timeout=5)
+
+
+def _default_prefixes(search_dir: str) -> dict[str, str]:
+    """The prefixes a query may use undeclared: the project's, the resource ones moved to
+    where the served entry's resources live (``kzgraph serve --base``), and kzf:."""
+    from kzgraph.export import export_prefixes
+    from kzgraph.namespaces import FUNCTIONS, RESOURCE_BASE
+    from kzgraph.search import resource_base_of
+
+    base = resource_base_of(Path(search_dir)) if search_dir else RESOURCE_BASE
+    return {**export_prefixes(None if base == RESOURCE_BASE else base), "kzf": FUNCTIONS}
 
 
 def _spawn_worker(files: Sequence[str], memory_limit: int | None, search_dir: str = "") -> _Worker:
@@ -497,9 +507,7 @@ class QueryPool:
         return _spawn_worker(self.files, self.memory_limit, self.search_dir)
 
     async def start(self) -> None:
-        from kzgraph.namespaces import FUNCTIONS, PREFIXES
-
-        self._prefixes = {**PREFIXES, "kzf": FUNCTIONS}
+        self._prefixes = _default_prefixes(self.search_dir)
         self._idle = asyncio.Queue()
         workers = await asyncio.gather(*(asyncio.to_thread(self._spawn) for _ in range(self.size)))
         for worker in workers:

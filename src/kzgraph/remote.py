@@ -53,7 +53,7 @@ from typing import Any
 
 from kzgraph.engine import Engine, QueryResult
 from kzgraph.errors import EndpointError
-from kzgraph.namespaces import RESOURCE_BASE
+from kzgraph.export import rebase_query
 from kzgraph.sparql_text import query_form
 from kzgraph.terms import (
     IRI,
@@ -585,8 +585,7 @@ class RemoteEngine(Engine):
         from dataclasses import replace
 
         started = time.perf_counter()
-        if self.resource_base is not None:
-            text = text.replace(RESOURCE_BASE, self.resource_base)
+        text = rebase_query(text, self.resource_base)
         form = query_form(text)
         graph = form in ("CONSTRUCT", "DESCRIBE")
         answer = self._post(text, GRAPH_ACCEPT if graph else RESULTS_ACCEPT)

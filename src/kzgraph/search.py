@@ -185,7 +185,17 @@ class _Graph:
     parents: dict[str, set[str]]
 
 
-def _read(files: Iterable[Path]) -> _Graph:
+def resource_base_of(entry_dir: Path) -> str:
+    """Where the resources of the entry in ``entry_dir`` live: the base a rebased entry
+    (:func:`kzgraph.export.rebased_entry`) names in its ``resource-base`` file, else
+    RESOURCE_BASE."""
+    try:
+        return (entry_dir / "resource-base").read_text(encoding="utf-8").strip()
+    except OSError:
+        return RESOURCE_BASE
+
+
+def _read(files: Iterable[Path], resource_base: str = RESOURCE_BASE) -> _Graph:
     import pyoxigraph as ox
 
     g = _Graph({}, {}, {}, {}, {}, {})
@@ -202,7 +212,7 @@ def _read(files: Iterable[Path]) -> _Graph:
                 if p == KZ + "locator":
                     g.locators[iri] = o.value
                 if (
-                    iri.startswith(RESOURCE_BASE)
+                    iri.startswith(resource_base)
                     and p not in SKIPPED
                     and o.datatype.value in (XSD_STRING, RDF_LANGSTRING)
                 ):
@@ -254,12 +264,14 @@ def _rows(g: _Graph) -> Iterator[tuple[str, str, str, str, str, str | None, floa
         yield folded, key, iri, prop, value, (lang or "").lower() or None, WEIGHTS.get(prop, 1.0)
 
 
-def _fill(conn: sqlite3.Connection, files: Iterable[Path]) -> None:
-    g = _read(files)
+def _fill(
+    conn: sqlite3.Connection, files: Iterable[Path], resource_base: str = RESOURCE_BASE
+) -> None:
+    g = _read(files, resource_base)
     conn.executescript(_SCHEMA)
     conn.executemany("INSERT INTO literal VALUES (?, ?, ?, ?, ?, ?, ?)", _rows(g))
     resources = {iri for iri, _v, _l in g.literals} | {
-        iri for iri in g.types if iri.startswith(RESOURCE_BASE)
+        iri for iri in g.types if iri.startswith(resource_base)
     }
     terms: set[str] = set()
     rows = []
@@ -272,7 +284,7 @@ def _fill(conn: sqlite3.Connection, files: Iterable[Path]) -> None:
             own | {g.locators[p] for p in g.stated_in.get(iri, ()) if p in g.locators},
             key=_locator_key,
         )
-        kind_label = _label(g, kind) if kind else iri[len(RESOURCE_BASE) :].split("/")[0]
+        kind_label = _label(g, kind) if kind else iri[len(resource_base) :].split("/")[0]
         rows.append((iri, _label(g, iri), kind, kind_label, " ".join(locators)))
     conn.executemany("INSERT INTO resource VALUES (?, ?, ?, ?, ?)", rows)
     conn.executemany(
@@ -284,6 +296,10 @@ def _fill(conn: sqlite3.Connection, files: Iterable[Path]) -> None:
     conn.execute("INSERT INTO literal(literal) VALUES ('optimize')")
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     conn.commit()
+
+
+def _entry_files(entry_dir: Path) -> list[Path]:
+    return [entry_dir / "asserted.nt", entry_dir / "inferred.nt"]
 
 
 def write_index(entry_dir: Path, target: Path | None = None) -> Path:
@@ -299,7 +315,7 @@ def write_index(entry_dir: Path, target: Path | None = None) -> Path:
         try:
             conn.execute("PRAGMA journal_mode = OFF")
             conn.execute("PRAGMA synchronous = OFF")
-            _fill(conn, [entry_dir / "asserted.nt", entry_dir / "inferred.nt"])
+            _fill(conn, _entry_files(entry_dir), resource_base_of(entry_dir))
         finally:
             conn.close()
         with open(tmp, "rb+") as written:
@@ -340,7 +356,7 @@ def _connect(entry_dir: Path) -> sqlite3.Connection:
         write_index(entry_dir)
     except OSError:  # a read-only cache: keep this process's index in memory
         conn = sqlite3.connect(":memory:", check_same_thread=False)
-        _fill(conn, [entry_dir / "asserted.nt", entry_dir / "inferred.nt"])
+        _fill(conn, _entry_files(entry_dir), resource_base_of(entry_dir))
         return conn
     conn = _open(path)
     if conn is None:  # pragma: no cover - just written

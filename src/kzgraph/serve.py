@@ -15,7 +15,9 @@ Routes
                            without a query: the Service Description (RDF) or the editor (HTML)
   /query/<name>            a saved query's result (CSV, JSON, TSV, XML; HTML redirects home)
   /resource/<kind>/<slug>  every https://w3id.org/kzgraph/resource/... IRI (HTML or RDF): 200
-                           with Content-Location and Link rel="describedby" (the document)
+                           with Content-Location and Link rel="describedby" (the document);
+                           with --base B the IRIs are B<kind>/<slug>, at B's path less the
+                           root path (kzgraph.web.config.resource_path)
   /ontology                the ontology (HTML or RDF); ontology IRIs map to /ontology#Name
   /ontology/<version>      the ontology's owl:versionIRI (the same answer, this version only)
   /dataset, /catalog       the dataset and catalogue IRIs: their description (RDF; HTML -> /)
@@ -123,7 +125,6 @@ def _routes(site: Site) -> list[Route]:
         Route("/", resources.home, methods=READ),
         Route("/sparql", endpoint.sparql, methods=["GET", "HEAD", "POST"]),
         Route("/query/{name}", endpoint.saved_query, methods=READ),
-        Route("/resource/{kind}/{slug}", resources.resource, methods=READ),
         Route("/ontology", described.ontology, methods=READ),
         Route("/ontology/{version}", described.ontology_version, methods=READ),
         Route("/dataset", described.dataset_iri, methods=READ),
@@ -143,6 +144,8 @@ def _routes(site: Site) -> list[Route]:
         Route("/static/kzgraph.css", files.stylesheet, methods=READ),
         Route("/favicon.ico", files.favicon, methods=READ),
         Route("/limits", files.limits, methods=READ),
+        # last: with serve --base the resources may answer at /{kind}/{slug}
+        Route(site.resource_path + "{kind}/{slug}", resources.resource, methods=READ),
     ]
 
 
@@ -207,17 +210,20 @@ def app_from_env() -> Starlette:
 
 
 def config_for(entry: Any, project: Any, **options: Any) -> ServeConfig:
-    """A ServeConfig for a cache entry and a project (``options``: any ServeConfig field)."""
-    files = (
-        [entry.asserted_path]
-        if options.get("asserted")
-        else [entry.asserted_path, entry.inferred_path]
-    )
+    """A ServeConfig for a cache entry and a project (``options``: any ServeConfig field).
+    With a ``resource_base`` the graph served is the entry's rebased copy
+    (:func:`kzgraph.export.rebased_entry`), with its own search index."""
+    from kzgraph.export import rebased_entry
+
+    base = options.get("resource_base")
+    folder = rebased_entry(entry.path, base) if base else entry.path
+    asserted, inferred = folder / "asserted.nt", folder / "inferred.nt"
+    files = [asserted] if options.get("asserted") else [asserted, inferred]
     return ServeConfig(
         graph_files=tuple(str(f) for f in files),
         ontology_files=tuple(str(f) for f in project.ontology_files()),
         queries_dir=str(project.queries_dir),
-        **{"search_dir": str(entry.path), "data_dir": str(project.data_dir), **options},
+        **{"search_dir": str(folder), "data_dir": str(project.data_dir), **options},
     )
 
 

@@ -120,14 +120,16 @@ def _namespace(iri: str) -> str | None:
     return best
 
 
-def dataset_stats(engine: Engine) -> DatasetStats:
-    """Count what the graph holds (a few aggregate queries; fast on this data)."""
+def dataset_stats(engine: Engine, resource_base: str = RESOURCE_BASE) -> DatasetStats:
+    """Count what the graph holds (a few aggregate queries; fast on this data); its
+    resources are under ``resource_base`` (the examples are named under RESOURCE_BASE, as
+    :func:`void_triples` takes them)."""
     triples = int(_values(engine, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")[0])
     entities = int(
         _values(
             engine,
             "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ?p ?o "
-            f'FILTER(isIRI(?s) && STRSTARTS(STR(?s), "{RESOURCE_BASE}")) }}',
+            f'FILTER(isIRI(?s) && STRSTARTS(STR(?s), "{resource_base}")) }}',
         )[0]
     )
     classes = tuple(
@@ -139,13 +141,14 @@ def dataset_stats(engine: Engine) -> DatasetStats:
     vocabularies = tuple(
         sorted({ns for ns in map(_namespace, classes + properties) if ns is not None})
     )
-    present = set(
-        _values(
+    present = {
+        RESOURCE_BASE + iri[len(resource_base) :]
+        for iri in _values(
             engine,
             "SELECT DISTINCT ?s WHERE { ?s ?p ?o "
-            f'FILTER(isIRI(?s) && STRSTARTS(STR(?s), "{RESOURCE_BASE}")) }} ORDER BY ?s',
+            f'FILTER(isIRI(?s) && STRSTARTS(STR(?s), "{resource_base}")) }} ORDER BY ?s',
         )
-    )
+    }
     examples = [iri for iri in PREFERRED_EXAMPLES if iri in present]
     if not examples:
         examples = sorted(present)[:3]

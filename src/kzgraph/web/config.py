@@ -55,6 +55,7 @@ class ServeConfig:
     data_dir: str = ""  # the data folder, whose dataset.toml the description reads
     access_log: str = ""  # a file to append Combined Log Format lines to; "-": stdout
     root_path: str = ""  # the sub-path a reverse proxy serves this under ("/kz"), "" for none
+    resource_base: str = ""  # where the served resources' IRIs start (serve --base); "": as built
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -79,6 +80,20 @@ class HttpError(Exception):
         self.status = status
         self.message = message
         self.headers = dict(headers or {})
+
+
+def resource_path(resource_base: str, root_path: str) -> str:
+    """The path the resources answer at: ``/resource/`` for the IRIs as built; for a base
+    (``serve --base``) its own path less the root path a proxy strips, so that every
+    rebased IRI dereferences (https://data.example.org/kz/ with --root-path /kz: ``/``)."""
+    from urllib.parse import urlsplit
+
+    if not resource_base:
+        return "/resource/"
+    path = urlsplit(resource_base).path or "/"
+    if root_path and (path == root_path + "/" or path.startswith(root_path + "/")):
+        path = path[len(root_path) :]
+    return path
 
 
 def one_line(text: object) -> str:

@@ -90,6 +90,7 @@ class Descriptions:
             site.meta,
             sparql_endpoint=f"{base}/sparql",
             dumps=[served_dump(files, f"{base}/dump.nt")],
+            resource_base=site.resource_base,
         )
         body = rdf(triples, fmt)
         media = formats.content_type(fmt)

@@ -152,7 +152,9 @@ class Endpoint:
             return cached
         functions = sorted(f.value for f in site.engine.custom_functions())
         graphs = [graph for graph, _files in site.graphs.values()]
-        triples = service_triples(endpoint, site.stats, graphs, functions=functions)
+        triples = service_triples(
+            endpoint, site.stats, graphs, functions=functions, dataset=site.meta.dataset
+        )
         body, media = rdf(triples, fmt), formats.content_type(fmt)
         site.cache.put(key, body, media, headers)
         return Response(body, headers={**headers, "content-type": media})

@@ -13,7 +13,8 @@ from starlette.responses import Response, StreamingResponse
 
 from kzgraph import discovery, formats
 from kzgraph import html as pages
-from kzgraph.namespaces import KINDS, PREFIXES, RESOURCE_BASE
+from kzgraph.export import export_prefixes
+from kzgraph.namespaces import KINDS
 from kzgraph.web.config import DUMP_CHUNK, READ_ONLY, SLUG, STATIC, HttpError
 from kzgraph.web.respond import base_of
 from kzgraph.web.site import Site
@@ -36,9 +37,9 @@ class Files:
             return cached
         urls = [f"{base}/", f"{base}/ontology"]
         for iri in site.resource_iris():
-            kind, _, slug = iri[len(RESOURCE_BASE) :].partition("/")
+            kind, _, slug = iri[len(site.resource_base) :].partition("/")
             if kind in KINDS and SLUG.fullmatch(slug):
-                urls.append(f"{base}/resource/{kind}/{slug}")
+                urls.append(f"{base}{site.resource_path}{kind}/{slug}")
         day = time.gmtime(site.built)
         lastmod = dt.date(day.tm_year, day.tm_mon, day.tm_mday)
         body = discovery.sitemap_xml(urls, lastmod).encode("utf-8")
@@ -81,7 +82,7 @@ class Files:
         from kzgraph.serialization import context_document
 
         return Response(
-            context_document(PREFIXES).encode(),
+            context_document(export_prefixes(self.config.resource_base or None)).encode(),
             media_type=formats.content_type("jsonld"),
             headers={"cache-control": "max-age=3600"},
         )

@@ -13,7 +13,7 @@ from kzgraph import discovery, formats
 from kzgraph import html as pages
 from kzgraph.describe import describe
 from kzgraph.errors import KzgraphError
-from kzgraph.namespaces import KINDS, RESOURCE_BASE
+from kzgraph.namespaces import KINDS
 from kzgraph.terms import IRI
 from kzgraph.web.config import EXAMPLE_QUERY, KZ, RESOURCE_FORMATS, SLUG, HttpError
 from kzgraph.web.respond import (
@@ -84,7 +84,7 @@ class Resources:
         slug = request.path_params["slug"]
         if kind not in KINDS or slug in (".", "..") or not SLUG.fullmatch(slug):
             raise HttpError(404, f"no resource at {request.url.path}")
-        iri = f"{RESOURCE_BASE}{kind}/{slug}"
+        iri = f"{site.resource_base}{kind}/{slug}"
         fmt = formats.negotiate(
             RESOURCE_FORMATS, accept_of(request), request.query_params.get("format")
         )
@@ -93,7 +93,7 @@ class Resources:
         )
         base = base_of(request)
         key = ("resource", iri, fmt, lang if fmt == "html" else "", base)
-        path = f"/resource/{kind}/{slug}"
+        path = f"{site.resource_path}{kind}/{slug}"
         # the IRI names a thing, not a document: it answers 200 with the document that
         # describes it named in Content-Location and Link rel="describedby" (the section
         # "Persistent IRIs and being found" of docs/serving-and-publishing.md says why, not 303)

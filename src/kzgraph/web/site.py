@@ -7,6 +7,7 @@ import asyncio
 import hashlib
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,15 +16,15 @@ from starlette.responses import Response
 from kzgraph import __version__, discovery
 from kzgraph import html as pages
 from kzgraph.compression import CachedResponse
+from kzgraph.export import rebase_query
 from kzgraph.metadata import read_metadata
 from kzgraph.namespaces import RESOURCE_BASE
 from kzgraph.pool import Dataset, QueryPool
 from kzgraph.query import OxigraphEngine, SavedQuery, load_catalog
-from kzgraph.render import GRAPH_ASSERTED, GRAPH_INFERRED
 from kzgraph.resolve import NameIndex
 from kzgraph.search import KIND_NAMES, TextFunctions, open_index
 from kzgraph.terms import IRI, Literal
-from kzgraph.void import DATASET, ServedGraph, dataset_stats
+from kzgraph.void import ServedGraph, dataset_stats
 from kzgraph.web.config import (
     CACHE_BYTES,
     DUMP_CHUNK,
@@ -31,6 +32,7 @@ from kzgraph.web.config import (
     OWL_VERSION_IRI,
     HttpError,
     ServeConfig,
+    resource_path,
 )
 
 
@@ -95,8 +97,15 @@ class Site:
         # copies the reasoner adds (types, labels and sources still come from the closure)
         self.asserted = OxigraphEngine([Path(config.graph_files[0])])
         self.ontology = OxigraphEngine(turtle=[Path(f) for f in config.ontology_files])
-        self.catalog: dict[str, SavedQuery] = load_catalog(Path(config.queries_dir))
-        self.stats = dataset_stats(self.engine)
+        # where the resources live (serve --base: the graph files are a rebased entry's)
+        self.resource_base = config.resource_base or RESOURCE_BASE
+        self.resource_path = resource_path(config.resource_base, config.root_path)
+        pages.serve_resources(self.resource_base, self.resource_path)
+        self.catalog: dict[str, SavedQuery] = {
+            name: replace(q, text=rebase_query(q.text, config.resource_base or None))
+            for name, q in load_catalog(Path(config.queries_dir)).items()
+        }
+        self.stats = dataset_stats(self.engine, self.resource_base)
         # names as people type them, for the saved queries' iri parameters (kzgraph.resolve)
         self.names = NameIndex.from_engine(self.engine)
         # full-text search (kzgraph.search): opened now, so the first /search is fast
@@ -114,13 +123,13 @@ class Site:
             local=self.engine,  # queries a worker answered quickly run here next time
         )
         self.cache = ResponseCache(config.cache_size)
+        self.meta = read_metadata(Path(config.data_dir) if config.data_dir else None)
         self.graphs = self._graphs()
         self._building: dict[tuple[Any, ...], asyncio.Future[bytes]] = {}
         self.locators = self._locators()
         self.works = self._works()
         self.ontology_terms = pages.ontology_terms(self.ontology)
         self.home_pictures: str | None = None  # drawn on the first visit to the home page
-        self.meta = read_metadata(Path(config.data_dir) if config.data_dir else None)
         # schema.org types of each class, from the ontology's own alignments
         self.alignments = discovery.schema_types(self.ontology)
         self.ontology_version = next(
@@ -136,17 +145,22 @@ class Site:
 
     def _graphs(self) -> dict[str, tuple[ServedGraph, tuple[str, ...]]]:
         """The graphs a request may name (default-graph-uri, named-graph-uri): IRI ->
-        (its description, its N-Triples files).  The dataset IRI is everything served."""
+        (its description, its N-Triples files).  The dataset IRI is everything served; the
+        IRIs are dataset.toml's ``<base>dataset`` and ``<base>graph/...``, as export names them."""
         files = self.config.graph_files
         asserted = len(self.asserted)
+        dataset, graph = self.meta.dataset, self.meta.base + "graph/"
         graphs = {
-            DATASET: (ServedGraph(DATASET, len(self.engine), "everything served"), files),
-            GRAPH_ASSERTED: (ServedGraph(GRAPH_ASSERTED, asserted, "asserted triples"), files[:1]),
+            dataset: (ServedGraph(dataset, len(self.engine), "everything served"), files),
+            graph + "asserted": (
+                ServedGraph(graph + "asserted", asserted, "asserted triples"),
+                files[:1],
+            ),
         }
         if len(files) > 1:
             title = "OWL 2 RL inferences"
-            graphs[GRAPH_INFERRED] = (
-                ServedGraph(GRAPH_INFERRED, len(self.engine) - asserted, title),
+            graphs[graph + "inferred"] = (
+                ServedGraph(graph + "inferred", len(self.engine) - asserted, title),
                 files[1:],
             )
         return graphs
@@ -241,7 +255,7 @@ class Site:
         found: set[str] = set()
         for s, _p, o in self.engine.triples(None, None, None):
             for term in (s, o):
-                if isinstance(term, IRI) and term.value.startswith(RESOURCE_BASE):
+                if isinstance(term, IRI) and term.value.startswith(self.resource_base):
                     found.add(term.value)
         return sorted(found)
 
