@@ -154,6 +154,29 @@ place:ankara a kz:City ; rdfs:label "Ankara"@en ; kz:statedIn paragraph:P24 .
         assert rows == expected, (name, rows)
 
 
+def test_the_prose_check_links_the_countries_a_linked_migration_passed_through(
+    tmp_path: Path,
+) -> None:
+    """A figure about a migration names a country the migration passed through (kz:via: linked
+    through one node) and the country it reached, which nothing links."""
+    turtle = """
+@prefix figure: <https://w3id.org/kzgraph/resource/figure/> .
+@prefix state: <https://w3id.org/kzgraph/resource/state/> .
+event:flight a kz:Migration ; rdfs:label "Flight"@en ; kz:statedIn paragraph:P24 ;
+    kz:via state:india .
+figure:survivors a kz:Observation ; rdfs:label "Survivors"@en ; kz:statedIn paragraph:P24 ;
+    dcterms:description "Those who reached Turkey through India."@en ;
+    kz:about event:flight .
+state:india a kz:SovereignState ; rdfs:label "India"@en ; kz:statedIn paragraph:P24 .
+state:turkey a kz:SovereignState ; rdfs:label "Turkey"@en ; kz:statedIn paragraph:P24 .
+"""
+    expected = {
+        (RESOURCE + "figure/survivors", "http://purl.org/dc/terms/description", RESOURCE + "state/turkey")
+    }
+    for name, rows in _prose_rows(turtle, tmp_path).items():
+        assert rows == expected, (name, rows)
+
+
 def test_the_candidate_without_the_doubtful_word_is_not_found(tmp_path: Path) -> None:
     """The doubtful-reading fixture with the word kept on the conflict only passes."""
     broken = HERE / "checks" / "invalid" / "doubtful-reading-as-name-01.ttl"

@@ -371,10 +371,45 @@ def test_the_akhiska_name_has_two_dates_in_p26() -> None:
     conflict = "conflict/akhiska-name-dates"
     assert values(conflict, "conflictKind") == {KZ + "ConflictingDates"}
     assert values(conflict, "involves") == {
-        R + "institution/akhiska",
-        R + "event/akhiska-founding-1991-02",
-    }
+        R + "institution/akhiska", R + "event/akhiska-founding-1991-02",
+        R + "event/akhiska-renaming-1994",
+        R + "institution/akhiska-name-1991", R + "institution/akhiska-name-1994",
+    }  # fmt: skip
     assert locators(conflict) == {"P26"}
+
+
+def test_the_akhiska_names_have_the_periods_p26_gives() -> None:
+    """Founded in February 1991 as the Turkish Ethnocultural Center, called Akhiska since 1994
+    (P26): each name with its period, the event that gave it and the one that ended it."""
+    prov = "http://www.w3.org/ns/prov#"
+    names = {
+        str(name): one(str(name).removeprefix(R), "nameString")
+        for name in data().subjects(kz("nameOf"), res("institution/akhiska"))
+    }
+    assert names == {
+        R + "institution/akhiska-name-1991": "Turkish Ethnocultural Center",
+        R + "institution/akhiska-name-1994": "Turkish Ethnocultural Center Akhiska",
+    }
+    old, new = "institution/akhiska-name-1991", "institution/akhiska-name-1994"
+    assert values(old, "earliestDate") == {"1991-02-01"}
+    assert values(old, "latestDate") == {"1994-12-31"}
+    assert values(new, "earliestDate") == {"1994-01-01"}
+    assert values(new, "latestDate") == set()  # still the name
+    generated = URIRef(prov + "wasGeneratedBy")
+    invalidated = URIRef(prov + "wasInvalidatedBy")
+    assert set(data().objects(res(old), generated)) == {res("event/akhiska-founding-1991-02")}
+    assert set(data().objects(res(old), invalidated)) == {res("event/akhiska-renaming-1994")}
+    assert set(data().objects(res(new), generated)) == {res("event/akhiska-renaming-1994")}
+    assert set(data().objects(res(new), invalidated)) == set()
+    assert locators(old) == locators(new) == {"P26"}
+    # the founding is not called by the later name as if the article dated it to 1991
+    label = URIRef("http://www.w3.org/2000/01/rdf-schema#label")
+    assert {str(o) for o in data().objects(res("event/akhiska-founding-1991-02"), label)} == {
+        "Founding of the Turkish Ethnocultural Center (later Akhiska), February 1991"
+    }
+    assert {str(o) for o in data().objects(res("event/akhiska-renaming-1994"), label)} == {
+        "Renaming of the Turkish Ethnocultural Center as Akhiska, 1994"
+    }
 
 
 def test_prose_does_not_state_what_the_conflict_notes_deny() -> None:
@@ -400,7 +435,9 @@ def test_prose_does_not_state_what_the_conflict_notes_deny() -> None:
         ("person/perepelitsa", "epithet", Literal("Russian scientist", lang="en"), {"P11"}),
         ("state/turkey", "epithet", Literal("the Motherland", lang="en"), {"P19"}),
         ("place/central-asia", "epithet", Literal("the Homeland", lang="en"), {"P19"}),
-        ("place/central-asia", "epithet", Literal("Atamekenim", lang="kk-Latn"), {"P19"}),
+        # the article's word, where it puts it: in Ozal's admiration during his visit
+        ("event/ozal-official-visit-central-asia", "originalTerm",
+         Literal("Atamekenim", lang="kk-Latn"), {"P19"}),
         ("place/turkestan", "epithet", Literal("sacred city", lang="en"), {"P20"}),
         ("person/m-giritliogly", "academicDegree", Literal("PhD in history", lang="en"), {"P29"}),
         # relations between people, and the roles the article gives them in the relations
@@ -428,6 +465,22 @@ def test_facts_lifted_from_prose_have_their_own_paragraphs(
     target_term = target if isinstance(target, Literal) else res(str(target))
     assert (res(subject), kz(prop), target_term) in data()
     assert statement_locators(subject, prop, target) == paragraphs
+
+
+def test_atamekenim_is_recorded_once_and_is_no_name_of_central_asia() -> None:
+    """P19 uses the word in Ozal's admiration; reading it as Central Asia is the editors' note."""
+    word = Literal("Atamekenim", lang="kk-Latn")
+    assert {(str(s), str(p)) for s, p, o in data() if o == word and p != URIRef(
+        "http://www.w3.org/2002/07/owl#annotatedTarget")} == {
+        (R + "event/ozal-official-visit-central-asia", KZ + "originalTerm")
+    }
+    # no name, epithet or spelling of Central Asia carries it; its editorial note explains why
+    skos = "http://www.w3.org/2004/02/skos/core#"
+    names = {URIRef(skos + "prefLabel"), URIRef(skos + "altLabel"), kz("epithet"),
+             kz("articleSpelling"), URIRef("http://www.w3.org/2000/01/rdf-schema#label")}
+    region = res("place/central-asia")
+    assert not [o for p, o in data().predicate_objects(region) if p in names and "Atamekenim" in o]
+    assert "editors' reading" in str(data().value(region, URIRef(skos + "editorialNote")))
 
 
 def test_demirel_had_twenty_years_in_politics() -> None:
