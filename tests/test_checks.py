@@ -136,7 +136,8 @@ def test_the_prose_check_reads_whole_names_and_links_through_one_node(tmp_path: 
     Nakhchivan is where the linked summit met."""
     turtle = """
 event:founding a kz:Founding ; rdfs:label "Founding"@en ; kz:statedIn paragraph:P24 ;
-    dcterms:description "Kazakhstan's diaspora set up East Turkestan after the Nakhchivan summit, in Ankara."@en ;
+    dcterms:description "Kazakhstan's diaspora set up East Turkestan after the Nakhchivan summit, \
+in Ankara."@en ;
     kz:institution institution:fund ; kz:subEventOf event:summit .
 event:summit a kz:Summit ; rdfs:label "Summit"@en ; kz:statedIn paragraph:P24 ;
     kz:place place:nakhchivan .
@@ -148,7 +149,11 @@ place:nakhchivan a kz:Region ; rdfs:label "Nakhchivan"@en ; kz:statedIn paragrap
 place:ankara a kz:City ; rdfs:label "Ankara"@en ; kz:statedIn paragraph:P24 .
 """
     expected = {
-        (RESOURCE + "event/founding", "http://purl.org/dc/terms/description", RESOURCE + "place/ankara")
+        (
+            RESOURCE + "event/founding",
+            "http://purl.org/dc/terms/description",
+            RESOURCE + "place/ankara",
+        )
     }
     for name, rows in _prose_rows(turtle, tmp_path).items():
         assert rows == expected, (name, rows)
@@ -171,7 +176,11 @@ state:india a kz:SovereignState ; rdfs:label "India"@en ; kz:statedIn paragraph:
 state:turkey a kz:SovereignState ; rdfs:label "Turkey"@en ; kz:statedIn paragraph:P24 .
 """
     expected = {
-        (RESOURCE + "figure/survivors", "http://purl.org/dc/terms/description", RESOURCE + "state/turkey")
+        (
+            RESOURCE + "figure/survivors",
+            "http://purl.org/dc/terms/description",
+            RESOURCE + "state/turkey",
+        )
     }
     for name, rows in _prose_rows(turtle, tmp_path).items():
         assert rows == expected, (name, rows)
@@ -183,7 +192,9 @@ def test_the_candidate_without_the_doubtful_word_is_not_found(tmp_path: Path) ->
     repaired = tmp_path / "repaired.ttl"
     text = broken.read_text(encoding="utf-8")
     assert '    kz:articleSpelling "Turkestan" ;\n' in text
-    repaired.write_text(text.replace('    kz:articleSpelling "Turkestan" ;\n', ""), encoding="utf-8")
+    repaired.write_text(
+        text.replace('    kz:articleSpelling "Turkestan" ;\n', ""), encoding="utf-8"
+    )
     check = CHECKS["doubtful-reading-as-name"]
     for engine in _engines(repaired, tmp_path):
         assert run_saved(engine, check).rows == (), engine.name
@@ -194,7 +205,9 @@ def test_a_place_typed_as_its_description_says_is_not_found(tmp_path: Path) -> N
     broken = HERE / "checks" / "invalid" / "place-described-as-another-kind-01.ttl"
     repaired = tmp_path / "repaired.ttl"
     repaired.write_text(
-        broken.read_text(encoding="utf-8").replace('"District of Istanbul', '"Microdistrict of Istanbul'),
+        broken.read_text(encoding="utf-8").replace(
+            '"District of Istanbul', '"Microdistrict of Istanbul'
+        ),
         encoding="utf-8",
     )
     check = CHECKS["place-described-as-another-kind"]
@@ -203,10 +216,10 @@ def test_a_place_typed_as_its_description_says_is_not_found(tmp_path: Path) -> N
 
 
 def test_the_doubtful_word_of_the_bundled_data_names_only_the_city() -> None:
-    """'Turkestan' is the city's name; on the editors' candidate it is only the conflict's reading."""
-    loaded = load_graph(
-        [ROOT / "ontology" / "kzgraph.ttl", *sorted((ROOT / "data").glob("*.ttl"))]
-    )
+    """'Turkestan' is the city's name; on the editors' candidate it is only the conflict's
+    reading."""
+    data = sorted((ROOT / "data").glob("*.ttl"))
+    loaded = load_graph([ROOT / "ontology" / "kzgraph.ttl", *data])
     found = NameIndex.from_engine(RdflibEngine(graph=loaded.graph)).resolve("Turkestan")
     resource = "https://w3id.org/kzgraph/resource/"
     assert (found.iri, found.how) == (resource + "place/turkestan", "exact")
@@ -218,7 +231,8 @@ def test_the_doubtful_word_of_the_bundled_data_names_only_the_city() -> None:
     assert set(loaded.graph.objects(conflict, URIRef(kz + "probableReading"))) == {
         URIRef(resource + "state/turkmenistan")
     }
-    # no literal of the candidate, names or prose, carries the word (search finds it on the conflict)
+    # no literal of the candidate, names or prose, carries the word (search finds it on the
+    # conflict)
     prose = {
         str(o).lower()
         for o in loaded.graph.objects(URIRef(resource + "state/turkmenistan"), None)

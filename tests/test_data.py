@@ -153,12 +153,14 @@ def test_every_annotated_statement_is_in_the_data_and_in_its_subjects_file() -> 
     graph = data_graph()
     missing, misplaced = [], []
     for path in DATA_FILES:
-        for (s, p, o) in _statements(file_graph(path)).values():
+        for s, p, o in _statements(file_graph(path)).values():
             if (s, p, o) not in graph:
                 missing.append(f"{path.name}: {s} {p} {o!r}")
             if (s, p, o) not in file_graph(path):
                 misplaced.append(f"{path.name}: {s} {p} (put it after its subject's block)")
-    assert not missing, "axiom annotations of statements that the data does not make:\n" + "\n".join(missing)
+    assert not missing, (
+        "axiom annotations of statements that the data does not make:\n" + "\n".join(missing)
+    )
     assert not misplaced, "\n".join(misplaced)
 
 

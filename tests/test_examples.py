@@ -212,8 +212,9 @@ def start_store(folder: Path) -> tuple[str, subprocess.Popen[bytes]]:
     return base, process
 
 
-def start_serve(*options: str) -> tuple[str, subprocess.Popen[bytes]]:
-    """A real ``kzgraph serve`` with ``options`` on a free port (any --port is replaced)."""
+def start_serve(*options: str, cwd: Path | None = None) -> tuple[str, subprocess.Popen[bytes]]:
+    """A real ``kzgraph serve`` with ``options`` on a free port (any --port is replaced), run
+    in ``cwd`` (an example's files, such as its access log, are written there)."""
     args = list(options)
     if "--port" in args:
         at = args.index("--port")
@@ -221,7 +222,7 @@ def start_serve(*options: str) -> tuple[str, subprocess.Popen[bytes]]:
     port = free_port()
     process = subprocess.Popen(
         [_exe("kzgraph"), "serve", *args, "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=cwd,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     _wait(f"{base}/", process)
@@ -364,9 +365,10 @@ def quick_start(command: str) -> None:
     assert done.returncode == 0 and done.stdout, done.stderr
 
 
-def serve_briefly(command: str) -> None:
-    """``kzgraph serve [options]``: start it on a free port, see its home page, stop it."""
-    base, process = start_serve(*shlex.split(command)[2:])
+def serve_briefly(command: str, folder: Path) -> None:
+    """``kzgraph serve [options]``: start it on a free port in the example's folder, see its
+    home page, stop it."""
+    base, process = start_serve(*shlex.split(command)[2:], cwd=folder)
     try:
         with urllib.request.urlopen(f"{base}/", timeout=30) as answer:
             assert answer.status == 200 and b"kzgraph" in answer.read()
@@ -383,7 +385,7 @@ def run_without_output(step: Step, box: Sandbox) -> None:
         quick_start(step.command)
         return
     if re.match(r"kzgraph serve\b", step.command):
-        serve_briefly(step.command)
+        serve_briefly(step.command, box.folder)
         return
     if STORE_START.fullmatch(step.command):
         box.start_store()

@@ -436,8 +436,12 @@ def test_prose_does_not_state_what_the_conflict_notes_deny() -> None:
         ("state/turkey", "epithet", Literal("the Motherland", lang="en"), {"P19"}),
         ("place/central-asia", "epithet", Literal("the Homeland", lang="en"), {"P19"}),
         # the article's word, where it puts it: in Ozal's admiration during his visit
-        ("event/ozal-official-visit-central-asia", "originalTerm",
-         Literal("Atamekenim", lang="kk-Latn"), {"P19"}),
+        (
+            "event/ozal-official-visit-central-asia",
+            "originalTerm",
+            Literal("Atamekenim", lang="kk-Latn"),
+            {"P19"},
+        ),
         ("place/turkestan", "epithet", Literal("sacred city", lang="en"), {"P20"}),
         ("person/m-giritliogly", "academicDegree", Literal("PhD in history", lang="en"), {"P29"}),
         # relations between people, and the roles the article gives them in the relations
@@ -470,14 +474,20 @@ def test_facts_lifted_from_prose_have_their_own_paragraphs(
 def test_atamekenim_is_recorded_once_and_is_no_name_of_central_asia() -> None:
     """P19 uses the word in Ozal's admiration; reading it as Central Asia is the editors' note."""
     word = Literal("Atamekenim", lang="kk-Latn")
-    assert {(str(s), str(p)) for s, p, o in data() if o == word and p != URIRef(
-        "http://www.w3.org/2002/07/owl#annotatedTarget")} == {
-        (R + "event/ozal-official-visit-central-asia", KZ + "originalTerm")
-    }
+    assert {
+        (str(s), str(p))
+        for s, p, o in data()
+        if o == word and p != URIRef("http://www.w3.org/2002/07/owl#annotatedTarget")
+    } == {(R + "event/ozal-official-visit-central-asia", KZ + "originalTerm")}
     # no name, epithet or spelling of Central Asia carries it; its editorial note explains why
     skos = "http://www.w3.org/2004/02/skos/core#"
-    names = {URIRef(skos + "prefLabel"), URIRef(skos + "altLabel"), kz("epithet"),
-             kz("articleSpelling"), URIRef("http://www.w3.org/2000/01/rdf-schema#label")}
+    names = {
+        URIRef(skos + "prefLabel"),
+        URIRef(skos + "altLabel"),
+        kz("epithet"),
+        kz("articleSpelling"),
+        URIRef("http://www.w3.org/2000/01/rdf-schema#label"),
+    }
     region = res("place/central-asia")
     assert not [o for p, o in data().predicate_objects(region) if p in names and "Atamekenim" in o]
     assert "editors' reading" in str(data().value(region, URIRef(skos + "editorialNote")))
