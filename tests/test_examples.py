@@ -140,8 +140,12 @@ def markdown_examples(path: Path, root: Path = ROOT) -> list[Example]:
 def help_examples() -> list[Example]:
     found: list[Example] = []
 
-    def walk(command: click.Command, path: list[str]) -> None:
-        text = command.get_help(click.Context(command, info_name=" ".join(path)))
+    def walk(command: click.Command, path: list[str], parent: click.Context | None) -> None:
+        # each context under its parent's, with the command's own settings, as click makes
+        # them: click keeps a command's help option from the first context it sees, so a bare
+        # Context here would leave `kzgraph -h` unknown for the rest of the session
+        ctx = click.Context(command, info_name=path[-1], parent=parent, **command.context_settings)
+        text = command.get_help(ctx)
         _, _, tail = text.partition("Examples:\n")
         block = tail.split("\n\n")[0] if tail else ""
         steps = tuple(Step(line.strip(), None) for line in block.splitlines() if line.strip())
@@ -149,9 +153,9 @@ def help_examples() -> list[Example]:
             found.append(Example(" ".join(path) + " --help", "help", steps))
         if isinstance(command, click.Group):
             for name in sorted(command.commands):
-                walk(command.commands[name], [*path, name])
+                walk(command.commands[name], [*path, name], ctx)
 
-    walk(cli, ["kzgraph"])
+    walk(cli, ["kzgraph"], None)
     return found
 
 
