@@ -11,7 +11,9 @@ One runner for the examples of ``README.md``, the guides ``docs/*.md`` and each 
   number of lines;
 - an ``sh`` block and a ``--help`` example: commands without output; each must exit 0 and
   print or write something;
-- ``kzgraph serve`` runs on a free port until it answers; ``http://127.0.0.1:8000`` is a real
+- ``kzgraph serve`` runs on a free port until it answers, then stops; in a ``console`` block
+  what it prints on starting must be the shown line, with the example's port (it is never
+  rewritten); ``http://127.0.0.1:8000`` is a real
   ``kzgraph serve``, ``http://127.0.0.1:7878`` a real ``oxigraph serve`` (empty for each
   block; the ``--help`` examples get one holding the published graph), ``:7879`` a port
   where nothing listens and ``:7880`` a server that redirects every request elsewhere;
@@ -55,6 +57,7 @@ CLOSED = "http://127.0.0.1:7879"  # nothing listens
 REDIRECT = "http://127.0.0.1:7880"  # answers 301 to REDIRECT_TO
 REDIRECT_TO = "https://store.example.org"
 #: how the examples show starting the store: the runner starts a real one on a free port
+SERVE = re.compile(r"kzgraph serve\b")
 STORE_START = re.compile(r"oxigraph serve --location \S+ --bind 127\.0\.0\.1:7878 &")
 FIRST_BUILD = re.compile(r"kzgraph: built cache \(\d+ asserted, \d+ inferred triples\)$")
 REWRITE = os.environ.get("KZGRAPH_EXAMPLES_REWRITE") == "1"
@@ -216,18 +219,22 @@ def start_store(folder: Path) -> tuple[str, subprocess.Popen[bytes]]:
     return base, process
 
 
-def start_serve(*options: str, cwd: Path | None = None) -> tuple[str, subprocess.Popen[bytes]]:
+def start_serve(
+    *options: str, cwd: Path | None = None, log: Path | None = None
+) -> tuple[str, subprocess.Popen[bytes]]:
     """A real ``kzgraph serve`` with ``options`` on a free port (any --port is replaced), run
-    in ``cwd`` (an example's files, such as its access log, are written there)."""
+    in ``cwd`` (an example's files, such as its access log, are written there), what it
+    prints going to ``log``."""
     args = list(options)
     if "--port" in args:
         at = args.index("--port")
         del args[at : at + 2]
     port = free_port()
-    process = subprocess.Popen(
-        [_exe("kzgraph"), "serve", *args, "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=cwd,
-    )  # fmt: skip
+    with open(log or os.devnull, "wb") as out:
+        process = subprocess.Popen(
+            [_exe("kzgraph"), "serve", *args, "--port", str(port)],
+            stdout=out, stderr=subprocess.STDOUT, cwd=cwd,
+        )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     _wait(f"{base}/", process)
     return base, process
@@ -369,15 +376,21 @@ def quick_start(command: str) -> None:
     assert done.returncode == 0 and done.stdout, done.stderr
 
 
-def serve_briefly(command: str, folder: Path) -> None:
+def serve_briefly(command: str, folder: Path) -> str:
     """``kzgraph serve [options]``: start it on a free port in the example's folder, see its
-    home page, stop it."""
-    base, process = start_serve(*shlex.split(command)[2:], cwd=folder)
+    home page, stop it; what it printed, with the port the example asks for (8000 unless
+    it gives --port)."""
+    args = shlex.split(command)[2:]
+    log = folder / ".serve.log"
+    base, process = start_serve(*args, cwd=folder, log=log)
     try:
         with urllib.request.urlopen(f"{base}/", timeout=30) as answer:
             assert answer.status == 200 and b"kzgraph" in answer.read()
     finally:
         _stop(process)
+    asked = args[args.index("--port") + 1] if "--port" in args else "8000"
+    printed = log.read_text(encoding="utf-8")
+    return printed.replace(base.rpartition(":")[2] + "/", asked + "/")
 
 
 def new_files(folder: Path, before: set[Path]) -> list[Path]:
@@ -388,7 +401,7 @@ def run_without_output(step: Step, box: Sandbox) -> None:
     if step.command.startswith("python3 -m venv"):
         quick_start(step.command)
         return
-    if re.match(r"kzgraph serve\b", step.command):
+    if SERVE.match(step.command):
         serve_briefly(step.command, box.folder)
         return
     if STORE_START.fullmatch(step.command):
@@ -449,6 +462,12 @@ def test_example(example: Example, tmp_path: Path, served: str, redirect: str) -
         ):
             box.start_store()
         for step in example.steps:
+            if SERVE.match(step.command) and step.shown:
+                # a server runs until stopped: it is started on a free port, and what it
+                # prints on starting is compared (never rewritten: the port may be taken)
+                printed = serve_briefly(step.command, box.folder)
+                assert normalise(step.shown) == normalise(printed), (step.command, printed)
+                continue
             if step.shown is None or STORE_START.fullmatch(step.command):
                 assert not step.shown, f"{example.where}: {step.command} prints nothing"
                 run_without_output(step, box)

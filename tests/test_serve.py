@@ -13,6 +13,7 @@ import dataclasses
 import http.client
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -1269,6 +1270,19 @@ def test_kzgraph_serve_command(serve_project: Project, kzgraph_exe: str) -> None
             )  # fmt: skip
             assert second.returncode == 2
             assert f"Error: cannot listen on 127.0.0.1:{port}" in second.stderr
+            assert "serving" not in second.stderr  # it never claimed to serve
+            # one HTTP process binds its socket the same way, before saying it serves
+            single = subprocess.run(
+                [kzgraph_exe, "--data", str(serve_project.data_dir),
+                 "--ontology", str(serve_project.ontology_dir),
+                 "--queries", str(serve_project.queries_dir), "serve", "--port", str(port),
+                 "--workers", "1"],
+                capture_output=True, text=True, timeout=120,
+            )  # fmt: skip
+            assert (single.returncode, single.stderr) == (
+                2,
+                f"Error: cannot listen on 127.0.0.1:{port}: Address already in use\n",
+            )
         finally:
             process.send_signal(signal.SIGINT)
             process.wait(timeout=30)
@@ -1276,3 +1290,49 @@ def test_kzgraph_serve_command(serve_project: Project, kzgraph_exe: str) -> None
         output = log.read().decode()
     assert f"serving the reasoned graph on http://127.0.0.1:{port}/" in output
     assert "Traceback" not in output
+
+
+def test_kzgraph_serve_port_zero_says_the_port_it_got(
+    serve_project: Project, kzgraph_exe: str
+) -> None:
+    """--port 0 lets the system choose; the line that says it serves names the chosen port,
+    and the server answers there (one HTTP process: its socket is bound by kzgraph too)."""
+    import signal
+
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            [kzgraph_exe, "--data", str(serve_project.data_dir),
+             "--ontology", str(serve_project.ontology_dir),
+             "--queries", str(serve_project.queries_dir), "serve", "--port", "0",
+             "--workers", "1"],
+            stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 60
+            said = None
+            while said is None:
+                assert time.monotonic() < deadline and process.poll() is None
+                log.seek(0)
+                said = re.search(
+                    rb"serving the reasoned graph on http://127\.0\.0\.1:(\d+)/", log.read()
+                )
+                time.sleep(0.1)
+            port = int(said.group(1))
+            assert port != 0
+            while True:
+                try:
+                    r = httpx.get(
+                        f"http://127.0.0.1:{port}/sparql",
+                        params={"query": count_query()},
+                        timeout=5,
+                    )
+                    break
+                except httpx.HTTPError:
+                    assert time.monotonic() < deadline and process.poll() is None
+                    time.sleep(0.2)
+            assert json_count(r) == 4
+        finally:
+            process.send_signal(signal.SIGINT)
+            process.wait(timeout=30)
+        log.seek(0)
+        assert b"Traceback" not in log.read()

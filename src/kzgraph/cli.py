@@ -1778,7 +1778,7 @@ def serve(
       curl -H 'Accept: text/csv' 'http://127.0.0.1:8000/sparql?query=ASK{?s?p?o}'
     """
     try:
-        from kzgraph.serve import access_logger, check_root_path, config_for, run
+        from kzgraph.serve import access_logger, check_root_path, config_for, listen, run
     except ImportError as error:
         fail(f"kzgraph serve cannot start: {error} (reinstall kzgraph: pip install kzgraph)")
     from kzgraph.metadata import read_metadata
@@ -1809,9 +1809,11 @@ def serve(
         root_path=root_path,
         resource_base=base or "",
     )
+    sockets = listen(config)  # a port that is taken stops here, before "serving"
+    bound = sockets[0].getsockname()[1]  # --port 0: the port the system chose
     graph = "asserted" if asserted else "reasoned"
-    err(f"kzgraph: serving the {graph} graph on http://{host}:{port}/ (Ctrl-C stops)")
-    run(config)
+    err(f"kzgraph: serving the {graph} graph on http://{host}:{bound}/ (Ctrl-C stops)")
+    run(config, sockets)
 
 
 # --------------------------------------------------------------------------- plot

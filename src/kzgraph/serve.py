@@ -95,6 +95,7 @@ __all__ = [  # the names tests, benchmarks and the CLI import from here
     "check_root_path",
     "config_for",
     "create_app",
+    "listen",
     "read_body",
     "run",
 ]
@@ -228,7 +229,7 @@ def config_for(entry: Any, project: Any, **options: Any) -> ServeConfig:
 
 
 class _UvicornOptions(TypedDict):
-    """The keyword arguments ``run`` passes to both ``uvicorn.run`` and ``uvicorn.Config``."""
+    """The keyword arguments ``run`` passes to ``uvicorn.Config``."""
 
     host: str
     port: int
@@ -240,8 +241,15 @@ class _UvicornOptions(TypedDict):
     root_path: str
 
 
-def run(config: ServeConfig) -> None:
-    """Serve until interrupted (blocking)."""
+def listen(config: ServeConfig) -> list[Any]:
+    """The listening sockets ``run`` serves on, one per HTTP process, bound to ``config``'s
+    address now, so that a port that is taken stops the start before anything says it is
+    serving (ServeError: cannot listen)."""
+    return _listening_sockets(config)
+
+
+def run(config: ServeConfig, sockets: list[Any] | None = None) -> None:
+    """Serve on ``sockets`` (by default ``listen(config)``) until interrupted (blocking)."""
     import uvicorn
 
     http: type[asyncio.Protocol] | str
@@ -261,8 +269,10 @@ def run(config: ServeConfig) -> None:
         server_header=False,
         root_path=config.root_path,
     )
+    if sockets is None:
+        sockets = listen(config)
     if config.workers <= 1:
-        uvicorn.run(create_app(config), **common)
+        uvicorn.Server(uvicorn.Config(create_app(config), **common)).run(sockets=sockets)
         return
     # Each HTTP process listens on a socket of its own, all bound to the port with
     # SO_REUSEPORT, so that the kernel spreads connections over the processes: on one
@@ -275,7 +285,7 @@ def run(config: ServeConfig) -> None:
     uv_config = uvicorn.Config(
         "kzgraph.serve:app_from_env", factory=True, workers=config.workers, **common
     )
-    _supervisor_class()(uv_config, sockets=_listening_sockets(config)).run()
+    _supervisor_class()(uv_config, sockets=sockets).run()
 
 
 def _listening_sockets(config: ServeConfig) -> list[Any]:
