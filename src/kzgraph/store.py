@@ -31,10 +31,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kzgraph import __version__
-from kzgraph.errors import CacheError
+from kzgraph.errors import CacheError, KzgraphError
 from kzgraph.project import Project, input_hash
 
 if TYPE_CHECKING:
+    import pyoxigraph as ox
     from rdflib import Graph
 
     from kzgraph.validate import ValidationReport
@@ -457,42 +458,65 @@ def _build_entry_fast(
     store does not keep: :class:`kzgraph.fast.WrittenLiterals`), plus ``store/``, an
     on-disk Oxigraph store of the closure that queries open read-only instead of
     reloading the N-Triples."""
-    from kzgraph.fast import build_fast, inferred_ntriples, scan_files, write_disk_store
-    from kzgraph.search import write_index
+    from kzgraph.fast import ScanJob, build_fast, inferred_ntriples, write_disk_store
+    from kzgraph.search import IndexWriter
 
     files = project.ontology_files() + project.data_files()
     with _temporary_entry(root, key) as tmp:
-        t0 = time.perf_counter()
-        scan = scan_files(files, instances_only=project.data_files())
-        sources = scan.sources
-        source_seconds = time.perf_counter() - t0
-
+        seconds: dict[str, float] = {}
+        # the files are scanned in a second process while Oxigraph parses them here
+        scanning = ScanJob(files, instances_only=project.data_files())
         asserted: list[bytes] = []
+        indexer: list[IndexWriter] = []
 
         def write_asserted(ntriples: bytes) -> None:
-            _write_file(tmp / ASSERTED, scan.written.restore_asserted(ntriples))
+            written = scanning.result().written
+            _write_file(tmp / ASSERTED, written.restore_asserted(ntriples))
             asserted.append(ntriples)  # the store's forms: inferred_ntriples compares them
 
-        built = build_fast(
-            files,
-            project.shapes_files(),
-            sources=sources,
-            progress=say,
-            after_parse=write_asserted,
-            written=scan.written,
-        )
-        t0 = time.perf_counter()
-        say("writing cache (N-Triples and an on-disk Oxigraph store)")
-        inferred = inferred_ntriples(built.store, asserted.pop())
-        _write_file(tmp / INFERRED, scan.written.restore_inferred(inferred))
-        _write_file(tmp / SOURCES, json.dumps(sources, sort_keys=True, ensure_ascii=False).encode())
-        write_disk_store(built.store, tmp / STORE, [tmp / ASSERTED, tmp / INFERRED])
+        def write_inferred(store: ox.Store) -> None:
+            # the N-Triples are complete once the closure is: the search index is written
+            # from them in a child process while the build validates and writes the store
+            t0 = time.perf_counter()
+            inferred = inferred_ntriples(store, asserted.pop())
+            written = scanning.result().written
+            _write_file(tmp / INFERRED, written.restore_inferred(inferred))
+            del inferred
+            seconds["inferred"] = time.perf_counter() - t0
+            say("indexing text (SQLite FTS5) in a second process")
+            indexer.append(IndexWriter(tmp))
+
+        try:
+            try:
+                built = build_fast(
+                    files,
+                    project.shapes_files(),
+                    progress=say,
+                    after_parse=write_asserted,
+                    after_reason=write_inferred,
+                    scan=scanning.result,
+                )
+            except (KzgraphError, MemoryError):  # Oxigraph's parser: a token over 16 MiB
+                scanning.raise_first()  # a file the scan refuses: its error, as before
+                raise
+            scan = scanning.result()
+            sources = scan.sources
+            t0 = time.perf_counter()
+            say("writing cache (an on-disk Oxigraph store)")
+            _write_file(
+                tmp / SOURCES, json.dumps(sources, sort_keys=True, ensure_ascii=False).encode()
+            )
+            write_disk_store(built.store, tmp / STORE, [tmp / ASSERTED, tmp / INFERRED])
+            seconds["write"] = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            seconds["search"] = indexer.pop().finish()  # the child's own time
+            seconds["search_wait"] = time.perf_counter() - t0  # what the build waited for it
+        finally:
+            scanning.abort()
+            for writer in indexer:  # the build failed or was interrupted
+                writer.abort()
         mat, report = built.materialization, built.report
-        seconds = {**built.seconds, "sources": source_seconds, "write": time.perf_counter() - t0}
-        t0 = time.perf_counter()
-        say("indexing text (SQLite FTS5)")
-        write_index(tmp)
-        seconds["search"] = time.perf_counter() - t0
+        seconds.update(built.seconds)
         counts = {
             "asserted": mat.asserted,
             "inferred": mat.inferred,

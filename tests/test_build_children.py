@@ -1,0 +1,203 @@
+"""The fast build's second-core work: the file scan beside the parse (``kzgraph.fast.ScanJob``)
+and the search index beside validation and the store (``kzgraph.search.IndexWriter``).
+
+What they must keep: the same scan and the same errors as the scan run in the build's own
+process, a one-line error when a child fails, an index that answers, and no child left
+running when the build is killed with ``kill -9``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from kzgraph.errors import CacheError, KzgraphError
+from kzgraph.fast import ScanJob, scan_files
+from kzgraph.search import IndexWriter
+
+ROOT = Path(__file__).resolve().parent.parent
+ONTOLOGY = ROOT / "ontology" / "kzgraph.ttl"
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from generate import generate  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return generate(5000, seed=3, out=tmp_path_factory.mktemp("gen") / "data")
+
+
+def _files(data: Path) -> tuple[list[Path], list[Path]]:
+    data_files = sorted(data.glob("*.ttl"))
+    return [ONTOLOGY, *data_files], data_files
+
+
+def test_the_scan_in_a_child_equals_the_scan_here(generated: Path) -> None:
+    files, data_files = _files(generated)
+    here = scan_files(files, instances_only=data_files)
+    job = ScanJob(files, instances_only=data_files)
+    there = job.result()
+    assert there.sources == here.sources and len(there.sources) > 500
+    assert there.warnings == here.warnings
+    # the literals the store would change, as the data wrote them
+    assert there.written.restore_asserted(b"") == here.written.restore_asserted(b"")
+    assert vars(there.written).keys() == vars(here.written).keys()
+    for name, value in vars(here.written).items():
+        assert getattr(there.written, name) == value, name
+    assert job.result() is there  # asked again: the same result, no second scan
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("@prefix kz: <https://w3id.org/kzgraph/ontology#> .\nkz:a kz:b kz:c\n", "bad.ttl"),
+        (
+            "@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n"
+            "<https://w3id.org/kzgraph/resource/x> <https://w3id.org/kzgraph/ontology#on> "
+            '"1994-02-30"^^xsd:date .\n',
+            "1994-02-30",
+        ),
+    ],
+    ids=["syntax", "ill-typed"],
+)
+def test_a_bad_file_gives_the_scans_own_error(
+    generated: Path, tmp_path: Path, text: str, expected: str
+) -> None:
+    bad = tmp_path / "bad.ttl"
+    bad.write_text(text, encoding="utf-8")
+    files, data_files = _files(generated)
+    files, data_files = [*files, bad], [*data_files, bad]
+    with pytest.raises(KzgraphError) as here:
+        scan_files(files, instances_only=data_files)
+    with pytest.raises(KzgraphError) as there:
+        ScanJob(files, instances_only=data_files).result()
+    assert str(there.value) == str(here.value) and expected in str(here.value)
+    assert type(there.value) is type(here.value)
+    # the parse failed first: the scan is run here and raises its error
+    job = ScanJob(files, instances_only=data_files)
+    with pytest.raises(KzgraphError) as first:
+        job.raise_first()
+    assert str(first.value) == str(here.value)
+
+
+def test_raise_first_returns_once_the_scan_was_delivered(generated: Path) -> None:
+    files, data_files = _files(generated)
+    job = ScanJob(files, instances_only=data_files)
+    scan = job.result()
+    job.raise_first()  # the build failed later (reasoning): nothing to raise here
+    assert job.result() is scan
+
+
+def test_an_index_writer_that_fails_says_why_in_one_line(tmp_path: Path) -> None:
+    writer = IndexWriter(tmp_path)  # no asserted.nt or inferred.nt to index
+    with pytest.raises(CacheError) as failed:
+        writer.finish()
+    message = str(failed.value)
+    assert message == (
+        f"{tmp_path}: cannot write the search index: "
+        "asserted.nt and inferred.nt missing from the entry"
+    )
+    assert not list(tmp_path.glob(".search-*"))  # its temporary file is gone
+
+
+def _children(pid: int) -> set[int]:
+    """The live child processes of ``pid``, from /proc."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":\t", 1) for line in status.splitlines() if ":\t" in line)
+        if fields.get("PPid", "").strip() == str(pid) and not fields["State"].startswith("Z"):
+            found.add(int(entry.name))
+    return found
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return (Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = (Path("/proc") / str(pid) / "status").read_text()
+    except OSError:
+        return False
+    return "\nState:\tZ" not in state
+
+
+def _wait_for(check: Callable[[], bool], seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.005)
+
+
+@pytest.fixture(scope="module")
+def larger(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # large enough that each child runs for a while (a few seconds of build in all)
+    return generate(150_000, seed=5, out=tmp_path_factory.mktemp("gen150k") / "data")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+@pytest.mark.parametrize("child", ["scan", "index"])
+def test_a_killed_build_leaves_no_child_running(
+    child: str, larger: Path, kzgraph_exe: str, tmp_path: Path
+) -> None:
+    cache = tmp_path / "cache"
+    build = subprocess.Popen(
+        [kzgraph_exe, "--data", str(larger), "build", "--engine", "fast"],
+        env={**os.environ, "KZGRAPH_CACHE": str(cache)},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        seen: set[int] = set()
+
+        def running() -> bool:
+            for pid in _children(build.pid):
+                index = "kzgraph.search import _child" in _cmdline(pid)
+                if index == (child == "index"):
+                    seen.add(pid)
+            # the index child at work: its temporary index file exists
+            working = child == "scan" or any(cache.glob(".*/.search-*.tmp"))
+            return (bool(seen) and working) or build.poll() is not None
+
+        _wait_for(running, 120, f"the {child} child never started")
+        assert seen, f"the build ended before its {child} child was seen"
+        os.kill(build.pid, signal.SIGKILL)
+        build.wait()
+        _wait_for(lambda: not any(_alive(pid) for pid in seen), 1.0, "a child outlived the build")
+    finally:
+        if build.poll() is None:
+            build.kill()
+            build.wait()
+    # the next build removes what the killed one left and writes a whole entry
+    done = subprocess.run(
+        [kzgraph_exe, "--data", str(larger), "build", "--engine", "fast"],
+        env={**os.environ, "KZGRAPH_CACHE": str(cache)},
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    (entry,) = [p for p in cache.iterdir() if p.is_dir()]
+    meta = json.loads((entry / "meta.json").read_text())
+    assert meta["engine"] == "fast" and meta["seconds"]["search"] > 0
+    assert (entry / "search.sqlite").is_file() and (entry / "store").is_dir()
+    found = subprocess.run(
+        [kzgraph_exe, "--data", str(larger), "search", "People A", "--format", "json"],
+        env={**os.environ, "KZGRAPH_CACHE": str(cache)},
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert found.returncode == 0, found.stderr
+    assert "https://w3id.org/kzgraph/resource/person/group-a" in found.stdout
