@@ -201,3 +201,33 @@ def test_a_killed_build_leaves_no_child_running(
     )  # fmt: skip
     assert found.returncode == 0, found.stderr
     assert "https://w3id.org/kzgraph/resource/person/group-a" in found.stdout
+
+
+@pytest.mark.parametrize("writer", ["oxigraph", "rdflib"])
+def test_the_index_reads_the_same_from_the_lines_it_keeps(
+    writer: str, generated: Path, tmp_path: Path
+) -> None:
+    """The index parses only the N-Triples lines it can use (kzgraph.search._WANTED); what
+    it reads must be what reading every line gives, from Oxigraph's dump and rdflib's."""
+    import pyoxigraph as ox
+    from rdflib import Graph
+
+    from kzgraph.search import _read
+
+    files = [ONTOLOGY, *sorted((ROOT / "data").glob("*.ttl")), *sorted(generated.glob("*.ttl"))]
+    nt = tmp_path / "all.nt"
+    if writer == "oxigraph":
+        store = ox.Store()
+        for path in files:
+            store.bulk_load(path=str(path), format=ox.RdfFormat.TURTLE)
+        store.dump(output=str(nt), format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
+    else:
+        graph = Graph()
+        for path in files:
+            graph.parse(path, format="turtle")
+        graph.serialize(nt, format="nt", encoding="utf-8")
+    kept, every = _read([nt]), _read([nt], every_line=True)
+    assert kept == every
+    assert len(kept.labels) > 1000 and len(kept.literals) > 1500
+    assert len(kept.types) > 500 and len(kept.stated_in) > 500 and len(kept.parents) > 20
+    assert "P17" in kept.locators.values()

@@ -195,12 +195,40 @@ def resource_base_of(entry_dir: Path) -> str:
         return RESOURCE_BASE
 
 
-def _read(files: Iterable[Path], resource_base: str = RESOURCE_BASE) -> _Graph:
+def _iri(iri: str) -> str:
+    return re.escape(f"<{iri}>")
+
+
+#: the N-Triples lines :func:`_read` can use: an IRI subject with a literal object, a kz
+#: class as a type, ``kz:statedIn``, a kz class's ``rdfs:subClassOf``; the other lines
+#: (most inferred ones: inverse and super-properties) are skipped before they are parsed
+#: (at 1M asserted triples 60 % of asserted.nt is kept and 15 % of inferred.nt)
+_WANTED = re.compile(
+    (
+        rf"<[^>]*>[ \t]+(?:<[^>]*>[ \t]+\"|{_iri(RDF_TYPE)}[ \t]+<{re.escape(KZ)}"
+        rf"|{_iri(KZ + 'statedIn')}[ \t]+<)"
+        rf"|<{re.escape(KZ)}[^>]*>[ \t]+{_iri(SUBCLASS_OF)}[ \t]+<"
+    ).encode()
+)
+
+
+def _wanted_lines(path: Path) -> bytes:
+    """The lines of the N-Triples file ``path`` that :data:`_WANTED` keeps."""
+    lines = path.read_bytes().split(b"\n")
+    return b"\n".join(line for line in lines if _WANTED.match(line))
+
+
+def _read(
+    files: Iterable[Path], resource_base: str = RESOURCE_BASE, *, every_line: bool = False
+) -> _Graph:
+    """What the index needs from the N-Triples ``files``; only the lines :data:`_WANTED`
+    keeps are parsed, unless ``every_line`` (the tests compare both)."""
     import pyoxigraph as ox
 
     g = _Graph({}, {}, {}, {}, {}, {})
     for path in files:
-        for t in ox.parse(path=str(path), format=ox.RdfFormat.N_TRIPLES):
+        source = {"path": str(path)} if every_line else {"input": _wanted_lines(Path(path))}
+        for t in ox.parse(**source, format=ox.RdfFormat.N_TRIPLES):
             s, p, o = t.subject, t.predicate.value, t.object
             if not isinstance(s, ox.NamedNode):
                 continue
