@@ -95,6 +95,18 @@ def test_raise_first_returns_once_the_scan_was_delivered(generated: Path) -> Non
     assert job.result() is scan
 
 
+def test_a_scan_no_one_reads_does_not_keep_its_child_waiting(larger: Path) -> None:
+    """The parent stops reading (as when it is gone): the child's send fails and the child
+    ends, instead of blocking forever on a full pipe whose read end it holds itself (the
+    scan of 150k triples is far more than a pipe holds)."""
+    files, data_files = _files(larger)
+    job = ScanJob(files, instances_only=data_files)
+    job._receive.close()
+    job._process.join(timeout=60)
+    assert not job._process.is_alive()
+    job.abort()
+
+
 def test_an_index_writer_that_fails_says_why_in_one_line(tmp_path: Path) -> None:
     writer = IndexWriter(tmp_path)  # no asserted.nt or inferred.nt to index
     with pytest.raises(CacheError) as failed:

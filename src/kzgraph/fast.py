@@ -390,7 +390,7 @@ class ScanJob:
         self._receive, send = context.Pipe(duplex=False)
         self._process = context.Process(
             target=_scan_child,
-            args=(send, self.files, self.instances_only, os.getpid()),
+            args=(send, self._receive, self.files, self.instances_only, os.getpid()),
             daemon=True,
         )
         self._process.start()
@@ -428,10 +428,15 @@ class ScanJob:
         self._receive.close()
 
 
-def _scan_child(send: Any, files: list[Path], instances_only: list[Path], parent: int) -> None:
+def _scan_child(
+    send: Any, receive: Any, files: list[Path], instances_only: list[Path], parent: int
+) -> None:
     """:class:`ScanJob`'s child: send the scan, or None if it failed."""
     from kzgraph.child import die_with_parent
 
+    # the pipe's read end came with the fork: closed here, a parent that is gone makes
+    # the send fail at once instead of blocking on a full pipe that no one reads
+    receive.close()
     die_with_parent(parent)
     try:
         scan: FileScan | None = scan_files(files, instances_only)
