@@ -705,3 +705,34 @@ def test_fast_path_reads_past_a_byte_order_mark_and_accepts_empty_files(tmp_path
         f"{empty}: no triples in this file (only whitespace and comments); nothing loaded from it",
     )
     assert scan.warnings == load_graph([bom, empty]).warnings  # as the reference path says
+
+
+def test_the_streamed_inferred_file_is_the_closure_minus_the_asserted_lines(
+    tmp_path: Path,
+) -> None:
+    """``write_inferred`` (line by line, from files) writes what ``inferred_ntriples``
+    (in memory) computes, blank-node lines included, and hands ``restore`` whole lines."""
+    from kzgraph.fast import canonical_blank_nodes, inferred_ntriples, write_inferred
+
+    store = _store_of(
+        """ex:p owl:inverseOf ex:q . ex:q rdfs:domain ex:C . ex:C rdfs:subClassOf ex:D .
+        ex:a ex:p ex:b . ex:b ex:r [ ex:p ex:c ; ex:s ( ex:d ex:e ) ] .
+        ex:e rdfs:label "e" ."""
+    )
+    asserted = canonical_blank_nodes(store)
+    materialize(store)
+    expected = inferred_ntriples(store, asserted)
+    assert expected.count(b"\n") >= 4 and b"_:" in expected
+    (tmp_path / "asserted.nt").write_bytes(asserted)
+    blocks: list[bytes] = []
+
+    def restore(block: bytes) -> bytes:
+        blocks.append(block)
+        return block.replace(b"<http://example.org/D>", b"<http://example.org/Restored>")
+
+    write_inferred(store, tmp_path / "asserted.nt", tmp_path / "inferred.nt", restore=restore)
+    assert blocks and all(block.endswith(b"\n") for block in blocks)
+    written = (tmp_path / "inferred.nt").read_bytes()
+    assert written == expected.replace(b"<http://example.org/D>", b"<http://example.org/Restored>")
+    assert b"Restored" in written
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["asserted.nt", "inferred.nt"]

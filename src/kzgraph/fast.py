@@ -340,6 +340,60 @@ def inferred_ntriples(store: ox.Store, asserted: bytes) -> bytes:
     return b"\n".join(inferred) + b"\n" if inferred else b""
 
 
+def write_inferred(
+    store: ox.Store,
+    asserted: Path,
+    target: Path,
+    restore: Callable[[bytes], bytes] | None = None,
+) -> None:
+    """Write the inferred triples of the materialized ``store`` to ``target`` as
+    :func:`inferred_ntriples` computes them, from the ``asserted`` N-Triples file (the
+    store's forms), streaming: the closure is dumped to a file beside ``target`` by
+    Oxigraph and both files are read line by line, so memory does not grow with the
+    graph (at 10M triples the closure's dump and its lines alone took ~7 GB in memory).
+    ``restore`` (e.g. :meth:`WrittenLiterals.restore_inferred`) rewrites each block of
+    whole lines on the way out.  Asserted lines left over at the end of the walk (the
+    relabelled blank-node lines) are taken out in a second pass over the few matches."""
+    import os
+
+    import pyoxigraph as ox
+
+    closure = target.with_name(f".{target.name}.closure")
+    raw = target.with_name(f".{target.name}.raw")
+    try:
+        store.dump(output=str(closure), format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
+        rest: set[bytes] = set()
+        with open(asserted, "rb") as known, open(closure, "rb") as lines, open(raw, "wb") as out:
+            expected = known.readline()
+            for line in lines:
+                if line == expected:
+                    expected = known.readline()
+                else:
+                    out.write(line)
+            while expected:
+                rest.add(expected.rstrip(b"\n") + b"\n")
+                expected = known.readline()
+        closure.unlink()
+        with open(raw, "rb") as lines, open(target, "wb") as out:
+            while True:
+                block = lines.read(1 << 24)
+                if not block:
+                    break
+                if not block.endswith(b"\n"):
+                    block += lines.readline()
+                if rest:
+                    kept = [ln + b"\n" for ln in block.split(b"\n")[:-1]]
+                    block = b"".join(ln for ln in kept if ln not in rest)
+                if restore is not None and block:
+                    block = restore(block)
+                out.write(block)
+            out.flush()
+            os.fsync(out.fileno())
+    finally:
+        closure.unlink(missing_ok=True)
+        raw.unlink(missing_ok=True)
+
+
 def write_disk_store(store: ox.Store, target: Path, ntriples: Iterable[Path] | None = None) -> None:
     """Write the closure (``store``'s default graph) as an on-disk Oxigraph store.
 

@@ -458,7 +458,8 @@ def _build_entry_fast(
     store does not keep: :class:`kzgraph.fast.WrittenLiterals`), plus ``store/``, an
     on-disk Oxigraph store of the closure that queries open read-only instead of
     reloading the N-Triples."""
-    from kzgraph.fast import ScanJob, build_fast, inferred_ntriples, write_disk_store
+    from kzgraph.fast import ScanJob, build_fast, write_disk_store
+    from kzgraph.fast import write_inferred as write_inferred_file
     from kzgraph.search import IndexWriter
 
     files = project.ontology_files() + project.data_files()
@@ -466,22 +467,27 @@ def _build_entry_fast(
         seconds: dict[str, float] = {}
         # the files are scanned in a second process while Oxigraph parses them here
         scanning = ScanJob(files, instances_only=project.data_files())
-        asserted: list[bytes] = []
         indexer: list[IndexWriter] = []
+        # the asserted triples in the store's forms, which write_inferred compares with the
+        # closure's (on disk during reasoning, not in memory): asserted.nt itself unless the
+        # data wrote some literal otherwise
+        stored: list[Path] = []
 
         def write_asserted(ntriples: bytes) -> None:
             written = scanning.result().written
             _write_file(tmp / ASSERTED, written.restore_asserted(ntriples))
-            asserted.append(ntriples)  # the store's forms: inferred_ntriples compares them
+            stored.append(tmp / (".asserted-store.nt" if written.by_literal else ASSERTED))
+            if stored[0].name != ASSERTED:
+                _write_file(stored[0], ntriples)
 
         def write_inferred(store: ox.Store) -> None:
             # the N-Triples are complete once the closure is: the search index is written
             # from them in a child process while the build validates and writes the store
             t0 = time.perf_counter()
-            inferred = inferred_ntriples(store, asserted.pop())
-            written = scanning.result().written
-            _write_file(tmp / INFERRED, written.restore_inferred(inferred))
-            del inferred
+            restore = scanning.result().written.restore_inferred
+            write_inferred_file(store, stored[0], tmp / INFERRED, restore=restore)
+            if stored[0].name != ASSERTED:
+                stored[0].unlink()
             seconds["inferred"] = time.perf_counter() - t0
             say("indexing text (SQLite FTS5) in a second process")
             indexer.append(IndexWriter(tmp))
