@@ -47,7 +47,6 @@ def test_the_scan_in_a_child_equals_the_scan_here(generated: Path) -> None:
     assert there.sources == here.sources and len(there.sources) > 500
     assert there.warnings == here.warnings
     # the literals the store would change, as the data wrote them
-    assert there.written.restore_asserted(b"") == here.written.restore_asserted(b"")
     assert vars(there.written).keys() == vars(here.written).keys()
     for name, value in vars(here.written).items():
         assert getattr(there.written, name) == value, name

@@ -28,6 +28,7 @@ import httpx
 import pyoxigraph as ox
 import pytest
 
+from conftest import project_args
 from kzgraph.errors import NotAcceptableError
 from kzgraph.formats import negotiate, parse_accept
 from kzgraph.html import esc, local_href, pick_language
@@ -1260,29 +1261,18 @@ def test_kzgraph_serve_command(serve_project: Project, kzgraph_exe: str) -> None
                     conn.close()
             assert sum(owners.values()) == 16 and len(owners) == 2, owners
             # the port is taken: a second server says so, even though the first one's
-            # sockets allow port sharing
-            second = subprocess.run(
-                [kzgraph_exe, "--data", str(serve_project.data_dir),
-                 "--ontology", str(serve_project.ontology_dir),
-                 "--queries", str(serve_project.queries_dir), "serve", "--port", str(port),
-                 "--workers", "2"],
-                capture_output=True, text=True, timeout=120,
-            )  # fmt: skip
-            assert second.returncode == 2
-            assert f"Error: cannot listen on 127.0.0.1:{port}" in second.stderr
-            assert "serving" not in second.stderr  # it never claimed to serve
-            # one HTTP process binds its socket the same way, before saying it serves
-            single = subprocess.run(
-                [kzgraph_exe, "--data", str(serve_project.data_dir),
-                 "--ontology", str(serve_project.ontology_dir),
-                 "--queries", str(serve_project.queries_dir), "serve", "--port", str(port),
-                 "--workers", "1"],
-                capture_output=True, text=True, timeout=120,
-            )  # fmt: skip
-            assert (single.returncode, single.stderr) == (
-                2,
-                f"Error: cannot listen on 127.0.0.1:{port}: Address already in use\n",
-            )
+            # sockets allow port sharing, and so does one with a single HTTP process (its
+            # socket is bound the same way); neither claims to serve
+            for workers in ("2", "1"):
+                busy = subprocess.run(
+                    [kzgraph_exe, *project_args(serve_project), "serve", "--port", str(port),
+                     "--workers", workers],
+                    capture_output=True, text=True, timeout=120,
+                )  # fmt: skip
+                assert (busy.returncode, busy.stderr) == (
+                    2,
+                    f"Error: cannot listen on 127.0.0.1:{port}: Address already in use\n",
+                ), workers
         finally:
             process.send_signal(signal.SIGINT)
             process.wait(timeout=30)
@@ -1301,9 +1291,7 @@ def test_kzgraph_serve_port_zero_says_the_port_it_got(
 
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
-            [kzgraph_exe, "--data", str(serve_project.data_dir),
-             "--ontology", str(serve_project.ontology_dir),
-             "--queries", str(serve_project.queries_dir), "serve", "--port", "0",
+            [kzgraph_exe, *project_args(serve_project), "serve", "--port", "0",
              "--workers", "1"],
             stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
