@@ -468,26 +468,27 @@ def _build_entry_fast(
         # the files are scanned in a second process while Oxigraph parses them here
         scanning = ScanJob(files, instances_only=project.data_files())
         indexer: list[IndexWriter] = []
-        # the asserted triples in the store's forms, which write_inferred compares with the
-        # closure's (on disk during reasoning, not in memory): asserted.nt itself unless the
-        # data wrote some literal otherwise
-        stored: list[Path] = []
+
+        def store_forms() -> Path:
+            """The asserted triples in the store's forms, which write_inferred compares with
+            the closure's (on disk during reasoning, not in memory): asserted.nt itself
+            unless the data wrote some literal otherwise."""
+            by_literal = scanning.result().written.by_literal
+            return tmp / (".asserted-store.nt" if by_literal else ASSERTED)
 
         def write_asserted(ntriples: bytes) -> None:
-            written = scanning.result().written
-            _write_file(tmp / ASSERTED, written.restore_asserted(ntriples))
-            stored.append(tmp / (".asserted-store.nt" if written.by_literal else ASSERTED))
-            if stored[0].name != ASSERTED:
-                _write_file(stored[0], ntriples)
+            _write_file(tmp / ASSERTED, scanning.result().written.restore_asserted(ntriples))
+            if store_forms().name != ASSERTED:
+                _write_file(store_forms(), ntriples)
 
         def write_inferred(store: ox.Store) -> None:
             # the N-Triples are complete once the closure is: the search index is written
             # from them in a child process while the build validates and writes the store
             t0 = time.perf_counter()
             restore = scanning.result().written.restore_inferred
-            write_inferred_file(store, stored[0], tmp / INFERRED, restore=restore)
-            if stored[0].name != ASSERTED:
-                stored[0].unlink()
+            write_inferred_file(store, store_forms(), tmp / INFERRED, restore=restore)
+            if store_forms().name != ASSERTED:
+                store_forms().unlink()
             seconds["inferred"] = time.perf_counter() - t0
             say("indexing text (SQLite FTS5) in a second process")
             indexer.append(IndexWriter(tmp))
