@@ -396,3 +396,71 @@ def test_the_base_comes_from_the_option_the_environment_or_the_metadata_file(
     bad = runner.invoke(cli, [*args, "export"])
     assert bad.exit_code == 2
     assert bad.stderr.startswith(f"Error: {copied_project.data_dir / 'dataset.toml'}:1: ")
+
+
+# --------------------------------------------------------------------------- streamed lines
+
+
+@pytest.mark.parametrize("base", [None, NEW_BASE])
+def test_the_streamed_cache_files_are_the_export(bundled_cache: Path, base: str | None) -> None:
+    """What publish streams (each cache file's lines through skolemise_lines, from the
+    rebased folder when there is a base) is the export's graph, line for line, on both
+    build paths."""
+    from kzgraph.export import export_graphs, line_blocks, rebased_entry, skolemise_lines
+    from kzgraph.render import render_rdf
+    from kzgraph.store import build
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("KZGRAPH_CACHE", str(bundled_cache))
+        entry = build(BUNDLED).entry
+    folder = rebased_entry(entry.path, base) if base else entry.path
+    streamed = b"".join(
+        skolemise_lines(block)
+        for name in ("asserted.nt", "inferred.nt")
+        for block in line_blocks(folder / name, size=4096)
+    )
+    lines = streamed.decode("utf-8").splitlines()
+    exported = render_rdf(export_graphs(entry, inferred=True, base=base), "nt")
+    assert len(lines) == len(set(lines)) == entry.asserted_count + entry.inferred_count
+    assert set(lines) == set(exported.decode("utf-8").splitlines())
+    assert sum("<https://w3id.org/kzgraph/genid/" in line for line in lines) > 0
+    assert not any(line.startswith("_:") or " _:" in line.split('"')[0] for line in lines)
+
+
+def test_streamed_lines_leave_literals_datatypes_and_predicates_alone(tmp_path: Path) -> None:
+    """Only a subject (it starts the line) and an object (it ends it) are terms to move;
+    text that looks like a term inside a literal stays as it is."""
+    from kzgraph.export import (
+        _read_ntriples,
+        blank_lines,
+        line_blocks,
+        rebase_lines,
+        skolemise,
+        skolemise_lines,
+    )
+    from kzgraph.render import render_rdf
+
+    r = RESOURCE_BASE
+    written = (
+        "_:b0 <http://example.org/p> _:b1 .\n"
+        f'<{r}a> <http://example.org/p> "x _:b2 ." .\n'
+        f"<{r}a> <{r}p> <{r}b> .\n"
+        f'<{r}a> <http://example.org/p> "v <{r}q> ." .\n'
+        f'<{r}a> <http://example.org/p> "v <{r}q"^^<http://example.org/d> .\n'
+        f'<{r}a> <http://example.org/p> "1"^^<{r}dt> .\n'
+        f'<{r}a> <http://example.org/p> "v <{r}q> .\\"" .\n'
+        '_:x <http://example.org/p> "y"@kk-Cyrl .\n'
+        f'<{r}a> <http://example.org/p> "no newline at the end" .'
+    )
+    path = tmp_path / "lines.nt"
+    path.write_text(written, encoding="utf-8")
+    blocks = list(line_blocks(path, size=16))
+    assert b"".join(blocks) == written.encode() + b"\n"
+    assert all(block.endswith(b"\n") for block in blocks)
+    assert sum(blank_lines(block) for block in blocks) == 2
+    streamed = b"".join(rebase_lines(skolemise_lines(b), NEW_BASE) for b in blocks).decode()
+    want = render_rdf({None: rebase(skolemise(_read_ntriples(path)), NEW_BASE)}, "nt").decode()
+    assert sorted(streamed.splitlines()) == sorted(want.splitlines())
+    assert f"<{NEW_BASE}a> <{r}p> <{NEW_BASE}b> ." in streamed.splitlines()
+    assert f'"v <{r}q> ." .' in streamed and f'"1"^^<{r}dt> .' in streamed
+    assert '"x _:b2 ." .' in streamed

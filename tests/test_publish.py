@@ -138,6 +138,37 @@ def test_what_the_store_changes_in_literals(server: str, written: str, stored: s
     assert graph_quads(server, graph) == {f"<http://example.org/s> <http://example.org/p> {stored}"}
 
 
+@pytest.mark.parametrize("base", [None, "https://data.example.org/streamed/"])
+def test_publish_streams_the_cache_files(
+    server: str,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    base: str | None,
+) -> None:
+    """Without --with-void nothing reads the graph into terms: the cache files go line by
+    line (at ten million triples an in-memory graph took 15 GB before a byte was sent),
+    and the store then holds exactly the export's graph."""
+    code, _out, err = run("export", "-f", "nt", "--inferred", *(["--base", base] if base else []),
+                          "-o", str(tmp_path / "kzgraph.nt"))  # fmt: skip
+    assert code == 0, err
+    expected = ox.Store()
+    expected.load((tmp_path / "kzgraph.nt").read_bytes(), format=ox.RdfFormat.N_TRIPLES)
+    want = {str(ox.Triple(q.subject, q.predicate, q.object)) for q in expected}
+
+    def refused(*_args: Any, **_kwargs: Any) -> None:
+        raise AssertionError("publish read the graph into memory")
+
+    monkeypatch.setattr("kzgraph.export._read_ntriples", refused)
+    monkeypatch.setattr("kzgraph.export.export_graphs", refused)
+    graph = "https://example.org/streamed" + ("-rebased" if base else "")
+    code, _out, err = run("publish", "--endpoint", server, "--graph", graph, "--replace",
+                          *(["--base", base] if base else []))  # fmt: skip
+    assert code == 0, err
+    assert f"uploaded {len(want)} triples (asserted + inferred)" in err
+    assert err.rstrip().endswith(f"; verified: the graph holds {len(want)} triples")
+    assert graph_quads(server, graph) == want
+
+
 # --------------------------------------------------------------------------- one base
 
 

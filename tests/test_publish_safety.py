@@ -76,7 +76,8 @@ class Store(BaseHTTPRequestHandler):
 
     ``mode`` (per server): ``honest`` stores N-Triples lines (PUT replaces, POST adds, blank
     nodes renamed per request as a real store does), ``liar`` answers 204 and stores nothing,
-    ``no-get`` stores but answers a GET with 405, ``put-appends`` treats a PUT as a POST.
+    ``no-get`` stores but answers a GET with 405, ``put-appends`` treats a PUT as a POST,
+    ``turtle`` answers a GET in Turtle.
     ``redirect`` maps a path to (status, Location) answered to any method.  A request's path
     may be absolute (a proxy's request), as with ``http_proxy``.
     """
@@ -115,7 +116,8 @@ class Store(BaseHTTPRequestHandler):
             if mode == "no-get":
                 return self.answer(405, "text/plain", b"GET is not allowed here\n")
             lines = b"".join(line + b"\n" for line in sorted(graphs.get(path, set())))
-            return self.answer(200, "application/n-triples", lines)
+            media = "text/turtle" if mode == "turtle" else "application/n-triples"
+            return self.answer(200, media, lines)
         if mode != "liar":
             self.server.count += 1
             renamed = re.sub(rb"_:(\w+)", rb"_:r%dx\1" % self.server.count, body)
@@ -502,6 +504,28 @@ def test_a_post_that_adds_nothing_is_an_error(stores: Any, sent: Any, entry: Any
         f"{url}/store?default answered 204 to the POST, but the graph grew by 0 triples, "
         f"fewer than the {sent[1]} sent with blank nodes (new nodes on every POST)"
     )
+
+
+def test_a_graph_read_back_in_turtle_is_counted_too(stores: Any, sent: Any) -> None:
+    """N-Triples are counted as they arrive; another syntax is parsed whole."""
+    _store, url = stores("turtle")
+    result = publish("--endpoint", url, "--replace")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.rstrip().endswith(f"; verified: the graph holds {sent[0]} triples")
+
+
+def test_counting_ntriples_as_they_arrive_cuts_nowhere_wrong() -> None:
+    from kzgraph.remote import _count_ntriples
+
+    doc = (
+        b"# a comment\n<http://a> <http://b> <http://c> .\n\n  \n"
+        b'<http://a> <http://b> "x # y\\n" .\r\n   # indented comment\n'
+        b"<http://a> <http://b> _:c ."  # no newline at the end
+    )
+    for cut in range(len(doc) + 1):
+        assert _count_ntriples([doc[:cut], doc[cut:]]) == 3, cut
+    assert _count_ntriples(doc[i : i + 1] for i in range(len(doc))) == 3
+    assert _count_ntriples([]) == 0
 
 
 def test_extra_triples_after_a_put_are_a_warning(stores: Any, sent: Any) -> None:

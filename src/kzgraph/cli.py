@@ -1135,8 +1135,9 @@ def publish(
     Sends N-Triples: by default the reasoned graph (asserted + inferred), so that the
     saved queries give the same answers there as here, on stores without an OWL
     reasoner.  Blank nodes are sent as skolem IRIs (as export writes them), so a second
-    upload without --replace adds nothing.  Then it reads the graph back and counts its
-    triples (exit 2 if the graph holds fewer than were sent).  Redirects are not
+    upload without --replace adds nothing.  The cache's files are streamed, so memory
+    stays flat at any size.  Then it reads the graph back and counts its triples (exit 2
+    if the graph holds fewer than were sent).  Redirects are not
     followed: the error names the new URL.  Credentials: KZGRAPH_ENDPOINT_TOKEN (bearer),
     or KZGRAPH_ENDPOINT_USER and KZGRAPH_ENDPOINT_PASSWORD (basic); they go to the
     endpoint's scheme, host and port only.
@@ -1150,7 +1151,7 @@ def publish(
       kzgraph publish --endpoint http://127.0.0.1:7878/store --asserted
       KZGRAPH_ENDPOINT_USER=admin KZGRAPH_ENDPOINT_PASSWORD="$PW" kzgraph publish --endpoint http://127.0.0.1:7878
     """
-    from kzgraph.export import export_graphs
+    from kzgraph.export import export_graphs, rebased_entry, skolemise_lines
     from kzgraph.metadata import read_metadata
     from kzgraph.remote import graph_url, parse_endpoint, upload
     from kzgraph.render import render_rdf
@@ -1164,19 +1165,31 @@ def publish(
     meta = read_metadata(project.data_dir)
     for warning in target.warnings:
         err(f"kzgraph: warning: {warning}")
-    graphs = export_graphs(
-        _entry(project), inferred=inferred, with_void=with_void, base=base, named=True, meta=meta
-    )
-    parts = {f"{meta.base}graph/{p}": p for p in ("asserted", "inferred")}
-    parts[f"{meta.base}graph/void"] = "description"
+    entry = _entry(project)
+    # the cache files are streamed (blank nodes as skolem IRIs, line by line), so a graph
+    # of any size is sent without being read into memory; only the description is built
+    folder = rebased_entry(entry.path, base) if base else entry.path
+    files: dict[str, list[Path | bytes]] = {"asserted": [folder / "asserted.nt"]}
+    if inferred:
+        files["inferred"] = [folder / "inferred.nt"]
+    if with_void:
+        graphs = export_graphs(
+            entry, inferred=inferred, with_void=True, base=base, named=True, meta=meta
+        )
+        files["description"] = [render_rdf({None: graphs[f"{meta.base}graph/void"]}, "nt")]
+    uploads: list[tuple[str | None, str, list[Path | bytes]]]
     if layout == "named":
-        uploads = [(name, parts[name or ""], {name: triples}) for name, triples in graphs.items()]
+        names = {"asserted": "asserted", "inferred": "inferred", "description": "void"}
+        uploads = [
+            (f"{meta.base}graph/{names[part]}", part, content) for part, content in files.items()
+        ]
     else:
-        what = " + ".join(parts[name or ""] for name in graphs)
-        uploads = [(graph, what, graphs)]
+        uploads = [(graph, " + ".join(files), [p for content in files.values() for p in content])]
     for name, what, content in uploads:
-        body = render_rdf(content, "nt")
-        done = upload(body, target, graph=name, replace=replace, timeout=timeout, verify=verify)
+        done = upload(
+            content, target, graph=name, replace=replace, timeout=timeout, verify=verify,
+            convert=skolemise_lines,
+        )  # fmt: skip
         _report_upload(done, what, replace, verify)
 
 

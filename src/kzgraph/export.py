@@ -20,7 +20,7 @@ other vocabulary stay as they are.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -88,14 +88,14 @@ RESOURCE_BASE_FILE = "resource-base"
 
 def rebased_entry(entry_dir: Path, base: str) -> Path:
     """A folder beside the cache entry's files holding its ``asserted.nt`` and
-    ``inferred.nt`` with the resource IRIs moved to ``base`` (by :func:`rebase`), and the
-    base in ``resource-base``: what ``kzgraph serve --base`` serves.  Written once per base
-    through a temporary folder renamed into place; reused while the entry lives."""
+    ``inferred.nt`` with the resource IRIs moved to ``base`` (line by line, by
+    :func:`rebase_lines`: memory stays flat at any size), and the base in
+    ``resource-base``: what ``kzgraph serve --base`` serves and ``kzgraph publish --base``
+    sends.  Written once per base through a temporary folder renamed into place; reused
+    while the entry lives."""
     import hashlib
     import shutil
     import tempfile
-
-    from kzgraph.render import render_rdf
 
     check_base(base)
     target = entry_dir / "rebased" / hashlib.sha256(base.encode()).hexdigest()[:16]
@@ -105,8 +105,9 @@ def rebased_entry(entry_dir: Path, base: str) -> Path:
     tmp = Path(tempfile.mkdtemp(prefix=".rebased-", dir=target.parent))
     try:
         for name in ("asserted.nt", "inferred.nt"):
-            triples = rebase(_read_ntriples(entry_dir / name), base)
-            (tmp / name).write_bytes(render_rdf({None: triples}, "nt"))
+            with open(tmp / name, "wb") as out:
+                for block in line_blocks(entry_dir / name):
+                    out.write(rebase_lines(block, base))
         (tmp / RESOURCE_BASE_FILE).write_text(base + "\n", encoding="utf-8")
         tmp.chmod(0o755)
         try:
@@ -117,6 +118,65 @@ def rebased_entry(entry_dir: Path, base: str) -> Path:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+def line_blocks(path: Path, size: int = 1 << 22) -> Iterator[bytes]:
+    """The file's bytes in blocks of whole lines, about ``size`` bytes each; a last line
+    without its newline is given one."""
+    rest = b""
+    with open(path, "rb") as handle:
+        while chunk := handle.read(size):
+            cut = chunk.rfind(b"\n") + 1
+            if not cut:
+                rest += chunk
+                continue
+            yield rest + chunk[:cut]
+            rest = chunk[cut:]
+    if rest:
+        yield rest + b"\n"
+
+
+# A cache file (asserted.nt, inferred.nt) has one triple per line, its terms separated by
+# one space, as both build paths write it: a subject starts its line and an object ends it
+# before " .".  A literal's text can hold anything, so the object patterns below match a
+# term only where no literal can end: an IRI has no '"', '<', '>' or space in it.
+_BLANK_SUBJECT = re.compile(rb"(?m)^_:([^\s\"<>]+) ")
+_BLANK_OBJECT = re.compile(rb"(?m) _:([^\s\"<>]+) \.$")
+_RESOURCE_SUBJECT = re.compile(rb"(?m)^<" + re.escape(RESOURCE_BASE.encode()))
+_RESOURCE_OBJECT = re.compile(
+    rb"(?m) <" + re.escape(RESOURCE_BASE.encode()) + rb"([^\s\"<>]*> \.)$"
+)
+
+
+def skolemise_lines(block: bytes) -> bytes:
+    """Whole lines of a cache file with every blank node written as its skolem IRI: the
+    lines of :func:`skolemise`'s triples, without reading them into terms (publish
+    streams the cache files through it)."""
+    if b"_:" not in block:
+        return block
+    skolem = SKOLEM_BASE.encode()
+    block = _BLANK_SUBJECT.sub(lambda m: b"<" + skolem + m.group(1) + b"> ", block)
+    return _BLANK_OBJECT.sub(lambda m: b" <" + skolem + m.group(1) + b"> .", block)
+
+
+def blank_lines(block: bytes) -> int:
+    """How many of a cache file's lines (``block``) have a blank node."""
+    if b"_:" not in block:
+        return 0
+    return sum(
+        1
+        for line in block.split(b"\n")
+        if b"_:" in line and (_BLANK_SUBJECT.match(line) or _BLANK_OBJECT.search(line))
+    )
+
+
+def rebase_lines(block: bytes, base: str) -> bytes:
+    """Whole lines of a cache file with the resource IRIs of subjects and objects moved
+    to ``base``: the lines of :func:`rebase`'s triples (a predicate, a datatype and a
+    literal's text stay as they are)."""
+    new = base.encode()
+    block = _RESOURCE_SUBJECT.sub(lambda m: b"<" + new, block)
+    return _RESOURCE_OBJECT.sub(lambda m: b" <" + new + m.group(1), block)
 
 
 def skolemise(triples: Iterable[Triple]) -> list[Triple]:

@@ -46,7 +46,7 @@ import ssl
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -234,6 +234,7 @@ class _Reply:
     location: str | None  # absolute
     body: bytes
     complete: bool  # False: the server answered before it took the whole body
+    counted: int | None = None  # the triples of an N-Triples body counted as it came (no body)
 
 
 REDIRECTS = (301, 302, 303, 307, 308)
@@ -291,10 +292,13 @@ def _exchange(
     body: bytes | Iterable[bytes] | None,
     headers: Mapping[str, str],
     timeout: float,
+    count: bool = False,
 ) -> _Reply:
     """One request and its answer, redirects not followed.  A server that answers before
     it has read the whole body (a proxy's 413) is heard: after a broken pipe its answer
-    is read, and reported instead of the broken pipe."""
+    is read, and reported instead of the broken pipe.  ``count``: a 2xx answer in
+    N-Triples is not kept but its triples counted as it arrives (``counted``), so reading
+    back a graph of any size takes no memory."""
     conn, target, extra = _connection(urllib.parse.urlsplit(url), timeout)
     broken: OSError | None = None
     try:
@@ -307,7 +311,12 @@ def _exchange(
             if broken is not None and conn.sock is not None:
                 conn.sock.settimeout(min(timeout, 5.0))  # an early answer is there already
             response = conn.getresponse()
-            data = response.read()
+            media = (response.headers.get_content_type() or "").lower()
+            counted = None
+            if count and 200 <= response.status < 300 and media == "application/n-triples":
+                data, counted = b"", _count_ntriples(iter(lambda: response.read(1 << 20), b""))
+            else:
+                data = response.read()
         except OSError as error:
             if broken is not None:
                 raise _unreachable(url, broken, timeout, sending=True) from None
@@ -320,11 +329,24 @@ def _exchange(
     return _Reply(
         response.status,
         response.reason,
-        (response.headers.get_content_type() or "").lower(),
+        media,
         urllib.parse.urljoin(url, location) if location else None,
         data,
         broken is None,
+        counted,
     )
+
+
+def _count_ntriples(chunks: Iterable[bytes]) -> int:
+    """The triples of an N-Triples document given in chunks: its lines that are neither
+    empty nor a comment."""
+    count = 0
+    rest = b""
+    for chunk in chunks:
+        lines = (rest + chunk).split(b"\n")
+        rest = lines.pop()
+        count += sum(1 for line in lines if line.strip() and not line.lstrip().startswith(b"#"))
+    return count + bool(rest.strip() and not rest.lstrip().startswith(b"#"))
 
 
 def _unreachable(
@@ -383,9 +405,10 @@ def _fetch(
     timeout: float,
     auth: str | None,
     follow: bool,
+    count: bool = False,
 ) -> tuple[str, _Reply]:
     """The final URL and its answer (any status but a redirect), following redirects as
-    :func:`request` says."""
+    :func:`request` says (``count``: as :func:`_exchange`)."""
     _check_url(url)
     sent = {"User-Agent": USER_AGENT, **(headers or {})}
     if isinstance(body, bytes):
@@ -394,7 +417,7 @@ def _fetch(
         sent["Authorization"] = auth
     follow = follow and (body is None or isinstance(body, bytes))  # a stream is sent once
     for _ in range(MAX_REDIRECTS + 1):
-        reply = _exchange(method, url, body, sent, timeout)
+        reply = _exchange(method, url, body, sent, timeout, count)
         if reply.status not in REDIRECTS:
             return url, reply
         url = _redirect(url, reply, follow)
@@ -675,28 +698,43 @@ class Upload:
     not_verified: str = ""  # why not, and how to check by hand (when verified is None)
 
 
-def _ntriples_chunks(files: Iterable[Path] | bytes) -> Iterator[bytes]:
-    """The files' bytes, with a newline after a file that lacks its last one."""
-    if isinstance(files, bytes):
-        yield files if not files or files.endswith(b"\n") else files + b"\n"
-        return
-    for path in files:
-        tail = b"\n"
-        with open(path, "rb") as handle:
-            while chunk := handle.read(1 << 20):
-                tail = chunk[-1:]
-                yield chunk
-        if tail != b"\n":
-            yield b"\n"
+#: an upload's parts: cache files (N-Triples, one triple per line), or N-Triples bytes
+Parts = Sequence[Path | bytes]
 
 
-def _count_lines(files: Iterable[Path] | bytes) -> tuple[int, int]:
-    """(triples, bytes to send) of the N-Triples files (or bytes)."""
-    triples = size = 0
-    for data in [files] if isinstance(files, bytes) else (p.read_bytes() for p in files):
-        size += len(data) + (0 if not data or data.endswith(b"\n") else 1)
-        triples += sum(1 for line in data.split(b"\n") if line.strip() and line[:1] != b"#")
-    return triples, size
+def _blocks(parts: Parts, convert: Callable[[bytes], bytes] | None) -> Iterator[bytes]:
+    """The bytes to send: each file in blocks of whole lines (through ``convert``), then
+    each bytes part; every part ends with a newline."""
+    from kzgraph.export import line_blocks
+
+    for part in parts:
+        if isinstance(part, bytes):
+            if part:
+                yield part if part.endswith(b"\n") else part + b"\n"
+            continue
+        for block in line_blocks(part):
+            yield convert(block) if convert else block
+
+
+def _measure(parts: Parts, convert: Callable[[bytes], bytes] | None) -> tuple[int, int, int]:
+    """(triples, bytes, triples with a blank node) of what :func:`_blocks` sends.  A bytes
+    part is parsed (its distinct triples); a file is counted by its lines, one triple
+    each: a cache file holds each triple once, and its parts (asserted, inferred) are
+    disjoint."""
+    from kzgraph.export import blank_lines
+
+    triples = size = blank = 0
+    for part in parts:
+        if isinstance(part, bytes):
+            distinct, with_blank = _count_triples(part, "application/n-triples", "the upload")
+            triples, blank = triples + distinct, blank + with_blank
+            size += len(part) + (0 if not part or part.endswith(b"\n") else 1)
+            continue
+        for block in _blocks([part], convert):
+            triples += _count_ntriples([block])
+            size += len(block)
+            blank += blank_lines(block)
+    return triples, size, blank
 
 
 def graph_url(url: str, graph: str | None) -> str:
@@ -709,7 +747,7 @@ def graph_url(url: str, graph: str | None) -> str:
 
 
 def upload(
-    files: Iterable[Path] | bytes,
+    files: Parts | bytes,
     url: str | Endpoint,
     *,
     graph: str | None = None,
@@ -717,18 +755,23 @@ def upload(
     timeout: float = DEFAULT_TIMEOUT,
     environ: Mapping[str, str] | None = None,
     verify: bool = True,
+    convert: Callable[[bytes], bytes] | None = None,
 ) -> Upload:
-    """Send N-Triples ``files`` (or N-Triples bytes) as one graph (PUT replaces it, POST
-    adds to it); with ``verify``, count the graph's triples (GET, same URL) before a POST
-    and after either.
+    """Send N-Triples as one graph (PUT replaces it, POST adds to it); with ``verify``,
+    count the graph's triples (GET, same URL) before a POST and after either.
+
+    ``files``: N-Triples bytes, or parts sent one after another: cache files, streamed in
+    blocks of whole lines through ``convert`` (publish turns blank nodes into skolem IRIs
+    there), and bytes.  Nothing is held in memory whole: the files are read twice (their
+    size first, for Content-Length), and the graph read back is counted as it arrives.
 
     Redirects are never followed (the error names the Location).  A count that cannot be
     what was sent raises EndpointError (see :func:`_check_counts`); a store that does not
     let the graph be read leaves ``verified`` None and says why in ``not_verified``."""
     target = url if isinstance(url, Endpoint) else parse_endpoint(url, environ)
-    paths: list[Path] | bytes = files if isinstance(files, bytes) else list(files)
+    parts: Parts = [files] if isinstance(files, bytes) else list(files)
     request_url = graph_url(target.url, graph)
-    triples, size = _count_lines(paths)
+    sent, size, sent_blank = _measure(parts, convert)
     method = "PUT" if replace else "POST"
     before: int | str | None = None
     if verify and not replace:
@@ -737,7 +780,7 @@ def upload(
     answer = request(
         method,
         request_url,
-        body=_ntriples_chunks(paths),
+        body=_blocks(parts, convert),
         headers={
             "Content-Type": "application/n-triples; charset=utf-8",
             "Content-Length": str(size),
@@ -747,13 +790,10 @@ def upload(
         follow=False,
     )
     done = Upload(
-        request_url, graph, method, triples, size, answer.status, time.perf_counter() - started
+        request_url, graph, method, sent, size, answer.status, time.perf_counter() - started
     )
     if not verify:
         return dataclasses.replace(done, not_verified="--no-verify")
-    sent, sent_blank = _count_triples(
-        b"".join(_ntriples_chunks(paths)), "application/n-triples", "the upload"
-    )
     after = before if isinstance(before, str) else _graph_size(request_url, target, timeout)
     if isinstance(before, str) or isinstance(after, str):
         why = f"{before if isinstance(before, str) else after}; {_how_to_check(done, target, sent)}"
@@ -792,7 +832,7 @@ def _graph_size(url: str, target: Endpoint, timeout: float) -> int | str:
     try:
         url, reply = _fetch(
             "GET", url, body=None, headers={"Accept": GRAPH_ACCEPT}, timeout=timeout,
-            auth=target.auth, follow=False,
+            auth=target.auth, follow=False, count=True,
         )  # fmt: skip
     except EndpointError as error:
         return f"reading the graph back: {error}"
@@ -801,6 +841,8 @@ def _graph_size(url: str, target: Endpoint, timeout: float) -> int | str:
     if not 200 <= reply.status < 300:
         first = _first_line(reply.body, reply.content_type)
         return f"a GET of {url} answered {reply.status} {reply.reason}: {first}"
+    if reply.counted is not None:
+        return reply.counted
     try:
         return _count_triples(reply.body, reply.content_type, f"a GET of {url}")[0]
     except EndpointError as error:
