@@ -337,15 +337,20 @@ def _exchange(
     )
 
 
+#: a line of N-Triples that holds no triple (empty, blanks, a comment), after its newline
+_NOT_A_TRIPLE = re.compile(rb"\n[ \t\r]*(?:#[^\n]*)?(?=\n)")
+
+
 def _count_ntriples(chunks: Iterable[bytes]) -> int:
     """The triples of an N-Triples document given in chunks: its lines that are neither
-    empty nor a comment."""
+    empty nor a comment (one triple per line)."""
     count = 0
     rest = b""
     for chunk in chunks:
-        lines = (rest + chunk).split(b"\n")
-        rest = lines.pop()
-        count += sum(1 for line in lines if line.strip() and not line.lstrip().startswith(b"#"))
+        data = rest + chunk
+        cut = data.rfind(b"\n") + 1
+        complete, rest = data[:cut], data[cut:]
+        count += complete.count(b"\n") - len(_NOT_A_TRIPLE.findall(b"\n" + complete))
     return count + bool(rest.strip() and not rest.lstrip().startswith(b"#"))
 
 
