@@ -5,8 +5,9 @@ that scale.py built is reused; otherwise ``kzgraph build --engine fast`` builds 
 untimed), an ``oxigraph serve`` on a fresh store on 127.0.0.1, then as fresh processes:
 
 - ``kzgraph publish --endpoint URL --replace`` (with ``--no-transaction``, ``--endpoint
-  URL/store?no_transaction``: Oxigraph's bulk loader, not atomic): wall time, the upload's own time (from its
-  report line), peak memory of kzgraph and of the server (resident, sampled every 0.2 s);
+  URL/store?no_transaction``: Oxigraph's bulk loader, not atomic): wall time, the upload's
+  own time (from its report line), peak memory of kzgraph and of the server (resident,
+  sampled every 0.2 s);
 - ``kzgraph query events-in-place -p place state:s1`` on the local entry and with
   ``--endpoint``: wall time each, and whether the rows are the same (sorted).
 
@@ -125,12 +126,14 @@ def measure(size: int, workdir: Path, seed: int, bulk: bool) -> str:
         server.wait()
         shutil.rmtree(store, ignore_errors=True)
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    sent_text = f"{int(sent.group(1)):,}" if sent else "?"
+    upload_text = f"upload {upload.group(1) if upload else '?'} s"
+    checked = "verified" if verified else "NOT verified"
+    same = "same rows" if here == there else "ROWS DIFFER"
     return (
-        f"| {size:,}{' (no_transaction)' if bulk else ''} | {int(sent.group(1)) if sent else '?':,} | {wall:.1f} s "
-        f"(upload {upload.group(1) if upload else '?'} s; {'verified' if verified else 'NOT verified'})"
-        f" | {mine / 1024**2:.2f} GB | {theirs / 1024**2:.2f} GB "
-        f"| {here_wall:.2f} s / {there_wall:.2f} s, {len(there)} rows, "
-        f"{'same rows' if here == there else 'ROWS DIFFER'} | {load} |"
+        f"| {size:,}{' (no_transaction)' if bulk else ''} | {sent_text} | {wall:.1f} s "
+        f"({upload_text}; {checked}) | {mine / 1024**2:.2f} GB | {theirs / 1024**2:.2f} GB "
+        f"| {here_wall:.2f} s / {there_wall:.2f} s, {len(there)} rows, {same} | {load} |"
     )
 
 

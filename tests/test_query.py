@@ -15,6 +15,7 @@ from kzgraph.query import (
     find_query,
     load_catalog,
     load_checks,
+    load_saved,
     open_engine,
     parse_saved_query,
     resolve_params,
@@ -152,6 +153,26 @@ def test_unknown_query_suggests_close_names() -> None:
         find_query(catalog, "timelin")
     assert caught.value.suggestions[0] == "timeline"
     assert "did you mean: timeline" in caught.value.hint
+
+
+def test_one_saved_query_is_read_from_its_own_file(tmp_path: Path) -> None:
+    """``kzgraph query NAME`` reads NAME's file alone: a broken file beside it does not
+    stop it; a name that is not a file of the folder reads the catalog to suggest names."""
+    folder = tmp_path / "queries"
+    folder.mkdir()
+    for name in ("timeline", "labels"):
+        (folder / f"{name}.rq").write_bytes((FIXTURES / "queries" / f"{name}.rq").read_bytes())
+    (tmp_path / "outside.rq").write_bytes((FIXTURES / "queries" / "labels.rq").read_bytes())
+    assert load_saved(folder, "timeline") == load_catalog(folder)["timeline"]
+    with pytest.raises(UnknownQueryError) as caught:
+        load_saved(folder, "timelin")
+    assert caught.value.suggestions[0] == "timeline"
+    with pytest.raises(UnknownQueryError):
+        load_saved(folder, "../outside")  # never a file outside the folder
+    (folder / "broken.rq").write_text("SELECT * WHERE {\n", encoding="utf-8")
+    assert load_saved(folder, "labels").name == "labels"
+    with pytest.raises(QueryHeaderError):  # the catalog is read, and the broken file named
+        load_saved(folder, "timelin")
 
 
 # --------------------------------------------------------------------------- parameters

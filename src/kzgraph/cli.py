@@ -741,10 +741,10 @@ def query(
     With --endpoint and --base (or KZGRAPH_BASE), the query's resource IRIs are moved to
     the base the store's data was exported or published with.
     """
-    from kzgraph.query import bind, bind_params, find_query, load_catalog
+    from kzgraph.query import bind, bind_params, load_saved
 
     project = project_of(ctx)
-    saved = find_query(load_catalog(project.queries_dir), name)
+    saved = load_saved(project.queries_dir, name)
     bind_params(saved, params, check_only=True)  # fail on bad parameters before building
     origin = _saved_origin(saved)
     if endpoint is None and engine == "oxigraph":

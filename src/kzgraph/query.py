@@ -266,6 +266,20 @@ def load_checks(folder: Path) -> list[SavedQuery]:
     return [parse_saved_query(p, check=True) for p in sorted(checks.glob("*.rq"))]
 
 
+#: a saved query's name that is also the stem of its file (no folder, no dot file)
+_FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+
+
+def load_saved(folder: Path, name: str) -> SavedQuery:
+    """The saved query ``name`` of ``folder``: its own file alone when there is one (the
+    catalog of 48 takes ~0.25 s to read, one query ~6 ms), else the catalog is read to
+    name the nearest queries (:class:`UnknownQueryError`)."""
+    path = folder / f"{name}.rq"
+    if _FILE_NAME.fullmatch(name) and path.is_file():
+        return parse_saved_query(path)
+    return find_query(load_catalog(folder), name)
+
+
 def find_query(catalog: Mapping[str, SavedQuery], name: str) -> SavedQuery:
     if name in catalog:
         return catalog[name]
