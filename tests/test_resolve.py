@@ -373,3 +373,75 @@ def test_names_resolve_on_a_remote_endpoint_too(published: str) -> None:  # noqa
     )  # fmt: skip
     assert missing.exit_code == 2
     assert "no resource matches 'person:nobody'" in missing.stderr
+
+
+# --------------------------------------------------------------------------- the kept index
+
+
+def _same_index(a: NameIndex, b: NameIndex) -> None:
+    assert (a.names, a.types, a.labels, a.kinds, a.known) == (
+        b.names,
+        b.types,
+        b.labels,
+        b.kinds,
+        b.known,
+    )
+
+
+def test_the_index_of_names_is_kept_with_the_entry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first name looked up in an entry writes the index beside its graph; later ones
+    read it without querying the graph, and find the same; a damaged or foreign file is
+    built again; --asserted and rdflib engines keep nothing."""
+    from kzgraph.resolve import NAMES_FILE
+
+    monkeypatch.setenv("KZGRAPH_CACHE", str(tmp_path / "cache"))
+    cached = build(PROJECT).entry
+    kept = cached.path / NAMES_FILE
+    assert not kept.exists()
+    first = NameIndex.from_engine(open_engine(cached))
+    assert kept.is_file()
+    again = open_engine(cached)
+
+    def no_queries(*_args: Any, **_kwargs: Any) -> None:
+        raise AssertionError("the kept index was not used")
+
+    monkeypatch.setattr(again, "run", no_queries)
+    read = NameIndex.from_engine(again)
+    _same_index(read, first)
+    assert read.resolve("Nazarbaev").iri == R + "person/nursultan-nazarbayev"
+    monkeypatch.undo()
+    monkeypatch.setenv("KZGRAPH_CACHE", str(tmp_path / "cache"))
+
+    for damaged in (b"not an index\n", kept.read_bytes()[:200], b""):
+        kept.write_bytes(damaged)
+        _same_index(NameIndex.from_engine(open_engine(cached)), first)
+        assert kept.read_bytes()[:15] == b"kzgraph-names 1"  # written again
+
+    kept.unlink()
+    for other in (open_engine(cached, asserted_only=True), open_engine(cached, "rdflib")):
+        assert other.names_file is None
+        NameIndex.from_engine(other)
+        assert not kept.exists()
+
+
+def test_a_cache_that_cannot_be_written_still_resolves(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    from kzgraph.resolve import NAMES_FILE
+
+    monkeypatch.setenv("KZGRAPH_CACHE", str(tmp_path / "cache"))
+    cached = build(PROJECT).entry
+    cached.path.chmod(0o555)
+    try:
+        if os.access(cached.path, os.W_OK):  # root writes anyway: a file in the way instead
+            (cached.path / NAMES_FILE).mkdir()
+        found = NameIndex.from_engine(open_engine(cached)).resolve("Özal")
+        assert found.iri == R + "person/turgut-ozal"
+        assert not (cached.path / NAMES_FILE).is_file()
+        assert not [p for p in cached.path.iterdir() if p.name.startswith(".names-")]
+    finally:
+        cached.path.chmod(0o755)

@@ -33,10 +33,15 @@ import re
 import unicodedata
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kzgraph.errors import AmbiguousTermError, TermNotFoundError
 from kzgraph.spelling import fold, loose
 from kzgraph.terms import IRI, RDFS_LABEL, SKOS_ALTLABEL, SKOS_PREFLABEL, Literal, pick_label
+
+if TYPE_CHECKING:
+    from kzgraph.engine import Engine
 
 KZ = "https://w3id.org/kzgraph/ontology#"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -97,6 +102,56 @@ class Mention:
     candidates: tuple[Candidate, ...]
 
 
+#: the file beside a cache entry's graph files that keeps its NameIndex (see from_engine)
+NAMES_FILE = "names.pickle"
+#: what a names file starts with; a file of another format (or kzgraph) is built again
+_NAMES_FORMAT = b"kzgraph-names 1\n"
+
+
+def _read_index(path: Path) -> NameIndex | None:
+    """The index kept in ``path``, or None when there is none or it does not load (then it
+    is built again).  The file is kzgraph's own, in the user's cache, like the store."""
+    import pickle
+
+    from kzgraph import __version__
+
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    head = _NAMES_FORMAT + __version__.encode() + b"\n"
+    if not data.startswith(head):
+        return None
+    try:
+        index = pickle.loads(data[len(head) :])
+    except Exception:  # noqa: BLE001 - a damaged file of ours is rebuilt, whatever broke in it
+        return None
+    return index if isinstance(index, NameIndex) else None
+
+
+def _write_index(index: NameIndex, path: Path) -> None:
+    """Keep ``index`` in ``path`` (a temporary file renamed into place); a cache that cannot
+    be written to (read-only) keeps nothing."""
+    import contextlib
+    import os
+    import pickle
+    import tempfile
+
+    from kzgraph import __version__
+
+    head = _NAMES_FORMAT + __version__.encode() + b"\n"
+    with contextlib.suppress(OSError):
+        fd, tmp = tempfile.mkstemp(prefix=".names-", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(head + pickle.dumps(index, protocol=pickle.HIGHEST_PROTOCOL))
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, path)
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
 def _exact_key(text: str) -> str:
     return " ".join(unicodedata.normalize("NFC", text).casefold().split())
 
@@ -136,10 +191,27 @@ class NameIndex:
 
     @classmethod
     def from_engine(cls, engine: object) -> NameIndex:
-        """The index of the graph behind ``engine`` (a :class:`kzgraph.engine.Engine`)."""
+        """The index of the graph behind ``engine`` (a :class:`kzgraph.engine.Engine`).
+
+        An engine over a cache entry's graph names a file for the index
+        (:attr:`~kzgraph.engine.Engine.names_file`): the index is read from it when it is
+        there, else built and written to it, so only the first name looked up in an entry
+        pays for reading every name of the graph (1M triples: ~20 s to build, ~2.7 s to read)."""
         from kzgraph.engine import Engine
 
         assert isinstance(engine, Engine)
+        saved = engine.names_file
+        if saved is not None:
+            index = _read_index(saved)
+            if index is not None:
+                return index
+        index = cls._build(engine)
+        if saved is not None:
+            _write_index(index, saved)
+        return index
+
+    @classmethod
+    def _build(cls, engine: Engine) -> NameIndex:
         props = " ".join(IRI(p).n3() for p in NAME_PROPERTIES)
         names_q = (
             f"SELECT ?s ?p ?o WHERE {{ VALUES ?p {{ {props} }} ?s ?p ?o "
