@@ -391,14 +391,17 @@ def _same_index(a: NameIndex, b: NameIndex) -> None:
 def test_the_index_of_names_is_kept_with_the_entry(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The first name looked up in an entry writes the index beside its graph; later ones
-    read it without querying the graph, and find the same; a damaged or foreign file is
-    built again; --asserted and rdflib engines keep nothing."""
-    from kzgraph.resolve import NAMES_FILE
+    """The first name looked up in an entry keeps the index beside its graph; later ones
+    read it without querying the graph, and find the same; a damaged file is built again,
+    and a change to the code that builds it makes a new one; --asserted and rdflib engines
+    keep nothing."""
+    import pickle
+
+    from kzgraph.resolve import names_path
 
     monkeypatch.setenv("KZGRAPH_CACHE", str(tmp_path / "cache"))
     cached = build(PROJECT).entry
-    kept = cached.path / NAMES_FILE
+    kept = names_path(cached.path)
     assert not kept.exists()
     first = NameIndex.from_engine(open_engine(cached))
     assert kept.is_file()
@@ -407,23 +410,29 @@ def test_the_index_of_names_is_kept_with_the_entry(
     def no_queries(*_args: Any, **_kwargs: Any) -> None:
         raise AssertionError("the kept index was not used")
 
-    monkeypatch.setattr(again, "run", no_queries)
-    read = NameIndex.from_engine(again)
+    with monkeypatch.context() as patch:
+        patch.setattr(again, "run", no_queries)
+        read = NameIndex.from_engine(again)
     _same_index(read, first)
     assert read.resolve("Nazarbaev").iri == R + "person/nursultan-nazarbayev"
-    monkeypatch.undo()
-    monkeypatch.setenv("KZGRAPH_CACHE", str(tmp_path / "cache"))
 
-    for damaged in (b"not an index\n", kept.read_bytes()[:200], b""):
+    for damaged in (b"not an index\n", kept.read_bytes()[:200], b"", pickle.dumps({"a": 1})):
         kept.write_bytes(damaged)
         _same_index(NameIndex.from_engine(open_engine(cached)), first)
-        assert kept.read_bytes()[:15] == b"kzgraph-names 1"  # written again
+        assert isinstance(pickle.loads(kept.read_bytes()), NameIndex)  # written again
 
-    kept.unlink()
+    with monkeypatch.context() as patch:
+        patch.setattr("kzgraph.resolve._INDEX_VERSION", "changed")
+        newer = names_path(cached.path)
+        assert newer != kept
+        NameIndex.from_engine(open_engine(cached))
+        assert sorted(newer.parent.iterdir()) == [newer]  # the older one is gone
+
+    newer.unlink()
     for other in (open_engine(cached, asserted_only=True), open_engine(cached, "rdflib")):
-        assert other.names_file is None
+        assert other.kept_dir is None
         NameIndex.from_engine(other)
-        assert not kept.exists()
+        assert not any(newer.parent.iterdir())
 
 
 def test_a_cache_that_cannot_be_written_still_resolves(
@@ -431,17 +440,17 @@ def test_a_cache_that_cannot_be_written_still_resolves(
 ) -> None:
     import os
 
-    from kzgraph.resolve import NAMES_FILE
+    from kzgraph.resolve import names_path
 
     monkeypatch.setenv("KZGRAPH_CACHE", str(tmp_path / "cache"))
     cached = build(PROJECT).entry
+    kept = names_path(cached.path)
     cached.path.chmod(0o555)
     try:
         if os.access(cached.path, os.W_OK):  # root writes anyway: a file in the way instead
-            (cached.path / NAMES_FILE).mkdir()
+            (cached.path / "names").write_bytes(b"")
         found = NameIndex.from_engine(open_engine(cached)).resolve("Özal")
         assert found.iri == R + "person/turgut-ozal"
-        assert not (cached.path / NAMES_FILE).is_file()
-        assert not [p for p in cached.path.iterdir() if p.name.startswith(".names-")]
+        assert not kept.is_file()
     finally:
         cached.path.chmod(0o755)

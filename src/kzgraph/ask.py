@@ -641,14 +641,10 @@ def ask(question: str, catalog: Mapping[str, SavedQuery], names: NameIndex) -> A
 def model_path(entry_dir: Path, queries_dir: Path) -> Path:
     """Where the model of the catalog in ``queries_dir`` over a cache entry is kept: named after
     the catalog's files (and this code), so a changed or new saved query makes a new one."""
-    import hashlib
+    from kzgraph.kept import code, stamp
 
-    here = Path(__file__).parent
-    h = hashlib.sha256(MODEL_VERSION.encode())
-    for path in [*sorted(queries_dir.glob("*.rq")), *(here / m for m in _MODEL_CODE)]:
-        stat = path.stat()
-        h.update(f"{path.name}\0{stat.st_mtime_ns}\0{stat.st_size}\n".encode())
-    return entry_dir / "ask" / f"{h.hexdigest()[:32]}.pickle"
+    files = [*sorted(queries_dir.glob("*.rq")), *code(*_MODEL_CODE)]
+    return entry_dir / "ask" / f"{stamp(files, salt=MODEL_VERSION)}.pickle"
 
 
 #: bumped when a model's fields change (with :data:`_MODEL_CODE`, names the kept models)
@@ -659,31 +655,10 @@ _MODEL_CODE = ("ask.py", "question.py", "resolve.py", "spelling.py")
 
 def load_model(entry_dir: Path, queries_dir: Path, build: Callable[[], AskModel]) -> AskModel:
     """The model kept in the cache entry for this catalog; else ``build()``'s, then kept
-    (atomically; a cache that cannot be written is no error)."""
-    import os
-    import pickle
-    import tempfile
+    (:func:`kzgraph.kept.load_or_build`)."""
+    from kzgraph.kept import load_or_build
 
-    path = model_path(entry_dir, queries_dir)
-    try:
-        with path.open("rb") as f:
-            model = pickle.load(f)  # our own cache entry, written below
-        if isinstance(model, AskModel):
-            return model
-    except Exception:  # noqa: BLE001 - absent, partial or stale: build it again
-        pass
-    model = build()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        for old in path.parent.glob("*.pickle"):
-            old.unlink(missing_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(fd, "wb") as f:
-            pickle.dump(model, f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-    except OSError:
-        pass
-    return model
+    return load_or_build(model_path(entry_dir, queries_dir), AskModel, build)
 
 
 def answer_sources(engine: Engine, iris: Iterable[str], limit: int = 200) -> tuple[str, ...]:

@@ -67,9 +67,9 @@ class Engine:
     #: the full-text SPARQL functions (kzf:score, kzf:match, kzf:snippet; see
     #: :class:`kzgraph.search.TextFunctions`), set by :func:`open_engine`
     text_functions: TextFunctions | None = None
-    #: where :meth:`kzgraph.resolve.NameIndex.from_engine` keeps the graph's index of names:
-    #: beside a cache entry's graph files (set by :func:`open_engine` and ``serve``), else None
-    names_file: Path | None = None
+    #: the folder of the cache entry (or rebased copy) whose graph this is, where objects built
+    #: from it are kept (:mod:`kzgraph.kept`; set by :func:`open_engine` and ``serve``), else None
+    kept_dir: Path | None = None
 
     def run(self, text: str, origin: str | None = None) -> QueryResult:
         raise NotImplementedError

@@ -516,10 +516,8 @@ def open_engine(entry: Any, engine: str = "oxigraph", *, asserted_only: bool = F
         files = [entry.asserted_path]
         opened = ENGINES[engine](files if asserted_only else [*files, entry.inferred_path])
     opened.text_functions = TextFunctions(entry.path)
-    if engine == "oxigraph" and not asserted_only:  # the closure's names, kept with the entry
-        from kzgraph.resolve import NAMES_FILE
-
-        opened.names_file = entry.path / NAMES_FILE
+    if engine == "oxigraph" and not asserted_only:  # objects built from the closure are kept
+        opened.kept_dir = entry.path
     return opened
 
 

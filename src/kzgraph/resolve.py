@@ -102,54 +102,20 @@ class Mention:
     candidates: tuple[Candidate, ...]
 
 
-#: the file beside a cache entry's graph files that keeps its NameIndex (see from_engine)
-NAMES_FILE = "names.pickle"
-#: what a names file starts with; a file of another format (or kzgraph) is built again
-_NAMES_FORMAT = b"kzgraph-names 1\n"
+#: the modules whose code shapes a NameIndex: a change to one makes the kept index a new one
+_INDEX_CODE = ("resolve.py", "spelling.py", "terms.py")
+#: bumped when the index's fields change
+_INDEX_VERSION = "1"
 
 
-def _read_index(path: Path) -> NameIndex | None:
-    """The index kept in ``path``, or None when there is none or it does not load (then it
-    is built again).  The file is kzgraph's own, in the user's cache, like the store."""
-    import pickle
-
+def names_path(folder: Path) -> Path:
+    """Where the index of the names of the graph in ``folder`` (a cache entry, or its rebased
+    copy) is kept: named after this code, so a change to it makes a new one."""
     from kzgraph import __version__
+    from kzgraph.kept import code, stamp
 
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return None
-    head = _NAMES_FORMAT + __version__.encode() + b"\n"
-    if not data.startswith(head):
-        return None
-    try:
-        index = pickle.loads(data[len(head) :])
-    except Exception:  # noqa: BLE001 - a damaged file of ours is rebuilt, whatever broke in it
-        return None
-    return index if isinstance(index, NameIndex) else None
-
-
-def _write_index(index: NameIndex, path: Path) -> None:
-    """Keep ``index`` in ``path`` (a temporary file renamed into place); a cache that cannot
-    be written to (read-only) keeps nothing."""
-    import contextlib
-    import os
-    import pickle
-    import tempfile
-
-    from kzgraph import __version__
-
-    head = _NAMES_FORMAT + __version__.encode() + b"\n"
-    with contextlib.suppress(OSError):
-        fd, tmp = tempfile.mkstemp(prefix=".names-", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(head + pickle.dumps(index, protocol=pickle.HIGHEST_PROTOCOL))
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, path)
-        finally:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+    name = stamp(code(*_INDEX_CODE), salt=f"{_INDEX_VERSION} {__version__}")
+    return folder / "names" / f"{name}.pickle"
 
 
 def _exact_key(text: str) -> str:
@@ -193,22 +159,19 @@ class NameIndex:
     def from_engine(cls, engine: object) -> NameIndex:
         """The index of the graph behind ``engine`` (a :class:`kzgraph.engine.Engine`).
 
-        An engine over a cache entry's graph names a file for the index
-        (:attr:`~kzgraph.engine.Engine.names_file`): the index is read from it when it is
-        there, else built and written to it, so only the first name looked up in an entry
+        An engine over a cache entry's graph names the entry's folder
+        (:attr:`~kzgraph.engine.Engine.kept_dir`): the index is kept there
+        (:func:`kzgraph.kept.load_or_build`), so only the first name looked up in an entry
         pays for reading every name of the graph (1M triples: ~20 s to build, ~2.7 s to read)."""
         from kzgraph.engine import Engine
 
         assert isinstance(engine, Engine)
-        saved = engine.names_file
-        if saved is not None:
-            index = _read_index(saved)
-            if index is not None:
-                return index
-        index = cls._build(engine)
-        if saved is not None:
-            _write_index(index, saved)
-        return index
+        folder = engine.kept_dir
+        if folder is None:
+            return cls._build(engine)
+        from kzgraph.kept import load_or_build
+
+        return load_or_build(names_path(folder), NameIndex, lambda: cls._build(engine))
 
     @classmethod
     def _build(cls, engine: Engine) -> NameIndex:

@@ -21,7 +21,7 @@ from kzgraph.metadata import read_metadata
 from kzgraph.namespaces import RESOURCE_BASE
 from kzgraph.pool import Dataset, QueryPool
 from kzgraph.query import OxigraphEngine, SavedQuery, load_catalog
-from kzgraph.resolve import NAMES_FILE, NameIndex
+from kzgraph.resolve import NameIndex
 from kzgraph.search import KIND_NAMES, TextFunctions, open_index
 from kzgraph.terms import IRI, Literal
 from kzgraph.void import ServedGraph, dataset_stats
@@ -110,7 +110,7 @@ class Site:
         self.search_dir = Path(config.search_dir or Path(config.graph_files[0]).parent)
         # names as people type them, for the saved queries' iri parameters (kzgraph.resolve),
         # kept beside the graph files served (the entry's, or a rebased copy's)
-        self.engine.names_file = self.search_dir / NAMES_FILE
+        self.engine.kept_dir = self.search_dir
         self.names = NameIndex.from_engine(self.engine)
         self.search = open_index(self.search_dir)
         self.kinds = [k for k in KIND_NAMES if k in self.search.kinds()]
