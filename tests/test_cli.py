@@ -300,6 +300,15 @@ def test_query_asserted_only(runner: CliRunner, fx_args: list[str]) -> None:
     assert asserted.stdout_bytes == b"agent,label\r\n"
 
 
+def test_query_name_typed_otherwise_is_said(runner: CliRunner, fx_args: list[str]) -> None:
+    plain = invoke(runner, [*fx_args, "query", "visits-since", "-f", "csv"])
+    typed = invoke(runner, [*fx_args, "query", "Visits_Since", "-f", "csv"])
+    assert plain.exit_code == typed.exit_code == 0, typed.stderr
+    assert typed.stdout == plain.stdout and plain.stdout.count("\n") > 1
+    assert typed.stderr.splitlines()[0] == 'kzgraph: "Visits_Since" is the saved query visits-since'
+    assert "is the saved query" not in plain.stderr
+
+
 def test_query_unknown_name_suggests(runner: CliRunner, fx_args: list[str]) -> None:
     result = invoke(runner, [*fx_args, "query", "timelne"])
     assert result.exit_code == 2

@@ -169,6 +169,15 @@ def test_one_saved_query_is_read_from_its_own_file(tmp_path: Path) -> None:
     assert caught.value.suggestions[0] == "timeline"
     with pytest.raises(UnknownQueryError):
         load_saved(folder, "../outside")  # never a file outside the folder
+    for typed in ("Timeline", "TIMELINE", " timeline "):
+        assert load_saved(folder, typed).name == "timeline"
+    (folder / "office-holder-on.rq").write_bytes((folder / "labels.rq").read_bytes())
+    for typed in ("Office_Holder_On", "office holder on", "OFFICE-holder_on"):
+        assert load_saved(folder, typed).name == "office-holder-on"
+    (folder / "office_holder_on.rq").write_bytes((folder / "labels.rq").read_bytes())
+    with pytest.raises(UnknownQueryError):  # two queries fit: none is taken
+        load_saved(folder, "Office Holder On")
+    assert load_saved(folder, "office_holder_on").name == "office_holder_on"  # its own file
     (folder / "broken.rq").write_text("SELECT * WHERE {\n", encoding="utf-8")
     assert load_saved(folder, "labels").name == "labels"
     with pytest.raises(QueryHeaderError):  # the catalog is read, and the broken file named

@@ -745,6 +745,8 @@ def query(
 
     project = project_of(ctx)
     saved = load_saved(project.queries_dir, name)
+    if saved.name != name:
+        err(f'kzgraph: "{name}" is the saved query {saved.name}')
     bind_params(saved, params, check_only=True)  # fail on bad parameters before building
     origin = _saved_origin(saved)
     if endpoint is None and engine == "oxigraph":

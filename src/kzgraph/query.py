@@ -272,12 +272,22 @@ _FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 
 def load_saved(folder: Path, name: str) -> SavedQuery:
     """The saved query ``name`` of ``folder``: its own file alone when there is one (the
-    catalog of 48 takes ~0.25 s to read, one query ~6 ms), else the catalog is read to
-    name the nearest queries (:class:`UnknownQueryError`)."""
+    catalog of 48 takes ~0.25 s to read, one query ~6 ms), else the catalog is read.
+    There a name typed otherwise (``Timeline``, ``events_in_place``, ``Events In Place``)
+    is the one query it writes; otherwise :class:`UnknownQueryError` names the nearest."""
     path = folder / f"{name}.rq"
     if _FILE_NAME.fullmatch(name) and path.is_file():
         return parse_saved_query(path)
-    return find_query(load_catalog(folder), name)
+    catalog = load_catalog(folder)
+    same = [known for known in catalog if _typed(known) == _typed(name)]
+    if len(same) == 1:
+        return catalog[same[0]]
+    return find_query(catalog, name)
+
+
+def _typed(name: str) -> str:
+    """A query name as people may type it: any case, words joined by '-', '_' or spaces."""
+    return "-".join(re.split(r"[\s_-]+", name.strip().casefold()))
 
 
 def find_query(catalog: Mapping[str, SavedQuery], name: str) -> SavedQuery:
