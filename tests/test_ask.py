@@ -142,6 +142,8 @@ def test_phrasings_are_kept_apart_from_the_examples(bundled: Bundled) -> None:
         ("on 1994-10-17", "1994-10-17", "1994-10-17", "day"),
         ("in 1994-10", "1994-10", "1994-10", "month"),
         ("between 1992 and 1995", "1992", "1995", "year"),
+        ("between 1995 and 1992", "1992", "1995", "year"),
+        ("between October 1994 and May 1993", "1993-05", "1994-10", "month"),
         ("from May 1992 to 1994", "1992-05", "1994", "month"),
         ("1991-1993", "1991", "1993", "year"),
         ("in the 1990s", "1990", "1999", "year"),

@@ -187,12 +187,33 @@ def test_one_saved_query_is_read_from_its_own_file(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- parameters
 
 
+def test_a_period_that_starts_after_it_ends_is_an_error() -> None:
+    """No row can fall in it: an error that says both ends, as typed and as days, with or
+    without the graph; a period of one day or one month is fine."""
+    from kzgraph.query import bind_params
+
+    timeline = load_catalog(Path(__file__).parent.parent / "queries")["timeline"]
+    for check_only in (True, False):
+        with pytest.raises(ParameterError) as caught:
+            bind_params(timeline, [("from", "1995-03"), ("to", "1994")], check_only=check_only)
+        assert str(caught.value) == (
+            "saved query 'timeline': the period is empty: from 1995-03 (1995-03-01) is after "
+            "to 1994 (1994-12-31)"
+        )
+    with pytest.raises(ParameterError) as caught:
+        bind_params(timeline, [("from", "1992-01-02"), ("to", "1992-01-01")])
+    assert str(caught.value).endswith("from 1992-01-02 is after to 1992-01-01")
+    for same in (("1994-06", "1994-06"), ("1994-06-01", "1994-06-01"), ("1994", "1994")):
+        bound = bind_params(timeline, [("from", same[0]), ("to", same[1])])
+        assert bound.values["from"].value <= bound.values["to"].value
+
+
 def test_coerce_each_type() -> None:
     q = load_catalog(FIXTURES / "queries")["tenures"]
     param = q.params[0]
     assert coerce(param, "person:ozal", q) == IRI(KZR + "person/ozal")
     assert coerce(param, f"<{KZR}person/ozal>", q) == IRI(KZR + "person/ozal")
-    timeline = load_catalog(FIXTURES / "queries")["timeline"]
+    timeline = load_catalog(Path(__file__).parent.parent / "queries")["timeline"]
     assert coerce(timeline.params[0], "1994-10-17") == Literal("1994-10-17", XSD + "date")
     since = load_catalog(FIXTURES / "queries")["visits-since"]
     assert coerce(since.params[0], "1992") == Literal("1992", XSD + "gYear")

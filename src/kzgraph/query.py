@@ -481,7 +481,34 @@ def bind_params(
             raise TermNotFoundError(raw.strip(), near, what=what)
         if param.period == "span":
             values[param.name + SPAN_END] = period_end(param, raw)
+    _check_period(query, values, chosen)
     return Bound(values, tuple(resolved))
+
+
+def _check_period(query: SavedQuery, values: Mapping[str, Term], chosen: Mapping[str, str]) -> None:
+    """ParameterError when a query's period (one ``period: start`` and one ``period: end``
+    parameter) starts after it ends: no row could fall in it."""
+    starts = [p for p in query.params if p.period == "start" and p.name in values]
+    ends = [p for p in query.params if p.period == "end" and p.name in values]
+    if len(starts) != 1 or len(ends) != 1:
+        return
+    first, last = values[starts[0].name], values[ends[0].name]
+    if not (isinstance(first, Literal) and isinstance(last, Literal)):
+        return
+    try:
+        empty = _dt.date.fromisoformat(first.value) > _dt.date.fromisoformat(last.value)
+    except ValueError:  # a year beyond 9999 or before 1: not compared
+        return
+    if empty:
+
+        def said(param: Param, value: str) -> str:
+            typed = (chosen.get(param.name, param.default) or "").strip()
+            return f"{param.name} {typed}" + (f" ({value})" if typed != value else "")
+
+        raise ParameterError(
+            f"saved query {query.name!r}: the period is empty: "
+            f"{said(starts[0], first.value)} is after {said(ends[0], last.value)}"
+        )
 
 
 def _mentioned(names: NameIndex | Engine, iri: str) -> bool:

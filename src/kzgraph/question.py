@@ -269,7 +269,10 @@ def find_dates(text: str) -> list[DateClue]:
             if opens or between != ["and"]:
                 end = word_at(closing[1] - 1) + 1
                 first_text = text[spans[start][0] : spans[end - 1][1]]
-                found.append(DateClue(start, end, first_text, first, closing[3], precision))
+                ends = (first, closing[3])
+                if before == "between" and closing[3] < first and not first.startswith(closing[3]):
+                    ends = (closing[2], last)  # "between 1995 and 1993": the same years
+                found.append(DateClue(start, end, first_text, *ends, precision))
                 i += 2
                 continue
         after = words[end] if end < len(words) else ""
