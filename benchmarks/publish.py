@@ -35,6 +35,10 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+from generate import generate  # noqa: E402 - benchmarks/ is not a package
+from scale import _tree_rss_kb  # noqa: E402
+
 QUERY = ["query", "events-in-place", "-p", "place", "state:s1", "-f", "csv"]
 
 
@@ -44,30 +48,17 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _rss_kb(pid: int) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def _kzgraph(data: Path, env: dict[str, str], *args: str) -> list[str]:
+def _kzgraph(data: Path, *args: str) -> list[str]:
     return [sys.executable, "-m", "kzgraph", "--data", str(data), *args]
 
 
 def _run_sampled(cmd: list[str], env: dict[str, str], server: int) -> tuple[float, int, int, str]:
     """(wall seconds, peak kB of the command's tree, peak kB of the server, stderr)."""
-    sys.path.insert(0, str(HERE))
-    from scale import _tree_rss_kb
-
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     mine = theirs = 0
     while proc.poll() is None:
-        mine, theirs = max(mine, _tree_rss_kb(proc.pid)), max(theirs, _rss_kb(server))
+        mine, theirs = max(mine, _tree_rss_kb(proc.pid)), max(theirs, _tree_rss_kb(server))
         time.sleep(0.2)
     wall = time.perf_counter() - started
     stderr = proc.stderr.read().decode() if proc.stderr else ""
@@ -87,15 +78,12 @@ def _rows(cmd: list[str], env: dict[str, str]) -> tuple[float, list[str]]:
 
 
 def measure(size: int, workdir: Path, seed: int, bulk: bool, verify: bool) -> str:
-    sys.path.insert(0, str(HERE))
-    from generate import generate
-
     folder = workdir / str(size)
     data = folder / "data"
     if not data.is_dir():
         generate(size, seed=seed, out=data)
     env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "KZGRAPH_CACHE": str(folder / "cache")}
-    subprocess.run(_kzgraph(data, env, "build", "--engine", "fast"), env=env, check=True,
+    subprocess.run(_kzgraph(data, "build", "--engine", "fast"), env=env, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     store = Path(tempfile.mkdtemp(prefix="kzgraph-publish-", dir=workdir))
     port = _free_port()
@@ -112,15 +100,15 @@ def measure(size: int, workdir: Path, seed: int, bulk: bool, verify: bool) -> st
             except OSError:
                 time.sleep(0.1)
         target = f"{url}/store?no_transaction" if bulk else url
-        publish = _kzgraph(data, env, "publish", "--endpoint", target, "--replace",
+        publish = _kzgraph(data, "publish", "--endpoint", target, "--replace",
                            "--timeout", "7200", *([] if verify else ["--no-verify"]))  # fmt: skip
         wall, mine, theirs, report = _run_sampled(publish, env, server.pid)
         line = next(x for x in report.splitlines() if "uploaded" in x)
         sent = re.search(r"uploaded (\d+) triples", line)
         upload = re.search(r"HTTP \d+, ([\d.]+) s", line)
         verified = "verified: the graph holds" in line
-        here_wall, here = _rows(_kzgraph(data, env, *QUERY), env)
-        there_wall, there = _rows(_kzgraph(data, env, *QUERY, "--endpoint", url), env)
+        here_wall, here = _rows(_kzgraph(data, *QUERY), env)
+        there_wall, there = _rows(_kzgraph(data, *QUERY, "--endpoint", url), env)
     finally:
         server.terminate()
         server.wait()
