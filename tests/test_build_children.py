@@ -1,13 +1,16 @@
-"""The fast build's second-core work: the file scan beside the parse (``kzgraph.fast.ScanJob``)
-and the search index beside validation and the store (``kzgraph.search.IndexWriter``).
+"""The fast build's second-core work: the file scan beside the parse (``kzgraph.fast.ScanJob``),
+and the on-disk store and the search index, fed file by file beside reasoning and validation
+(``kzgraph.fast.StoreWriter``, ``kzgraph.search.IndexWriter``).
 
 What they must keep: the same scan and the same errors as the scan run in the build's own
-process, a one-line error when a child fails, an index that answers, and no child left
-running when the build is killed with ``kill -9``.
+process, a one-line error when a child fails, a child that waits for each file until the
+build says it is written, a store and an index that answer, children that yield the cores to
+the build, and no child left running when the build is killed with ``kill -9``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -19,8 +22,9 @@ from pathlib import Path
 
 import pytest
 
+from kzgraph.child import NICENESS
 from kzgraph.errors import CacheError, KzgraphError
-from kzgraph.fast import ScanJob, scan_files
+from kzgraph.fast import ScanJob, StoreWriter, scan_files
 from kzgraph.search import IndexWriter
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -118,6 +122,47 @@ def test_an_index_writer_that_fails_says_why_in_one_line(tmp_path: Path) -> None
     assert not list(tmp_path.glob(".search-*"))  # its temporary file is gone
 
 
+def test_a_store_writer_waits_for_each_file_until_it_is_ready(tmp_path: Path) -> None:
+    """The child is started before its files exist, as in the build; it loads each once
+    told, so a file written after the start is loaded whole."""
+    import pyoxigraph as ox
+
+    first, second = tmp_path / "asserted.nt", tmp_path / "inferred.nt"
+    writer = StoreWriter(tmp_path / "store", [first, second])
+    try:
+        time.sleep(0.5)  # the child is up and waiting; nothing exists yet
+        first.write_text("<urn:a> <urn:p> <urn:b> .\n", encoding="utf-8")
+        writer.ready(first)
+        with open(second, "w", encoding="utf-8") as out:  # written in two steps
+            out.write("<urn:b> <urn:p> <urn:c> .\n")
+            out.flush()
+            time.sleep(0.5)
+            out.write('<urn:c> <urn:p> "d" .\n')
+        writer.ready(second)
+        assert writer.finish() > 0
+    finally:
+        writer.abort()
+    store = ox.Store.read_only(str(tmp_path / "store"))
+    assert sorted(str(q.object) for q in store) == ['"d"', "<urn:b>", "<urn:c>"]
+
+
+def test_a_store_writer_that_fails_says_why_in_one_line(tmp_path: Path) -> None:
+    bad = tmp_path / "asserted.nt"
+    bad.write_text("<urn:a> <urn:p> .\n", encoding="utf-8")  # no object
+    writer = StoreWriter(tmp_path / "store", [bad])
+    writer.ready(bad)
+    with pytest.raises(CacheError) as failed:
+        writer.finish()
+    message = str(failed.value)
+    assert message.startswith(f"{tmp_path}: cannot write the on-disk store: ")
+    assert "\n" not in message and "Traceback" not in message
+    # never told (the build closed its side first): a missing file is named, not waited for
+    writer = StoreWriter(tmp_path / "store2", [tmp_path / "inferred.nt"])
+    with pytest.raises(CacheError) as missing:
+        writer.finish()
+    assert "inferred.nt" in str(missing.value) and "\n" not in str(missing.value)
+
+
 def _children(pid: int) -> set[int]:
     """The live child processes of ``pid``, from /proc."""
     found = set()
@@ -163,7 +208,17 @@ def larger(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
-@pytest.mark.parametrize("child", ["scan", "index"])
+def _nice(pid: int) -> int:
+    """The niceness of ``pid`` (field 19 of /proc/PID/stat, after the command's ')')."""
+    stat = (Path("/proc") / str(pid) / "stat").read_text()
+    return int(stat.rsplit(")", 1)[1].split()[16])
+
+
+#: what a child's command line holds
+_COMMANDS = {"index": "kzgraph.search import _child", "store": "kzgraph.fast import _child"}
+
+
+@pytest.mark.parametrize("child", ["scan", "index", "store"])
 def test_a_killed_build_leaves_no_child_running(
     child: str, larger: Path, kzgraph_exe: str, tmp_path: Path
 ) -> None:
@@ -175,18 +230,29 @@ def test_a_killed_build_leaves_no_child_running(
     )  # fmt: skip
     try:
         seen: set[int] = set()
+        niceness: dict[int, int] = {}
 
         def running() -> bool:
             for pid in _children(build.pid):
-                index = "kzgraph.search import _child" in _cmdline(pid)
-                if index == (child == "index"):
+                kind = next((k for k, c in _COMMANDS.items() if c in _cmdline(pid)), "scan")
+                if kind == child:
                     seen.add(pid)
-            # the index child at work: its temporary index file exists
-            working = child == "scan" or any(cache.glob(".*/.search-*.tmp"))
+                    with contextlib.suppress(OSError, IndexError, ValueError):
+                        niceness[pid] = _nice(pid)
+            # the child at work: the index's temporary file, the store's folder exists
+            working = {
+                "scan": lambda: True,
+                "index": lambda: any(cache.glob(".*/.search-*.tmp")),
+                "store": lambda: any(cache.glob(".*/store/*")),
+            }[child]()
             return (bool(seen) and working) or build.poll() is not None
 
         _wait_for(running, 120, f"the {child} child never started")
         assert seen, f"the build ended before its {child} child was seen"
+        if child != "scan":  # on the critical path: the scan keeps the build's priority
+            assert set(niceness.values()) == {_nice(build.pid) + NICENESS}, niceness
+        else:
+            assert set(niceness.values()) == {_nice(build.pid)}, niceness
         os.kill(build.pid, signal.SIGKILL)
         build.wait()
         _wait_for(lambda: not any(_alive(pid) for pid in seen), 1.0, "a child outlived the build")

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kzgraph.child import Helper, run_child
 from kzgraph.errors import SearchError
 from kzgraph.namespaces import FUNCTIONS, ONTOLOGY, RESOURCE_BASE
 from kzgraph.search_syntax import SearchQuery, fold_fast, parse_query, search_key
@@ -330,10 +331,13 @@ def _entry_files(entry_dir: Path) -> list[Path]:
     return [entry_dir / "asserted.nt", entry_dir / "inferred.nt"]
 
 
-def write_index(entry_dir: Path, target: Path | None = None) -> Path:
-    """Build the index of the entry in ``entry_dir`` (its ``asserted.nt`` and ``inferred.nt``)
-    into ``target`` (default: ``entry_dir/search.sqlite``) through a temporary file renamed
-    into place, so a reader sees the whole index or none."""
+def write_index(
+    entry_dir: Path, target: Path | None = None, files: Iterable[Path] | None = None
+) -> Path:
+    """Build the index of the entry in ``entry_dir`` (its ``asserted.nt`` and ``inferred.nt``,
+    or ``files``, read in turn as the iterable gives them) into ``target`` (default:
+    ``entry_dir/search.sqlite``) through a temporary file renamed into place, so a reader
+    sees the whole index or none."""
     target = target or entry_dir / INDEX
     handle, tmp = tempfile.mkstemp(prefix=".search-", suffix=".tmp", dir=target.parent)
     os.close(handle)
@@ -343,7 +347,7 @@ def write_index(entry_dir: Path, target: Path | None = None) -> Path:
         try:
             conn.execute("PRAGMA journal_mode = OFF")
             conn.execute("PRAGMA synchronous = OFF")
-            _fill(conn, _entry_files(entry_dir), resource_base_of(entry_dir))
+            _fill(conn, files or _entry_files(entry_dir), resource_base_of(entry_dir))
         finally:
             conn.close()
         with open(tmp, "rb+") as written:
@@ -701,13 +705,12 @@ class TextFunctions:
 # --------------------------------------------------------------------------- in a child
 
 
-class IndexWriter:
-    """:func:`write_index` of a cache entry in a child Python process, so that the fast
-    build goes on (validation, the on-disk store) while the index is written: at 1M
-    asserted triples the index takes ~15-19 s of Python and SQLite, the store ~17-21 s of
-    Oxigraph's loader, and the two side by side took 28.9 s against 40.7 s one after the
-    other (load average ~2).  A process, not a thread: the index is Python, and a thread
-    would hold the GIL against the build.
+class IndexWriter(Helper):
+    """:func:`write_index` of a cache entry in a child Python process
+    (:class:`kzgraph.child.Helper`), fed file by file: the fast build says when
+    ``asserted.nt`` is written (:meth:`~kzgraph.child.Helper.ready`), and the child reads
+    it while the build reasons, then ``inferred.nt`` while it validates.  At 1M asserted
+    triples the index takes ~12-19 s of Python and SQLite, beside the build's main line.
 
     The child dies with the build (``PR_SET_PDEATHSIG`` on Linux), so a build killed
     with ``kill -9`` leaves no writer behind, only its temporary entry, which the next
@@ -715,75 +718,34 @@ class IndexWriter:
     :class:`~kzgraph.errors.CacheError`; :meth:`abort` stops the child."""
 
     def __init__(self, entry_dir: Path) -> None:
-        import subprocess
-        import sys
-
-        import kzgraph
-
-        self.entry_dir = entry_dir
-        self._errors = tempfile.TemporaryFile()
-        env = dict(os.environ)
-        # the child imports this very kzgraph, wherever it was imported from
-        package_root = str(Path(kzgraph.__file__).resolve().parent.parent)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
-        self._process = subprocess.Popen(
-            [sys.executable, "-c", "from kzgraph.search import _child; _child()",
-             str(entry_dir), str(os.getpid())],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._errors, env=env,
-        )  # fmt: skip
-
-    def finish(self) -> float:
-        """Wait for the index; the seconds the child spent writing it (CacheError if it
-        failed)."""
-        from kzgraph.errors import CacheError
-
-        assert self._process.stdout is not None
-        out = self._process.stdout.read()
-        code = self._process.wait()
-        self._process.stdout.close()
-        self._errors.seek(0)
-        text = self._errors.read().decode("utf-8", "replace").strip()
-        self._errors.close()
-        if code != 0:
-            last = text.splitlines()[-1] if text else f"the index writer exited with {code}"
-            raise CacheError(f"cannot write the search index: {last}", path=self.entry_dir)
-        try:
-            return float(out.decode().strip())
-        except ValueError:
-            raise CacheError(
-                "cannot write the search index: the writer said nothing", path=self.entry_dir
-            ) from None
-
-    def abort(self) -> None:
-        """Stop the child (the build failed or was interrupted)."""
-        if self._process.poll() is None:
-            self._process.kill()
-        self._process.wait()
-        if self._process.stdout is not None:
-            self._process.stdout.close()
-        self._errors.close()
+        super().__init__("kzgraph.search", [str(entry_dir)], entry_dir, "the search index")
 
 
 def _child() -> None:
     """The body of :class:`IndexWriter`'s child: ``ENTRY_DIR PARENT_PID`` on the command
-    line; prints the seconds it worked, or one line on stderr and exit status 1."""
-    import sys
+    line, then the entry's N-Triples files as the build says they are ready; prints the
+    seconds it worked, or one line on stderr and exit status 1."""
+    from kzgraph.child import announced
 
-    from kzgraph.child import die_with_parent
+    def work(args: list[str]) -> float:
+        entry = Path(args[0])
+        started, waited = time.perf_counter(), 0.0
 
-    entry, parent = Path(sys.argv[1]), int(sys.argv[2])
-    die_with_parent(parent)
-    started = time.perf_counter()
-    missing = [path.name for path in _entry_files(entry) if not path.is_file()]
-    try:
-        if missing:
-            raise SearchError(f"{' and '.join(missing)} missing from the entry")
-        write_index(entry)
-    except OSError as exc:  # one line for the build to report; never a traceback
-        print(exc.strerror or str(exc), file=sys.stderr)
-        sys.exit(1)
-    except Exception as exc:
-        print(str(exc) if isinstance(exc, SearchError) else f"{type(exc).__name__}: {exc}",
-              file=sys.stderr)  # fmt: skip
-        sys.exit(1)
-    print(f"{time.perf_counter() - started:.3f}")
+        def files() -> Iterator[Path]:
+            nonlocal waited
+            waiting = announced(_entry_files(entry))
+            while True:
+                t0 = time.perf_counter()
+                path = next(waiting, None)
+                waited += time.perf_counter() - t0
+                if path is None:
+                    return
+                if not path.is_file():
+                    missing = [p.name for p in _entry_files(entry) if not p.is_file()]
+                    raise SearchError(f"{' and '.join(missing)} missing from the entry")
+                yield path
+
+        write_index(entry, files=files())
+        return time.perf_counter() - started - waited  # the work, not the waits
+
+    run_child(work)

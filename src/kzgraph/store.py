@@ -458,7 +458,7 @@ def _build_entry_fast(
     store does not keep: :class:`kzgraph.fast.WrittenLiterals`), plus ``store/``, an
     on-disk Oxigraph store of the closure that queries open read-only instead of
     reloading the N-Triples."""
-    from kzgraph.fast import ScanJob, build_fast, write_disk_store
+    from kzgraph.fast import ScanJob, StoreWriter, build_fast
     from kzgraph.fast import write_inferred as write_inferred_file
     from kzgraph.search import IndexWriter
 
@@ -467,7 +467,11 @@ def _build_entry_fast(
         seconds: dict[str, float] = {}
         # the files are scanned in a second process while Oxigraph parses them here
         scanning = ScanJob(files, instances_only=project.data_files())
-        indexer: list[IndexWriter] = []
+        # the on-disk store and the search index are written in child processes too, from
+        # the N-Triples files as each is written: asserted.nt while the build reasons,
+        # inferred.nt while it validates
+        storing: list[StoreWriter] = []
+        indexing: list[IndexWriter] = []
 
         def store_forms() -> Path:
             """The asserted triples in the store's forms, which write_inferred compares with
@@ -480,18 +484,23 @@ def _build_entry_fast(
             _write_file(tmp / ASSERTED, scanning.result().written.restore_asserted(ntriples))
             if store_forms().name != ASSERTED:
                 _write_file(store_forms(), ntriples)
+            say("writing the on-disk store and the search index in child processes")
+            storing.append(StoreWriter(tmp / STORE, [tmp / ASSERTED, tmp / INFERRED]))
+            indexing.append(IndexWriter(tmp))
+            for child in (*storing, *indexing):
+                child.ready(tmp / ASSERTED)
 
         def write_inferred(store: ox.Store) -> None:
-            # the N-Triples are complete once the closure is: the search index is written
-            # from them in a child process while the build validates and writes the store
+            # the N-Triples are complete once the closure is: the children read the rest
+            # while the build validates
             t0 = time.perf_counter()
             restore = scanning.result().written.restore_inferred
             write_inferred_file(store, store_forms(), tmp / INFERRED, restore=restore)
             if store_forms().name != ASSERTED:
                 store_forms().unlink()
             seconds["inferred"] = time.perf_counter() - t0
-            say("indexing text (SQLite FTS5) in a second process")
-            indexer.append(IndexWriter(tmp))
+            for child in (*storing, *indexing):
+                child.ready(tmp / INFERRED)
 
         try:
             try:
@@ -508,22 +517,23 @@ def _build_entry_fast(
                 raise
             scan = scanning.result()
             sources = scan.sources
-            t0 = time.perf_counter()
-            say("writing cache (an on-disk Oxigraph store)")
             _write_file(
                 tmp / SOURCES, json.dumps(sources, sort_keys=True, ensure_ascii=False).encode()
             )
-            write_disk_store(built.store, tmp / STORE, [tmp / ASSERTED, tmp / INFERRED])
-            seconds["write"] = time.perf_counter() - t0
-            t0 = time.perf_counter()
-            seconds["search"] = indexer.pop().finish()  # the child's own time
-            seconds["search_wait"] = time.perf_counter() - t0  # what the build waited for it
+            mat, report = built.materialization, built.report
+            seconds.update(built.seconds)
+            engine = {"engine": "fast", "shacl_engine": built.shacl_engine}
+            warnings = scan.warnings + built.warnings
+            del built  # the closure in memory is not needed while the children finish
+            say("waiting for the on-disk store and the search index")
+            for children, stage in ((storing, "write"), (indexing, "search")):
+                t0 = time.perf_counter()
+                seconds[stage] = children.pop().finish()  # the child's own time
+                seconds[f"{stage}_wait"] = time.perf_counter() - t0  # what the build waited
         finally:
             scanning.abort()
-            for writer in indexer:  # the build failed or was interrupted
-                writer.abort()
-        mat, report = built.materialization, built.report
-        seconds.update(built.seconds)
+            for child in (*storing, *indexing):  # the build failed or was interrupted
+                child.abort()
         counts = {
             "asserted": mat.asserted,
             "inferred": mat.inferred,
@@ -532,8 +542,6 @@ def _build_entry_fast(
             "iterations": list(mat.iterations),
             "same_as_reported": len(mat.same_as),
         }
-        engine = {"engine": "fast", "shacl_engine": built.shacl_engine}
-        warnings = scan.warnings + built.warnings
         meta = _meta(project, key, engine, counts, seconds, report, warnings)
         final = _finish(tmp, root, key, meta)
     return CacheEntry(key=key, path=final, meta=meta), report
