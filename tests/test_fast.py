@@ -440,6 +440,60 @@ def test_build_fast_and_engine_choice(generated: Path) -> None:
     assert choose_engine(files, "fast") == "fast"
 
 
+def test_the_work_after_reasoning_runs_beside_validation(
+    generated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``after_reason`` (the cache's inferred file) and validation run at the same time:
+    the callback waits for validation to have started, and would time out if it ran
+    first. It sees the whole closure."""
+    import threading
+
+    import kzgraph.shacl_fast
+
+    files = [ONTOLOGY, *sorted(generated.glob("*.ttl"))]
+    validating = threading.Event()
+    real = kzgraph.shacl_fast.validate_store
+
+    def validate_store(*args, **kwargs):  # type: ignore[no-untyped-def]
+        validating.set()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(kzgraph.shacl_fast, "validate_store", validate_store)
+    seen: list[int] = []
+
+    def after_reason(store: ox.Store) -> None:
+        assert validating.wait(timeout=60), "validation did not start beside the callback"
+        seen.append(len(store))
+
+    built = build_fast(files, [SHAPES], after_reason=after_reason)
+    assert built.report.conforms
+    assert seen == [len(built.store)] and built.materialization.inferred > 0
+
+
+def test_an_error_after_reasoning_comes_before_validations(generated: Path) -> None:
+    """The cache's error is the build's error, as when it ran before validation, even when
+    validation fails too (an unsupported shape, with no fallback)."""
+    from kzgraph.errors import CacheError
+
+    files = [ONTOLOGY, *sorted(generated.glob("*.ttl"))]
+    closed = Path(generated.parent / "closed-shapes.ttl")
+    closed.write_text(
+        "@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <http://example.org/> .\n"
+        "ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:closed true .\n",
+        encoding="utf-8",
+    )
+
+    def after_reason(_store: ox.Store) -> None:
+        raise CacheError("cannot write inferred.nt: disk full")
+
+    with pytest.raises(UnsupportedShapeError):  # validation alone
+        build_fast(files, [closed], fallback=False)
+    with pytest.raises(CacheError, match="disk full"):
+        build_fast(files, [closed], fallback=False, after_reason=after_reason)
+    with pytest.raises(CacheError, match="disk full"):  # validation passes
+        build_fast(files, [SHAPES], after_reason=after_reason)
+
+
 def test_fast_cache_entry_is_reopened_and_answers_like_the_reference(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
