@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -145,6 +146,33 @@ def test_prefixed_names_and_blank_nodes_are_single_tokens() -> None:
     assert declared_prefixes(text) == {"": "urn:e:", "service": "urn:s:", "kz": "urn:k#"}
     keyword = update_keyword(text)
     assert keyword is not None and keyword.text == "INSERT"
+
+
+@pytest.mark.parametrize(
+    ("ranges", "also", "readable"),
+    [
+        ("_BASE", "", r"[A-Za-z\u00C0-\uFFFF]"),
+        ("_PN_CHARS", "", r"[A-Za-z0-9_\-\u00B7\u00C0-\uFFFF]"),
+        ("_PN_CHARS", ".:", r"[A-Za-z0-9_\-\u00B7\u00C0-\uFFFF.:]"),
+    ],
+)
+def test_a_name_class_written_as_a_negation_holds_the_same_characters(
+    ranges: str, also: str, readable: str
+) -> None:
+    """The lexer writes its name classes as negations (they compile ten times faster);
+    over every code point, each holds exactly the characters of the class as SPARQL
+    spells it."""
+    import kzgraph.sparql_text as lexer
+
+    negated = re.compile(lexer.char_class(getattr(lexer, ranges), *also))
+    assert lexer.char_class(getattr(lexer, ranges), *also).startswith("[^")
+    spelled = re.compile(readable)
+    differ = [
+        hex(cp)
+        for cp in range(0x110000)
+        if bool(negated.fullmatch(chr(cp))) != bool(spelled.fullmatch(chr(cp)))
+    ]
+    assert differ == []
 
 
 def test_unknown_query_suggests_close_names() -> None:

@@ -13,18 +13,44 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
+#: the characters of names, as (first, last) code points: letters from U+00C0 to U+FFFF
+#: stand for SPARQL's PN_CHARS_BASE there
+_BASE = ((ord("A"), ord("Z")), (ord("a"), ord("z")), (0xC0, 0xFFFF))
+_DIGITS_ETC = ((ord("0"), ord("9")), (ord("_"), ord("_")), (0xB7, 0xB7))
+_PN_CHARS = (*_BASE, *_DIGITS_ETC, (ord("-"), ord("-")))
+
+
+def char_class(ranges: tuple[tuple[int, int], ...], *also: str) -> str:
+    """A regular-expression class of the code points in ``ranges`` and the characters
+    ``also``, written as the negation of the rest: Python compiles ``[^\\x00-\\xbf…]``
+    ten times faster than ``[…\\u00c0-\\uffff]`` (~6 ms against ~0.5 ms a class), which
+    every command that reads a saved query used to pay at import."""
+    wanted = sorted([*ranges, *((ord(c), ord(c)) for c in also)])
+    gaps, start = [], 0
+    for first, last in wanted:
+        if first > start:
+            gaps.append((start, first - 1))
+        start = max(start, last + 1)
+    if start <= 0x10FFFF:
+        gaps.append((start, 0x10FFFF))
+    return (
+        "[^" + "".join(f"\\U{a:08x}" if a == b else f"\\U{a:08x}-\\U{b:08x}" for a, b in gaps) + "]"
+    )
+
+
 _IRIREF = re.compile(r'<[^<>"{}|^`\\\x00-\x20]*>')
-_VAR = re.compile(r"[?$]([A-Za-z0-9_\u00B7\u00C0-\uFFFF]+)")
+_VAR = re.compile(rf"[?$]({char_class((*_BASE, *_DIGITS_ETC))}+)")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*")
 # a prefixed name (SPARQL's PNAME_NS / PNAME_LN): ``describe:``, ``kz:Event``, ``:x``; the
 # prefix of ``PREFIX service: <...>`` is a name, never the keyword it is spelled like
-_PN_CHARS = r"A-Za-z0-9_\-\u00B7\u00C0-\uFFFF"
+_PN, _PN_DOT = char_class(_PN_CHARS), char_class(_PN_CHARS, ".")
+_PN_COLON, _PN_DOT_COLON = char_class(_PN_CHARS, ":"), char_class(_PN_CHARS, ".", ":")
 _PLX = r"%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?#@%]"
 _PNAME = re.compile(
-    rf"(?:[A-Za-z\u00C0-\uFFFF](?:[{_PN_CHARS}.]*[{_PN_CHARS}])?)?:"
-    rf"(?:(?:[{_PN_CHARS}:]|{_PLX})(?:(?:[{_PN_CHARS}.:]|{_PLX})*(?:[{_PN_CHARS}:]|{_PLX}))?)?"
+    rf"(?:{char_class(_BASE)}(?:{_PN_DOT}*{_PN})?)?:"
+    rf"(?:(?:{_PN_COLON}|{_PLX})(?:(?:{_PN_DOT_COLON}|{_PLX})*(?:{_PN_COLON}|{_PLX}))?)?"
 )
-_BNODE = re.compile(rf"_:[{_PN_CHARS}](?:[{_PN_CHARS}.]*[{_PN_CHARS}])?")
+_BNODE = re.compile(rf"_:{_PN}(?:{_PN_DOT}*{_PN})?")
 
 
 @dataclass(frozen=True)
