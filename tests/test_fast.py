@@ -24,8 +24,9 @@ import pytest
 from rdflib import BNode, Graph, URIRef
 from rdflib.compare import isomorphic
 
+from kzgraph.engine import StoreEngine
 from kzgraph.errors import InconsistencyError
-from kzgraph.fast import StoreEngine, build_fast, choose_engine
+from kzgraph.fast import build_fast, choose_engine
 from kzgraph.load import load_graph
 from kzgraph.materialize import (
     UnsupportedAxiomError,

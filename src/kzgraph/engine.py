@@ -5,7 +5,9 @@ pyoxigraph store, ~10x faster to start than rdflib) and :class:`RdflibEngine` (t
 reference, used to cross-check results) both return a :class:`QueryResult` of
 engine-neutral terms (:mod:`kzgraph.terms`).  The rule this module keeps: it knows
 nothing of saved queries, parameters or the cache, so everything above it (``query``,
-``fast``, ``pool``) imports it and it imports none of them.
+``pool``, ``web``) imports it and it imports none of them.  :class:`StoreEngine` queries
+an existing store (the cache's on-disk one); :class:`TextFunctions` are the full-text
+functions, which read :mod:`kzgraph.search` only when a query calls them.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kzgraph.errors import QueryEvaluationError, QuerySyntaxError
+from kzgraph.errors import QueryEvaluationError, QuerySyntaxError, SearchError
 from kzgraph.terms import (
     IRI,
     LABEL_PREDICATES,
@@ -30,9 +32,10 @@ from kzgraph.terms import (
 )
 
 if TYPE_CHECKING:
+    import pyoxigraph as ox
     from rdflib import Graph
 
-    from kzgraph.search import TextFunctions
+    from kzgraph.search import SearchIndex
 
 
 @dataclass(frozen=True)
@@ -60,12 +63,63 @@ def query_syntax_error(exc: Exception, origin: str | None) -> QuerySyntaxError:
     return QuerySyntaxError(f"SPARQL syntax error: {message}", path=origin, line=line, col=col)
 
 
+class TextFunctions:
+    """The SPARQL extension functions, engine-neutral (the engines below adapt the terms).
+
+    - ``kzf:score(?resource, "search")``: the resource's best score (xsd:double), unbound
+      when it does not match;
+    - ``kzf:match(?literal, "search")``: true when the literal's text matches (the same
+      decision as the index's, on any string, in the graph or computed);
+    - ``kzf:snippet(?resource, "search")``: its best literal with the match marked «…».
+
+    A search text that does not parse makes the call an error (unbound), as SPARQL does for
+    any function error.  The index (:mod:`kzgraph.search`) is imported and opened on
+    first use, so queries that do not call these functions never touch it."""
+
+    def __init__(self, entry_dir: Path) -> None:
+        import threading
+
+        self.entry_dir = entry_dir
+        self._index: SearchIndex | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def index(self) -> SearchIndex:
+        from kzgraph.search import open_index
+
+        with self._lock:
+            if self._index is None:
+                self._index = open_index(self.entry_dir)
+            return self._index
+
+    def score(self, iri: str, text: str) -> float | None:
+        try:
+            found = self.index.scores(text).get(iri)
+        except SearchError:
+            return None
+        return None if found is None else found[0]
+
+    def match(self, value: str, text: str) -> bool | None:
+        from kzgraph.search_syntax import parse_query
+
+        try:
+            return parse_query(text).matches(value)
+        except SearchError:
+            return None
+
+    def snippet(self, iri: str, text: str) -> str | None:
+        try:
+            return self.index.snippet(iri, text)
+        except SearchError:
+            return None
+
+
 class Engine:
     """What every engine offers: run SPARQL, match triples, find labels."""
 
     name = "?"
     #: the full-text SPARQL functions (kzf:score, kzf:match, kzf:snippet; see
-    #: :class:`kzgraph.search.TextFunctions`), set by :func:`open_engine`
+    #: :class:`TextFunctions`), set by :func:`kzgraph.query.open_engine`
     text_functions: TextFunctions | None = None
     #: the folder of the cache entry (or rebased copy) whose graph this is, where objects built
     #: from it are kept (:mod:`kzgraph.kept`; set by :func:`open_engine` and ``serve``), else None
@@ -161,6 +215,42 @@ class OxigraphEngine(Engine):
         from kzgraph.terms import to_oxigraph_pattern
 
         for quad in self.store.quads_for_pattern(*to_oxigraph_pattern(s, p, o), None):
+            yield (
+                from_oxigraph(quad.subject),
+                from_oxigraph(quad.predicate),
+                from_oxigraph(quad.object),
+            )
+
+
+class StoreEngine(OxigraphEngine):
+    """An :class:`OxigraphEngine` over an existing store (in memory or
+    opened on disk), so the materialized closure is queried without reloading."""
+
+    name = "oxigraph"
+
+    def __init__(self, store: ox.Store) -> None:  # noqa: D107 - no reload, by design
+        import pyoxigraph
+
+        self._ox = pyoxigraph
+        self.store = store
+
+    def __len__(self) -> int:
+        import pyoxigraph as ox
+
+        result = self.store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+        assert isinstance(result, ox.QuerySolutions)  # a SELECT
+        return int(next(iter(result))["n"].value)
+
+    def triples(
+        self, s: Term | None = None, p: Term | None = None, o: Term | None = None
+    ) -> Iterator[tuple[Term, Term, Term]]:
+        """Triples of the closure (the default graph)."""
+        import pyoxigraph as ox
+
+        from kzgraph.terms import from_oxigraph, to_oxigraph_pattern
+
+        pattern = to_oxigraph_pattern(s, p, o)
+        for quad in self.store.quads_for_pattern(*pattern, ox.DefaultGraph()):
             yield (
                 from_oxigraph(quad.subject),
                 from_oxigraph(quad.predicate),
@@ -282,7 +372,7 @@ def _oxigraph_functions(functions: TextFunctions | None) -> dict[Any, Callable[.
     """pyoxigraph callables for the kzf: functions: terms in, a term or None (unbound) out."""
     import pyoxigraph as ox
 
-    from kzgraph.search import MATCH, SCORE, SNIPPET
+    from kzgraph.namespaces import MATCH, SCORE, SNIPPET
 
     def text_of(search: object, more: tuple[object, ...]) -> str | None:
         return search.value if isinstance(search, ox.Literal) and not more else None
@@ -328,7 +418,7 @@ def _rdflib_functions() -> Any:
     from rdflib.plugins.sparql.operators import register_custom_function
     from rdflib.plugins.sparql.sparql import SPARQLError
 
-    from kzgraph.search import MATCH, SCORE, SNIPPET
+    from kzgraph.namespaces import MATCH, SCORE, SNIPPET
 
     graphs: weakref.WeakKeyDictionary[Any, TextFunctions] = weakref.WeakKeyDictionary()
 

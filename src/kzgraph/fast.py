@@ -25,14 +25,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
 from kzgraph.child import Helper, run_child
-from kzgraph.engine import OxigraphEngine
 from kzgraph.errors import KzgraphError, ParseError
 
 if TYPE_CHECKING:
     import pyoxigraph as ox
 
     from kzgraph.materialize import Materialization
-    from kzgraph.terms import Term
     from kzgraph.validate import ValidationReport
 
 Progress = Callable[[str], None]
@@ -848,39 +846,3 @@ def _pyshacl_on_store(store: ox.Store, shapes, sources):  # type: ignore[no-unty
         format="nt",
     )
     return validate_graph(data, shapes, sources)
-
-
-class StoreEngine(OxigraphEngine):
-    """An :class:`~kzgraph.query.OxigraphEngine` over an existing store (in memory or
-    opened on disk), so the materialized closure is queried without reloading."""
-
-    name = "oxigraph"
-
-    def __init__(self, store: ox.Store) -> None:  # noqa: D107 - no reload, by design
-        import pyoxigraph
-
-        self._ox = pyoxigraph
-        self.store = store
-
-    def __len__(self) -> int:
-        import pyoxigraph as ox
-
-        result = self.store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
-        assert isinstance(result, ox.QuerySolutions)  # a SELECT
-        return int(next(iter(result))["n"].value)
-
-    def triples(
-        self, s: Term | None = None, p: Term | None = None, o: Term | None = None
-    ) -> Iterator[tuple[Term, Term, Term]]:
-        """Triples of the closure (the default graph)."""
-        import pyoxigraph as ox
-
-        from kzgraph.terms import from_oxigraph, to_oxigraph_pattern
-
-        pattern = to_oxigraph_pattern(s, p, o)
-        for quad in self.store.quads_for_pattern(*pattern, ox.DefaultGraph()):
-            yield (
-                from_oxigraph(quad.subject),
-                from_oxigraph(quad.predicate),
-                from_oxigraph(quad.object),
-            )

@@ -17,6 +17,10 @@ ONTOLOGY = BASE + "ontology#"
 RESOURCE_BASE = BASE + "resource/"
 #: kzgraph's SPARQL extension functions (``kzf:score``...; see :mod:`kzgraph.search`).
 FUNCTIONS = BASE + "function#"
+#: the functions themselves (:class:`kzgraph.engine.TextFunctions`)
+SCORE = FUNCTIONS + "score"
+MATCH = FUNCTIONS + "match"
+SNIPPET = FUNCTIONS + "snippet"
 
 #: The kinds of resource, one per data file, each a path segment under RESOURCE_BASE.
 KINDS = (

@@ -355,8 +355,7 @@ def _worker_main(
 
         with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
-    from kzgraph.engine import OxigraphEngine
-    from kzgraph.search import TextFunctions
+    from kzgraph.engine import OxigraphEngine, TextFunctions
 
     try:
         engine = OxigraphEngine([Path(f) for f in files])

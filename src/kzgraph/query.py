@@ -539,14 +539,13 @@ def open_engine(entry: Any, engine: str = "oxigraph", *, asserted_only: bool = F
     A fast-path entry holds an on-disk Oxigraph store of the closure (``store/``): it
     is opened read-only instead of reloading the N-Triples.  The engine answers the
     full-text functions from the entry's search index (:mod:`kzgraph.search`)."""
-    from kzgraph.search import TextFunctions
+
+    from kzgraph.engine import StoreEngine, TextFunctions
 
     stored = entry.path / "store"
     opened: Engine
     if engine == "oxigraph" and not asserted_only and stored.is_dir():
         import pyoxigraph as ox
-
-        from kzgraph.fast import StoreEngine
 
         opened = StoreEngine(ox.Store.read_only(str(stored)))
     else:

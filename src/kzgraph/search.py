@@ -35,17 +35,13 @@ from typing import Any
 
 from kzgraph.child import Helper, run_child
 from kzgraph.errors import SearchError
-from kzgraph.namespaces import FUNCTIONS, ONTOLOGY, RESOURCE_BASE
+from kzgraph.namespaces import MATCH, ONTOLOGY, RESOURCE_BASE, SCORE, SNIPPET  # noqa: F401 - kept here too
 from kzgraph.search_syntax import SearchQuery, fold_fast, parse_query, search_key
 from kzgraph.spelling import fold_with_offsets
 
 INDEX = "search.sqlite"
 #: bumped whenever the index's tables or the way text is keyed change: an older file is rebuilt
 SCHEMA_VERSION = 1
-#: the SPARQL extension functions (see :class:`TextFunctions`)
-SCORE = FUNCTIONS + "score"
-MATCH = FUNCTIONS + "match"
-SNIPPET = FUNCTIONS + "snippet"
 
 KZ = ONTOLOGY
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -655,51 +651,6 @@ class SearchIndex:
 def open_index(entry_dir: Path) -> SearchIndex:
     """The search index of the cache entry in ``entry_dir`` (built now if the entry has none)."""
     return SearchIndex(_connect(entry_dir))
-
-
-class TextFunctions:
-    """The SPARQL extension functions, engine-neutral (``kzgraph.query`` adapts the terms).
-
-    - ``kzf:score(?resource, "search")``: the resource's best score (xsd:double), unbound
-      when it does not match;
-    - ``kzf:match(?literal, "search")``: true when the literal's text matches (the same
-      decision as the index's, on any string, in the graph or computed);
-    - ``kzf:snippet(?resource, "search")``: its best literal with the match marked «…».
-
-    A search text that does not parse makes the call an error (unbound), as SPARQL does for
-    any function error.  The index is opened on first use, so queries that do not call
-    these functions never touch it."""
-
-    def __init__(self, entry_dir: Path) -> None:
-        self.entry_dir = entry_dir
-        self._index: SearchIndex | None = None
-        self._lock = threading.Lock()
-
-    @property
-    def index(self) -> SearchIndex:
-        with self._lock:
-            if self._index is None:
-                self._index = open_index(self.entry_dir)
-            return self._index
-
-    def score(self, iri: str, text: str) -> float | None:
-        try:
-            found = self.index.scores(text).get(iri)
-        except SearchError:
-            return None
-        return None if found is None else found[0]
-
-    def match(self, value: str, text: str) -> bool | None:
-        try:
-            return parse_query(text).matches(value)
-        except SearchError:
-            return None
-
-    def snippet(self, iri: str, text: str) -> str | None:
-        try:
-            return self.index.snippet(iri, text)
-        except SearchError:
-            return None
 
 
 # --------------------------------------------------------------------------- in a child

@@ -16,13 +16,14 @@ from starlette.responses import Response
 from kzgraph import __version__, discovery
 from kzgraph import html as pages
 from kzgraph.compression import CachedResponse
+from kzgraph.engine import TextFunctions
 from kzgraph.export import rebase_query
 from kzgraph.metadata import read_metadata
 from kzgraph.namespaces import RESOURCE_BASE
 from kzgraph.pool import Dataset, QueryPool
 from kzgraph.query import OxigraphEngine, SavedQuery, load_catalog
 from kzgraph.resolve import NameIndex
-from kzgraph.search import KIND_NAMES, TextFunctions, open_index
+from kzgraph.search import KIND_NAMES, open_index
 from kzgraph.terms import IRI, Literal
 from kzgraph.void import ServedGraph, dataset_stats
 from kzgraph.web.config import (
