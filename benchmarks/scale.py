@@ -69,7 +69,7 @@ def worker_fast(data: Path, workdir: Path) -> dict:
     import pyoxigraph as ox
 
     from kzgraph.engine import StoreEngine
-    from kzgraph.fast import canonical_blank_nodes, inferred_ntriples, write_disk_store
+    from kzgraph.fast import canonical_blank_nodes, fill_disk_store, inferred_ntriples
     from kzgraph.load import load_graph
     from kzgraph.materialize import load_store, materialize
     from kzgraph.query import load_catalog
@@ -109,7 +109,7 @@ def worker_fast(data: Path, workdir: Path) -> dict:
     del asserted
     out["write_nt"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    write_disk_store(store, tmp / "store", [tmp / "asserted.nt", tmp / "inferred.nt"])
+    fill_disk_store(tmp / "store", [tmp / "asserted.nt", tmp / "inferred.nt"])
     os.replace(tmp / "store", target)
     shutil.rmtree(tmp, ignore_errors=True)
     out["persist"] = time.perf_counter() - t0
@@ -282,8 +282,8 @@ def report_build(size: int, built: dict) -> str:
         f"{runs} s; load average {load:.1f} at the end) | **{wall}** | | |\n"
         f"| peak memory of the build and its child processes (summed RSS) | "
         f"{_fmt(built['peak_mb'], 'mb')} | | |\n\n"
-        f"build stages of the median run (meta.json seconds; the scan and the search "
-        f"index run in child processes beside the rest): {stages}{reopen}"
+        f"build stages of the median run (meta.json seconds; the scan, the on-disk store "
+        f"and the search index run in child processes beside the rest): {stages}{reopen}"
     )
 
 

@@ -111,26 +111,42 @@ class Helper:
         self._errors.close()
 
 
+#: the seconds this child has spent in :func:`announced`, waiting for its parent
+_waited = 0.0
+
+
 def announced(files: Iterable[Path]) -> Iterator[Path]:
     """In a :class:`Helper`'s child: each of ``files`` in turn, once the parent has said
     it is ready (:meth:`Helper.ready`: its path as a line on the standard input), or once
     the parent has closed the standard input (:meth:`Helper.finish`: everything it was
-    going to write is written)."""
+    going to write is written).  A file that is then missing is a CacheError naming
+    those of ``files`` that are missing."""
+    import time
+
+    from kzgraph.errors import CacheError
+
+    global _waited
+    files = list(files)
     said: set[str] = set()
     for path in files:
+        started = time.perf_counter()
         while str(path) not in said:
             line = sys.stdin.readline()
             if not line:  # no more to wait for
                 break
             said.add(line.rstrip("\n"))
+        _waited += time.perf_counter() - started
+        if not path.is_file():
+            missing = [p.name for p in files if not p.is_file()]
+            raise CacheError(f"{' and '.join(missing)} missing from the entry")
         yield path
 
 
-def run_child(work: Callable[[list[str]], float | None]) -> None:
+def run_child(work: Callable[[list[str]], None]) -> None:
     """The body of a :class:`Helper`'s child: ``ARGS... PARENT_PID`` on the command line.
-    Dies with the parent, runs ``work(ARGS)``, prints the seconds it worked (what
-    ``work`` returns, when it counts them itself, e.g. without its waits); any failure
-    is one line on stderr and exit status 1, never a traceback."""
+    Dies with the parent, runs ``work(ARGS)``, prints the seconds it worked (not those
+    it spent waiting in :func:`announced`); any failure is one line on stderr and exit
+    status 1, never a traceback."""
     import time
 
     parent = int(sys.argv[-1])
@@ -141,7 +157,7 @@ def run_child(work: Callable[[list[str]], float | None]) -> None:
         os.nice(NICENESS)
     started = time.perf_counter()
     try:
-        spent = work(sys.argv[1:-1])
+        work(sys.argv[1:-1])
     except OSError as exc:
         said = exc.strerror or str(exc)
         print(f"{exc.filename}: {said}" if exc.filename else said, file=sys.stderr)
@@ -152,4 +168,4 @@ def run_child(work: Callable[[list[str]], float | None]) -> None:
         known = isinstance(exc, KzgraphError)
         print(str(exc) if known else f"{type(exc).__name__}: {exc}", file=sys.stderr)
         sys.exit(1)
-    print(f"{time.perf_counter() - started if spent is None else spent:.3f}")
+    print(f"{time.perf_counter() - started - _waited:.3f}")

@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -401,49 +401,22 @@ def write_inferred(
         raw.unlink(missing_ok=True)
 
 
-def write_disk_store(store: ox.Store, target: Path, ntriples: Iterable[Path] | None = None) -> None:
-    """Write the closure (``store``'s default graph) as an on-disk Oxigraph store.
-
-    The N-Triples of the closure (``ntriples``, e.g. the cache's asserted and inferred
-    files; else a dump next to ``target``) are bulk-loaded, and the store is then
-    compacted (``optimize``): :func:`fill_disk_store`.  The build does the same in a
-    child process (:class:`StoreWriter`)."""
-    import pyoxigraph as ox
-
-    sources = list(ntriples) if ntriples is not None else []
-    dump = None
-    if not sources:
-        dump = target.with_name(target.name + ".nt")
-        store.dump(output=str(dump), format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
-        sources = [dump]
-    try:
-        fill_disk_store(target, sources)
-    finally:
-        if dump is not None:
-            dump.unlink(missing_ok=True)
-
-
-def fill_disk_store(target: Path, ntriples: Iterable[Path]) -> float:
-    """Bulk-load each N-Triples file of ``ntriples`` into a new on-disk Oxigraph store at
-    ``target`` as the iterable gives it (it may wait for the next file to be written),
-    then compact it (``optimize``) and flush it; the seconds spent loading and
-    compacting, not waiting.  Measured at 1M asserted triples: ``bulk_extend`` from the
-    in-memory store took 17.6 s and 3.3 GB peak, and a saved query then took a median of
-    45 ms on it; bulk-load and compaction take ~13-18 s and 1.1 GB, and the query 26 ms
-    (RocksDB reads fewer, sorted files)."""
+def fill_disk_store(target: Path, ntriples: Iterable[Path]) -> None:
+    """Bulk-load each N-Triples file of ``ntriples`` (e.g. the cache's asserted and
+    inferred files) into a new on-disk Oxigraph store at ``target`` as the iterable gives
+    it (it may wait for the next file to be written), then compact it (``optimize``) and
+    flush it.  Measured at 1M asserted triples: ``bulk_extend`` from the in-memory store
+    took 17.6 s and 3.3 GB peak, and a saved query then took a median of 45 ms on it;
+    bulk-load and compaction take ~13-18 s and 1.1 GB, and the query 26 ms (RocksDB reads
+    fewer, sorted files).  The build runs it in a child process (:class:`StoreWriter`)."""
     import pyoxigraph as ox
 
     disk = ox.Store(str(target))
-    spent = 0.0
     for path in ntriples:
-        t0 = time.perf_counter()
         disk.bulk_load(path=str(path), format=ox.RdfFormat.N_TRIPLES)
-        spent += time.perf_counter() - t0
-    t0 = time.perf_counter()
     disk.optimize()
     disk.flush()
     del disk
-    return spent + time.perf_counter() - t0
 
 
 class StoreWriter(Helper):
@@ -464,16 +437,9 @@ def _child() -> None:
     """The body of :class:`StoreWriter`'s child: ``TARGET NTRIPLES... PARENT_PID`` on the
     command line; each N-Triples file is loaded once the build says it is ready."""
     from kzgraph.child import announced
-    from kzgraph.errors import CacheError
 
-    def work(args: list[str]) -> float:
-        def files() -> Iterator[Path]:
-            for path in announced(map(Path, args[1:])):
-                if not path.is_file():
-                    raise CacheError(f"{path.name} missing from the entry")
-                yield path
-
-        return fill_disk_store(Path(args[0]), files())
+    def work(args: list[str]) -> None:
+        fill_disk_store(Path(args[0]), announced(map(Path, args[1:])))
 
     run_child(work)
 

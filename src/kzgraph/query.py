@@ -539,7 +539,6 @@ def open_engine(entry: Any, engine: str = "oxigraph", *, asserted_only: bool = F
     A fast-path entry holds an on-disk Oxigraph store of the closure (``store/``): it
     is opened read-only instead of reloading the N-Triples.  The engine answers the
     full-text functions from the entry's search index (:mod:`kzgraph.search`)."""
-
     from kzgraph.engine import StoreEngine, TextFunctions
 
     stored = entry.path / "store"

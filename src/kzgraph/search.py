@@ -35,7 +35,7 @@ from typing import Any
 
 from kzgraph.child import Helper, run_child
 from kzgraph.errors import SearchError
-from kzgraph.namespaces import MATCH, ONTOLOGY, RESOURCE_BASE, SCORE, SNIPPET  # noqa: F401 - kept here too
+from kzgraph.namespaces import ONTOLOGY, RESOURCE_BASE
 from kzgraph.search_syntax import SearchQuery, fold_fast, parse_query, search_key
 from kzgraph.spelling import fold_with_offsets
 
@@ -678,25 +678,8 @@ def _child() -> None:
     seconds it worked, or one line on stderr and exit status 1."""
     from kzgraph.child import announced
 
-    def work(args: list[str]) -> float:
+    def work(args: list[str]) -> None:
         entry = Path(args[0])
-        started, waited = time.perf_counter(), 0.0
-
-        def files() -> Iterator[Path]:
-            nonlocal waited
-            waiting = announced(_entry_files(entry))
-            while True:
-                t0 = time.perf_counter()
-                path = next(waiting, None)
-                waited += time.perf_counter() - t0
-                if path is None:
-                    return
-                if not path.is_file():
-                    missing = [p.name for p in _entry_files(entry) if not p.is_file()]
-                    raise SearchError(f"{' and '.join(missing)} missing from the entry")
-                yield path
-
-        write_index(entry, files=files())
-        return time.perf_counter() - started - waited  # the work, not the waits
+        write_index(entry, files=announced(_entry_files(entry)))
 
     run_child(work)
