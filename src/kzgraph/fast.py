@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, overload
 
 from kzgraph.child import Helper, run_child
 from kzgraph.errors import KzgraphError, ParseError
+from kzgraph.namespaces import ONTOLOGY
 
 if TYPE_CHECKING:
     import pyoxigraph as ox
@@ -549,6 +550,7 @@ def scan_files(files: Iterable[Path], instances_only: Iterable[Path] = ()) -> Fi
     import pyoxigraph as ox
 
     from kzgraph.load import (
+        SCHEMA_SUSPECTS,
         check_triple,
         empty_file_error,
         input_warnings,
@@ -562,6 +564,7 @@ def scan_files(files: Iterable[Path], instances_only: Iterable[Path] = ()) -> Fi
     )
     from kzgraph.project import display_path
 
+    named, literal, string = ox.NamedNode, ox.Literal, XSD + "string"
     found: dict[str, list[str]] = {}
     occurrences: list[tuple[bytes | None, bytes, str]] = []  # (subject, predicate, literal)
     data = set(instances_only)
@@ -583,25 +586,41 @@ def scan_files(files: Iterable[Path], instances_only: Iterable[Path] = ()) -> Fi
         try:
             for t in ox.parse(**turtle_source(Path(path)), format=ox.RdfFormat.TURTLE):
                 count += 1
-                if isinstance(t.subject, ox.NamedNode):
-                    subjects.add(t.subject.value)
-                if isinstance(t.object, ox.Triple) or isinstance(t.subject, ox.Triple):
+                subject, obj = t.subject, t.object
+                kind, object_kind = type(subject), type(obj)
+                if kind is named:
+                    subject_iri = subject.value
+                    subjects.add(subject_iri)
+                elif kind is ox.Triple or object_kind is ox.Triple:
                     # RDF 1.2 triple terms (<< >>): rdflib, and so the reference path, refuses
                     raise _reference_parse_error(Path(path)) or ParseError(
                         "RDF 1.2 triple terms are not supported", path=label
                     )
+                else:
+                    subject_iri = ""
                 # Oxigraph keeps an ill-typed literal ("1994-02-30"^^xsd:date) as it is;
                 # the reference path refuses it, and so does this one -- after a syntax
-                # error further on, if any, as the reference path reports that first
-                if problem is None:
-                    problem = check_triple(path, t, instances_only=check_schema)
-                obj = t.object
-                if isinstance(obj, ox.Literal):
+                # error further on, if any, as the reference path reports that first.
+                # check_triple runs where it may find something: a typed literal (a string
+                # is never ill-typed), or in a data file a predicate that may define
+                # vocabulary or a subject in the ontology's namespace
+                suspect = False
+                if object_kind is literal:
                     if obj.language:
                         if capitals:
                             tagged.append((t, obj))
-                    elif not _kept_by_store(obj):
-                        occurrences.append((_key(t.subject), _key(t.predicate), str(obj)))
+                    else:
+                        datatype = obj.datatype.value
+                        if datatype != string:
+                            suspect = True
+                            if not _kept_as(obj.value, datatype):
+                                occurrences.append((_key(subject), _key(t.predicate), str(obj)))
+                if problem is None and (
+                    suspect
+                    or check_schema
+                    and (t.predicate.value in SCHEMA_SUSPECTS or subject_iri.startswith(ONTOLOGY))
+                ):
+                    problem = check_triple(path, t, instances_only=check_schema)
         except SyntaxError as exc:
             raise _reference_parse_error(Path(path)) or oxigraph_syntax_error(path, exc) from None
         except MemoryError:  # "Reached the buffer maximal size": a token over 16 MiB
@@ -637,9 +656,9 @@ _CANONICAL = {
 _CAPITAL_TAG = re.compile(r"[\"']@[A-Za-z0-9-]*[A-Z]")
 
 
-def _kept_by_store(literal: ox.Literal) -> bool:
-    pattern = _CANONICAL.get(literal.datatype.value)
-    return pattern is not None and pattern.fullmatch(literal.value) is not None
+def _kept_as(lexical: str, datatype: str) -> bool:
+    pattern = _CANONICAL.get(datatype)
+    return pattern is not None and pattern.fullmatch(lexical) is not None
 
 
 @overload

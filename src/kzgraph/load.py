@@ -508,6 +508,12 @@ _SCHEMA_TYPES = frozenset(
 )  # fmt: skip
 
 
+#: the predicates of every triple :func:`schema_statement` refuses whose subject is not in
+#: the ontology's namespace (``rdf:type`` for a class or property as its object): a scan
+#: may leave the others unchecked
+SCHEMA_SUSPECTS = _SCHEMA_PREDICATES | {_RDF + "type"}
+
+
 def schema_statement(s: str, p: str, o: str) -> tuple[str, str] | None:
     """Why the triple (as IRI strings; ``o`` may be a literal's text) defines vocabulary
     rather than stating facts about instances, and the IRI to point at; None if it does not.
