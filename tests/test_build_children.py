@@ -308,3 +308,75 @@ def test_the_index_reads_the_same_from_the_lines_it_keeps(
     assert len(kept.labels) > 1000 and len(kept.literals) > 1500
     assert len(kept.types) > 500 and len(kept.stated_in) > 500 and len(kept.parents) > 20
     assert "P17" in kept.locators.values()
+
+
+#: N-Triples lines that the index's split (kzgraph.search._split_lines) must read as
+#: Oxigraph's parser does, or hand to it: escapes, tags and datatypes, marks inside
+#: literals, blank and commented lines, separators it does not take apart ({r} is a
+#: resource IRI's start, {kz} {rdf} {rdfs} {skos} {xsd} the namespaces)
+_AWKWARD_LINES = r"""
+# a comment with > " and > <{rdf}type> <{kz}Person> .
+{r}person/a> <{rdfs}label> "Ahmet \"the elder\" Aga"@en .
+{r}person/a> <{skos}altLabel> "Ахмет"@KK-cyrl .
+{r}person/a> <{skos}altLabel> "Ahm\u00E9t\nline two" .
+{r}person/a> <{skos}altLabel> "" .
+{r}person/a> <{kz}note> "x> <{rdf}type> <{kz}Treaty> ." .
+{r}person/a> <{kz}note> "ends with a quote \"" .
+{r}person/a> <{kz}note> "1994"^^<{xsd}gYear> .
+{r}person/a> <{kz}note> "typed"^^<{xsd}string> .
+{r}person/a> <{kz}note> "no space before the dot".
+{r}person/a> <{kz}note> "two spaces before it"  .
+{r}person/a> <{rdf}type> <{kz}Person> .
+{r}person/a> <{rdf}type> <{kz}Person>.
+{r}person/a> <{rdf}type> <http://xmlns.com/foaf/0.1/Person> .
+{r}person/\u0062> <{rdf}type> <{kz}Person> .
+{r}person/b> <{kz}statedIn> {r}paragraph/P2> .
+{r}paragraph/P2> <{kz}locator> "P2" .
+<{kz}Person> <{rdfs}subClassOf> <{kz}Agent> .
+<{kz}Person> <{rdfs}label> "person"@en .
+<http://example.org/Other> <{rdfs}subClassOf> <{kz}Agent> .
+_:b1 <{rdfs}label> "blank" .
+_:b1 <{rdf}type> <{kz}Person> .
+ {r}person/c> <{rdfs}label> "after a space" .
+{r}person/c> <{kz}statedIn> _:b1 .
+{r}person/c> <{rdfs}label> "last line, no newline" .""".format(
+    r="<https://w3id.org/kzgraph/resource/",
+    kz="https://w3id.org/kzgraph/ontology#",
+    rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    rdfs="http://www.w3.org/2000/01/rdf-schema#",
+    skos="http://www.w3.org/2004/02/skos/core#",
+    xsd="http://www.w3.org/2001/XMLSchema#",
+)
+
+
+@pytest.mark.parametrize(
+    "layout", ["one space", "a tab in a literal", "two spaces after an IRI", "CRLF"]
+)
+def test_the_index_splits_awkward_lines_as_the_parser_reads_them(
+    layout: str, tmp_path: Path
+) -> None:
+    """The index's reader takes its lines apart by their separators where each term ends in
+    one space (kzgraph.search._one_space), else keeps them with a regular expression; either
+    way it must read what Oxigraph's parser reads from every line."""
+    from kzgraph.search import _one_space, _read
+
+    text = _AWKWARD_LINES.lstrip("\n")
+    if layout == "a tab in a literal":
+        text += '\n<https://w3id.org/kzgraph/resource/person/d> <urn:x:label> "tab\there" .'
+    elif layout == "two spaces after an IRI":
+        text += '\n<https://w3id.org/kzgraph/resource/person/d>  <urn:x:label> "d" .'
+    elif layout == "CRLF":
+        text = text.replace("\n", "\r\n")
+    nt = tmp_path / "awkward.nt"
+    nt.write_bytes(text.encode("utf-8"))
+    assert _one_space(nt.read_bytes()) == (layout == "one space")
+    kept, every = _read([nt]), _read([nt], every_line=True)
+    assert kept == every
+    person = "https://w3id.org/kzgraph/resource/person/"
+    assert (person + "a", 'Ahmet "the elder" Aga', "en") in kept.literals
+    assert (person + "a", "Ахмет", "kk-Cyrl") in kept.literals
+    assert (person + "a", "Ahmét\nline two", None) in kept.literals
+    assert (person + "c", "last line, no newline", None) in kept.literals
+    assert kept.types[person + "b"] == {"https://w3id.org/kzgraph/ontology#Person"}
+    assert kept.locators == {"https://w3id.org/kzgraph/resource/paragraph/P2": "P2"}
+    assert set(kept.parents) == {"https://w3id.org/kzgraph/ontology#Person"}
