@@ -351,6 +351,10 @@ def inferred_ntriples(store: ox.Store, asserted: bytes) -> bytes:
     return b"\n".join(inferred) + b"\n" if inferred else b""
 
 
+#: how much of the inferred lines :func:`write_inferred` takes out and restores at a time
+INFERRED_BLOCK = 1 << 24
+
+
 def write_inferred(
     store: ox.Store,
     asserted: Path,
@@ -385,14 +389,17 @@ def write_inferred(
                 rest.add(expected.rstrip(b"\n") + b"\n")
                 expected = known.readline()
         closure.unlink()
+        # the leftovers are the blank-node lines, as a rule: then only a block with a
+        # blank node can hold one (at 1M, 20 leftovers made this pass 2.7 s, not 0.5)
+        blank_only = all(b"_:" in line for line in rest)
         with open(raw, "rb") as lines, open(target, "wb") as out:
             while True:
-                block = lines.read(1 << 24)
+                block = lines.read(INFERRED_BLOCK)
                 if not block:
                     break
                 if not block.endswith(b"\n"):
                     block += lines.readline()
-                if rest:
+                if rest and (not blank_only or b"_:" in block):
                     kept = [ln + b"\n" for ln in block.split(b"\n")[:-1]]
                     block = b"".join(ln for ln in kept if ln not in rest)
                 if restore is not None and block:
