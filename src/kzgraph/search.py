@@ -28,7 +28,7 @@ import tempfile
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -341,21 +341,29 @@ def _split_lines(g: _Graph, resource_base: str, data: bytes) -> None:
 
 
 def _read(
-    files: Iterable[Path], resource_base: str = RESOURCE_BASE, *, every_line: bool = False
+    files: Iterable[Path],
+    resource_base: str = RESOURCE_BASE,
+    *,
+    every_line: bool = False,
+    between: Callable[[_Graph], None] | None = None,
 ) -> _Graph:
     """What the index needs from the N-Triples ``files``: only the lines it can use are
     read (:func:`_split_lines`, else :data:`_WANTED`'s), unless ``every_line``, which
-    parses every line with Oxigraph (the tests compare both)."""
+    parses every line with Oxigraph (the tests compare both).  ``between(g)`` runs after
+    each file, before the next is asked for (which may wait for it to be written)."""
     g = _Graph({}, {}, {}, {}, {}, {})
     for path in files:
         if every_line:
             _parse_into(g, resource_base, {"path": str(path)})
-            continue
-        data = Path(path).read_bytes()
-        if _one_space(data):
-            _split_lines(g, resource_base, data)
         else:
-            _parse_into(g, resource_base, {"input": _wanted_lines(data)})
+            data = Path(path).read_bytes()
+            if _one_space(data):
+                _split_lines(g, resource_base, data)
+            else:
+                _parse_into(g, resource_base, {"input": _wanted_lines(data)})
+            del data
+        if between is not None:
+            between(g)
     return g
 
 
@@ -375,8 +383,25 @@ def _kind(g: _Graph, classes: set[str]) -> str:
     return min(specific or classes, key=lambda c: (-len(g.parents.get(c, ())), c))
 
 
-def _rows(g: _Graph) -> Iterator[tuple[str, str, str, str, str, str | None, float]]:
-    """(fold, key, iri, property, value, lang, weight) for every literal, in a fixed order."""
+def _fold_and_key(value: str) -> tuple[str, str]:
+    """A literal's indexed columns: its folded words, and their keys."""
+    folded = fold_fast(value)
+    return folded, " ".join(search_key(w) for w in folded.split())
+
+
+def _fold_all(g: _Graph, folds: dict[str, tuple[str, str]]) -> None:
+    """Fold every literal value of ``g`` that ``folds`` lacks, into ``folds``."""
+    for _iri, value, _lang in g.literals:
+        if value not in folds:
+            folds[value] = _fold_and_key(value)
+
+
+def _rows(
+    g: _Graph, folds: dict[str, tuple[str, str]] | None = None
+) -> Iterator[tuple[str, str, str, str, str, str | None, float]]:
+    """(fold, key, iri, property, value, lang, weight) for every literal, in a fixed order;
+    ``folds`` holds values already folded (:func:`_fold_all`)."""
+    folds = {} if folds is None else folds
     ordered = sorted(
         g.literals.items(),
         key=lambda item: (
@@ -388,19 +413,20 @@ def _rows(g: _Graph) -> Iterator[tuple[str, str, str, str, str, str | None, floa
         ),
     )
     for (iri, value, lang), prop in ordered:
-        folded = fold_fast(value)
+        folded, key = folds[value] if value in folds else _fold_and_key(value)
         if not folded:
             continue
-        key = " ".join(search_key(w) for w in folded.split())
         yield folded, key, iri, prop, value, (lang or "").lower() or None, WEIGHTS.get(prop, 1.0)
 
 
 def _fill(
     conn: sqlite3.Connection, files: Iterable[Path], resource_base: str = RESOURCE_BASE
 ) -> None:
-    g = _read(files, resource_base)
+    # the asserted values are folded while the build still writes the inferred file
+    folds: dict[str, tuple[str, str]] = {}
+    g = _read(files, resource_base, between=lambda g: _fold_all(g, folds))
     conn.executescript(_SCHEMA)
-    conn.executemany("INSERT INTO literal VALUES (?, ?, ?, ?, ?, ?, ?)", _rows(g))
+    conn.executemany("INSERT INTO literal VALUES (?, ?, ?, ?, ?, ?, ?)", _rows(g, folds))
     resources = {iri for iri, _v, _l in g.literals} | {
         iri for iri in g.types if iri.startswith(resource_base)
     }
