@@ -485,7 +485,7 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
-def fill_disk_store(target: Path, ntriples: Iterable[Path]) -> None:
+def fill_disk_store(target: Path, ntriples: Iterable[Path], *, split_from: int = 0) -> None:
     """Bulk-load each N-Triples file of ``ntriples`` (e.g. the cache's asserted and
     inferred files) into a new on-disk Oxigraph store at ``target`` as the iterable gives
     it (it may wait for the next file to be written), then compact it (``optimize``) and
@@ -497,16 +497,20 @@ def fill_disk_store(target: Path, ntriples: Iterable[Path]) -> None:
     A big file is loaded in parts of whole lines, one per core, side by side (as
     ``oxigraph load`` loads several files), since one of Oxigraph's bulk loads keeps
     about one core busy: at 1M, asserted + inferred 16.1 s -> 8.5 s on two free cores,
-    for the same CPU time and memory.  The lines with a blank node are added last, from
-    Oxigraph's parser, which keeps their labels (:class:`_Lines`), so a blank node is
-    the same node in every file, as it is in the N-Triples."""
+    for the same CPU time and memory; the files before ``split_from`` load whole (the build
+    splits only ``inferred.nt``, loaded once its main line is nearly done: ``asserted.nt``
+    loads while it reasons, when the search index's child needs the rest of the second
+    core).  The lines with a blank node are added last, from Oxigraph's parser, which
+    keeps their labels (:class:`_Lines`), so a blank node is the same node in every
+    file, as it is in the N-Triples."""
     import pyoxigraph as ox
 
     disk = ox.Store(str(target))
     parts = max(1, min(_cores(), MAX_PARTS))
     blank: list[bytes] = []
-    for path in ntriples:
-        cuts = line_cuts(path, parts if path.stat().st_size >= SPLIT_BYTES else 1)
+    for i, path in enumerate(ntriples):
+        split = i >= split_from and path.stat().st_size >= SPLIT_BYTES
+        cuts = line_cuts(path, parts if split else 1)
         ranges = [
             io.BufferedReader(_Lines(path, a, b, blank), 1 << 20)
             for a, b in itertools.pairwise(cuts)
@@ -535,9 +539,9 @@ def fill_disk_store(target: Path, ntriples: Iterable[Path]) -> None:
 class StoreWriter(Helper):
     """:func:`fill_disk_store` in a child process, fed file by file: the build says when
     the asserted N-Triples are written (:meth:`~kzgraph.child.Helper.ready`), so that
-    Oxigraph's bulk loader (about one core: 14.8 s of wall and 16.2 s of CPU for the two
-    files at 1M) loads them while the build reasons, and when the inferred ones are,
-    while it validates.  :meth:`~kzgraph.child.Helper.finish` waits for the compacted
+    Oxigraph's bulk loader (~16-18 s of CPU for the two files at 1M, in parts side by
+    side where cores are free) loads them while the build reasons, and when the inferred
+    ones are, while it validates.  :meth:`~kzgraph.child.Helper.finish` waits for the compacted
     store and returns the seconds the child worked.  The child dies with the build, like
     the others."""
 
@@ -552,7 +556,8 @@ def _child() -> None:
     from kzgraph.child import announced
 
     def work(args: list[str]) -> None:
-        fill_disk_store(Path(args[0]), announced(map(Path, args[1:])))
+        files = [Path(arg) for arg in args[1:]]
+        fill_disk_store(Path(args[0]), announced(files), split_from=len(files) - 1)
 
     run_child(work)
 

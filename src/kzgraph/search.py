@@ -799,7 +799,7 @@ class IndexWriter(Helper):
     (:class:`kzgraph.child.Helper`), fed file by file: the fast build says when
     ``asserted.nt`` is written (:meth:`~kzgraph.child.Helper.ready`), and the child reads
     it while the build reasons, then ``inferred.nt`` while it validates.  At 1M asserted
-    triples the index takes ~12-19 s of Python and SQLite, beside the build's main line.
+    triples the index takes ~9-13 s of Python and SQLite, beside the build's main line.
 
     The child dies with the build (``PR_SET_PDEATHSIG`` on Linux), so a build killed
     with ``kill -9`` leaves no writer behind, only its temporary entry, which the next
