@@ -705,16 +705,14 @@ def scan_files(files: Iterable[Path], instances_only: Iterable[Path] = ()) -> Fi
                 count += 1
                 subject, obj = t.subject, t.object
                 kind, object_kind = type(subject), type(obj)
-                if kind is named:
-                    subject_iri = subject.value
-                    subjects.add(subject_iri)
-                elif kind is ox.Triple or object_kind is ox.Triple:
+                if kind is ox.Triple or object_kind is ox.Triple:
                     # RDF 1.2 triple terms (<< >>): rdflib, and so the reference path, refuses
                     raise _reference_parse_error(Path(path)) or ParseError(
                         "RDF 1.2 triple terms are not supported", path=label
                     )
-                else:
-                    subject_iri = ""
+                subject_iri = subject.value if kind is named else ""
+                if subject_iri:
+                    subjects.add(subject_iri)
                 # Oxigraph keeps an ill-typed literal ("1994-02-30"^^xsd:date) as it is;
                 # the reference path refuses it, and so does this one -- after a syntax
                 # error further on, if any, as the reference path reports that first.
