@@ -406,6 +406,7 @@ _AWKWARD_LINES = r"""
 _:b1 <{rdfs}label> "blank" .
 _:b1 <{rdf}type> <{kz}Person> .
  {r}person/c> <{rdfs}label> "after a space" .
+ {r}person/c> <{rdfs}label> "x> <{rdf}type> <{kz}Treaty> ." .
 {r}person/c> <{kz}statedIn> _:b1 .
 {r}person/c> <{rdfs}label> "last line, no newline" .""".format(
     r="<https://w3id.org/kzgraph/resource/",

@@ -211,7 +211,6 @@ _WANTED = re.compile(
 _TYPE_KZ = f"> <{RDF_TYPE}> <{KZ}".encode()
 _STATED_IN = f"> <{KZ}statedIn> <".encode()
 _SUBCLASS_OF = f"> <{SUBCLASS_OF}> <".encode()
-_KZ_SUBJECT = f"<{KZ}".encode()
 
 
 def _wanted_lines(data: bytes) -> bytes:
@@ -329,8 +328,10 @@ def _split_lines(g: _Graph, resource_base: str, data: bytes) -> None:
     for mark in (_TYPE_KZ, _STATED_IN, _SUBCLASS_OF):
         for line, at in _lines_with(data, mark):
             if line[:1] != b"<" or line.find(b"> <") != at:
-                if not line.startswith((b"_:", b"#", b"<")):
-                    parse(line)  # a line Oxigraph will refuse
+                # a line that starts oddly goes to the parser, once: here unless it has
+                # a literal (the loop above parsed it)
+                if not line.startswith((b"_:", b"#", b"<")) and b'> "' not in line:
+                    parse(line)
                 continue  # the mark is in a literal, or after the subject
             p_end = line.find(b"> <", at + 3)
             if b"\\" in line or line[-3:] != b"> ." or b" " in line[p_end + 3 : -3]:
