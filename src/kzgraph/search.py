@@ -36,8 +36,8 @@ from typing import Any
 from kzgraph.child import Helper, run_child
 from kzgraph.errors import SearchError
 from kzgraph.namespaces import ONTOLOGY, RESOURCE_BASE
-from kzgraph.search_syntax import SearchQuery, fold_fast, parse_query, search_key
-from kzgraph.spelling import fold_with_offsets
+from kzgraph.search_syntax import SearchQuery, parse_query, search_key
+from kzgraph.spelling import fold, fold_with_offsets
 
 INDEX = "search.sqlite"
 #: bumped whenever the index's tables or the way text is keyed change: an older file is rebuilt
@@ -386,7 +386,7 @@ def _kind(g: _Graph, classes: set[str]) -> str:
 
 def _fold_and_key(value: str) -> tuple[str, str]:
     """A literal's indexed columns: its folded words, and their keys."""
-    folded = fold_fast(value)
+    folded = fold(value)
     return folded, " ".join(search_key(w) for w in folded.split())
 
 

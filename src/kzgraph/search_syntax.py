@@ -21,22 +21,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from kzgraph.errors import SearchError
-from kzgraph.spelling import fold_with_offsets, loose
+from kzgraph.spelling import fold, loose
 
 MAX_CHARS = 1000  # of search text
 MAX_TERMS = 32  # words, phrases and prefixes in one search
-
-_FOLDED: dict[int, str] = {}  # code point -> its folded form, spaces kept
-
-
-def fold_fast(text: str) -> str:
-    """:func:`kzgraph.spelling.fold`, faster on long texts: fold is context-free (one character
-    at a time, then runs of spaces collapsed), so each distinct character is folded once, between
-    two letters that keep its spaces, and the text is translated in C."""
-    for ch in set(text):
-        if ord(ch) not in _FOLDED:
-            _FOLDED[ord(ch)] = fold_with_offsets(f"a{ch}a")[0][1:-1]
-    return " ".join(text.translate(_FOLDED).split())
 
 
 @lru_cache(maxsize=16384)
@@ -123,7 +111,7 @@ class SearchQuery:
 
     def matches(self, text: str) -> bool:
         """Whether ``text`` matches, exactly as the index would decide."""
-        folded = tuple(fold_fast(text).split())
+        folded = tuple(fold(text).split())
         keys = tuple(search_key(w) for w in folded)
         return all(any(t.matches(folded, keys) for t in g) for g in self.groups) and not any(
             t.matches(folded, keys) for t in self.excluded
@@ -150,7 +138,7 @@ class _Chunk:
 
 
 def _term(raw: str, prefix: bool) -> Term | None:
-    words = tuple(fold_with_offsets(raw)[0].split())
+    words = tuple(fold(raw).split())
     return Term(words, prefix) if words else None
 
 

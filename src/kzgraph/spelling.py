@@ -71,9 +71,21 @@ def fold_with_offsets(text: str) -> tuple[str, list[int]]:
     return "".join(out), offsets
 
 
+#: code point -> :func:`_fold_char` of it, filled in as characters are met
+_FOLDED: dict[int, str] = {}
+
+
 def fold(text: str) -> str:
-    """Lower-case ASCII words separated by single spaces (see the module doc)."""
-    return fold_with_offsets(text)[0]
+    """Lower-case ASCII words separated by single spaces (see the module doc).
+
+    The same as ``fold_with_offsets(text)[0]``, faster: folding is context-free (one
+    character at a time, then runs of spaces collapsed), so each distinct character is
+    folded once and the text is translated in C (the 200k names of a 1M-triple graph:
+    5.9 s one character at a time in Python)."""
+    for ch in set(text):
+        if ord(ch) not in _FOLDED:
+            _FOLDED[ord(ch)] = _fold_char(ch)
+    return " ".join(text.translate(_FOLDED).split())
 
 
 def tokens(text: str) -> list[str]:
