@@ -348,6 +348,29 @@ def test_describe_and_plot_focus_take_names(tmp_path: Path) -> None:
     assert "Çiller" in (tmp_path / "n.svg").read_text(encoding="utf-8")
 
 
+def test_describe_by_iri_needs_no_index_of_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An IRI or prefixed name the graph has is described without the index of names; a name,
+    or an IRI the graph lacks (answered with the nearest names), builds and keeps it."""
+    from kzgraph.resolve import names_path
+
+    monkeypatch.setenv("KZGRAPH_CACHE", str(tmp_path / "cache"))
+    kept = names_path(build(PROJECT).entry.path)
+    runner = CliRunner()
+    for typed in ("person:turgut-ozal", f"<{R}person/turgut-ozal>", f"{R}person/turgut-ozal"):
+        done = runner.invoke(cli, [*ARGS, "describe", typed])
+        assert done.exit_code == 0, done.stderr
+        assert done.stdout.startswith(f"Turgut Özal  <{R}person/turgut-ozal>")
+        said = f'kzgraph: "{typed}" → Turgut Özal <{R}person/turgut-ozal>'
+        assert done.stderr.strip() == ("" if typed.startswith("http") else said)
+    assert not kept.exists()
+    missing = runner.invoke(cli, [*ARGS, "describe", "person:turgut-ozall"])
+    assert missing.exit_code == 2
+    assert f"Turgut Özal (person) <{R}person/turgut-ozal>" in missing.stderr
+    assert kept.is_file()
+
+
 # --------------------------------------------------------------------------- --endpoint
 
 from test_remote import entry, published, server  # noqa: E402, F401 - fixtures: a real Oxigraph server
@@ -412,6 +435,7 @@ def test_the_index_of_names_is_kept_with_the_entry(
 
     with monkeypatch.context() as patch:
         patch.setattr(again, "run", no_queries)
+        patch.setattr(NameIndex, "_build", classmethod(no_queries))
         read = NameIndex.from_engine(again)
     _same_index(read, first)
     assert read.resolve("Nazarbaev").iri == R + "person/nursultan-nazarbayev"
@@ -433,6 +457,46 @@ def test_the_index_of_names_is_kept_with_the_entry(
         assert other.kept_dir is None
         NameIndex.from_engine(other)
         assert not any(newer.parent.iterdir())
+
+    # read from Oxigraph's own terms, or as any engine's rows: the same names (Oxigraph
+    # writes language tags in lower case), classes, labels and kinds
+    def read_as(index: NameIndex) -> tuple[object, ...]:
+        names = sorted((n.iri, n.text, (n.language or "").lower(), n.property) for n in index.names)
+        return names, index.types, index.labels, index.kinds, index.known
+
+    assert read_as(NameIndex.from_engine(open_engine(cached, "rdflib"))) == read_as(first)
+
+
+def test_a_kept_object_is_read_without_the_cycle_collector_and_leaves_it_as_it_was(
+    tmp_path: Path,
+) -> None:
+    """The collector is paused while a kept object is read or built (see kept.py), and is on
+    again after, even when the build fails; a process that had it off keeps it off."""
+    import gc
+
+    from kzgraph.kept import load_or_build
+
+    seen: list[bool] = []
+
+    def made() -> NameIndex:
+        seen.append(gc.isenabled())
+        return NameIndex([], {}, {}, {})
+
+    def fails() -> NameIndex:
+        raise ValueError("no graph")
+
+    try:
+        for enabled in (True, False):
+            (gc.enable if enabled else gc.disable)()
+            path = tmp_path / str(enabled) / "names.pickle"
+            load_or_build(path, NameIndex, made)  # built
+            assert isinstance(load_or_build(path, NameIndex, fails), NameIndex)  # read
+            with pytest.raises(ValueError, match="no graph"):
+                load_or_build(tmp_path / "other" / "names.pickle", NameIndex, fails)
+            assert gc.isenabled() is enabled
+        assert seen == [False, False]
+    finally:
+        gc.enable()
 
 
 def test_a_cache_that_cannot_be_written_still_resolves(

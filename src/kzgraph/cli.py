@@ -586,9 +586,18 @@ def _query_engine(
 
 
 def _resolve_term(engine: Engine, term: str) -> str:
-    """The IRI of the one resource ``term`` names (see kzgraph.resolve), said on stderr."""
+    """The IRI of the one resource ``term`` names (see kzgraph.resolve), said on stderr.  An
+    IRI or prefixed name that the graph has needs no index of names (at 1M triples reading
+    the kept one is most of a second)."""
+    from kzgraph.query import graph_mentions
     from kzgraph.resolve import NameIndex
+    from kzgraph.terms import expand_iri, looks_like_iri
 
+    iri = expand_iri(term) if looks_like_iri(term) else None
+    if iri is not None and graph_mentions(engine, iri):
+        if term.strip() != iri:
+            err(f'kzgraph: "{term.strip()}" → {engine.labels([iri])[iri]} <{iri}>')
+        return iri
     found = NameIndex.from_engine(engine).resolve(term)
     _say_resolved([("", term, found)])
     return found.iri
@@ -1357,13 +1366,19 @@ def describe(ctx: click.Context, term: str, engine: str) -> None:
       kzgraph describe https://w3id.org/kzgraph/resource/state/turkey
     """
     from kzgraph.describe import describe as describe_resource
+    from kzgraph.engine import LinesEngine
     from kzgraph.query import open_engine
     from kzgraph.render import render_description
 
     entry = _entry(project_of(ctx))
     store = open_engine(entry, engine)
     iri = _resolve_term(store, term)
-    asserted = open_engine(entry, engine, asserted_only=True)
+    # the data as written, read only where the description looks (LinesEngine)
+    asserted = (
+        LinesEngine(entry.asserted_path)
+        if engine == "oxigraph"
+        else open_engine(entry, engine, asserted_only=True)
+    )
     click.echo(render_description(describe_resource(store, iri, asserted)), nl=False)
 
 

@@ -475,7 +475,7 @@ def bind_params(
             resolved.append((param.name, raw, found))
             continue
         values[param.name] = term = coerce(param, raw, query)
-        if param.type == "iri" and names is not None and not _mentioned(names, term.value):
+        if param.type == "iri" and names is not None and not graph_mentions(names, term.value):
             what = f"saved query {query.name!r}: parameter {param.name!r}"
             near = name_index().nearest(raw, param.classes)
             raise TermNotFoundError(raw.strip(), near, what=what)
@@ -511,7 +511,7 @@ def _check_period(query: SavedQuery, values: Mapping[str, Term], chosen: Mapping
         )
 
 
-def _mentioned(names: NameIndex | Engine, iri: str) -> bool:
+def graph_mentions(names: NameIndex | Engine, iri: str) -> bool:
     """Whether the graph has ``iri`` (as a subject, or as an object)."""
     if not isinstance(names, Engine):
         return iri in names.known
