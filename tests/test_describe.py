@@ -19,11 +19,12 @@ from click.testing import CliRunner
 
 from kzgraph.cli import cli
 from kzgraph.describe import Sources, describe, natural_key, statement_sources
+from kzgraph.engine import LinesEngine, OxigraphEngine
 from kzgraph.project import Project
 from kzgraph.query import Engine, load_catalog, open_engine, run_saved
 from kzgraph.render import format_sources, render_description
 from kzgraph.store import build
-from kzgraph.terms import IRI, Literal
+from kzgraph.terms import IRI, BNode, Literal
 
 ROOT = Path(__file__).resolve().parent.parent
 R = "https://w3id.org/kzgraph/resource/"
@@ -407,3 +408,65 @@ def test_readme_example_asks_the_aims_a_speaker_stated_and_where(engine: str) ->
     assert result.exit_code == 0, result.stderr
     assert result.stdout == shown
     assert "Strengthen the ties between the fraternal peoples" in shown  # P20, Kara (2011)
+
+
+# --------------------------------------------------------------------------- the data as written
+
+
+def test_describe_reads_the_data_as_written_node_by_node_as_if_whole() -> None:
+    """``kzgraph describe`` reads the asserted triples only about the nodes it looks at
+    (LinesEngine), not the whole file: every node of the bundled data is described as with
+    the whole file loaded, but for the blank nodes' labels (the file's own, where a store's
+    load makes up new ones), and nothing ever loads the whole file."""
+    closure, whole = engines()
+    lines = LinesEngine(build(BUNDLED).entry.asserted_path)
+    nodes = sorted({s.value for s, _p, _o in whole.triples() if isinstance(s, IRI)})
+    assert len(nodes) > 700
+
+    def shown(text: str) -> str:
+        return re.sub(r"_:\w+", "_:b", text)
+
+    for iri in nodes:
+        by_node = render_description(describe(closure, iri, lines))
+        assert shown(by_node) == shown(render_description(describe(closure, iri, whole))), iri
+    assert lines._whole is None
+
+
+def test_a_node_is_read_from_its_own_lines_only(tmp_path: Path) -> None:
+    """A node's IRI inside a literal, or a blank node label that starts another one, is not a
+    triple of that node; a typed literal reads as a store keeps it; a pattern without a node
+    reads the whole file."""
+    path = tmp_path / "asserted.nt"
+    path.write_text(
+        '<http://e/a> <http://e/p> "see <http://e/b> too" .\n'
+        "<http://e/b> <http://e/p> _:b10 .\n"
+        "_:b1 <http://e/p> <http://e/c> .\n"
+        '_:b10 <http://e/q> "49.0"^^<http://www.w3.org/2001/XMLSchema#decimal> .\n'
+        "<http://e/c> <http://e/q> <http://e/b> .",  # no newline at the end
+        encoding="utf-8",
+    )
+    lines = LinesEngine(path)
+    e = "http://e/"
+    assert list(lines.triples(IRI(e + "b"))) == [(IRI(e + "b"), IRI(e + "p"), BNode("b10"))]
+    assert list(lines.triples(None, None, IRI(e + "b"))) == [
+        (IRI(e + "c"), IRI(e + "q"), IRI(e + "b"))
+    ]
+    assert list(lines.triples(BNode("b1"))) == [(BNode("b1"), IRI(e + "p"), IRI(e + "c"))]
+    assert list(lines.triples(BNode("b10"), IRI(e + "q"))) == [
+        (BNode("b10"), IRI(e + "q"), Literal("49", "http://www.w3.org/2001/XMLSchema#decimal"))
+    ]
+    assert list(lines.triples(IRI(e + "nothing"))) == []
+    assert lines._whole is None
+    decimal = Literal("49", "http://www.w3.org/2001/XMLSchema#decimal")
+    assert sorted(map(repr, lines.triples(None, IRI(e + "q")))) == sorted(
+        map(
+            repr,
+            [(BNode("b10"), IRI(e + "q"), decimal), (IRI(e + "c"), IRI(e + "q"), IRI(e + "b"))],
+        )
+    )
+    assert lines._whole is not None
+    assert list(lines.triples(BNode("b1"))) == [(BNode("b1"), IRI(e + "p"), IRI(e + "c"))]
+    assert len(lines) == len(OxigraphEngine([path])) == 5
+    empty = tmp_path / "empty.nt"
+    empty.write_bytes(b"")
+    assert list(LinesEngine(empty).triples(IRI(e + "a"))) == []

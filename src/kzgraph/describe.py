@@ -360,7 +360,7 @@ def describe(engine: Engine, iri: str, asserted: Engine | None = None) -> Descri
     """
     node = IRI(iri)
     own = sources_of(engine, node)
-    facts_from = asserted or engine
+    facts_from = asserted if asserted is not None else engine  # not len(): see LinesEngine
     type_iris = {
         o.value for _s, _p, o in engine.triples(node, IRI(RDF_TYPE), None) if isinstance(o, IRI)
     }

@@ -258,6 +258,88 @@ class StoreEngine(OxigraphEngine):
             )
 
 
+class LinesEngine(Engine):
+    """The triples of one N-Triples file (a cache entry's ``asserted.nt``), read where they are
+    asked for: a pattern with a subject or an object node reads only the lines that mention
+    that node, found in the file mapped into memory and kept per node; a pattern without
+    one, a query or a count loads the whole file into an :class:`OxigraphEngine` once.
+
+    ``kzgraph describe`` asks the data as written about a few dozen nodes: at 1M asserted
+    triples loading the file took 3.3 s of the command's 6.9 s, finding one node's lines
+    takes ~35 ms.  The lines found are put into a small store and matched term by term, so
+    a node's text inside a literal, or ``_:b1`` inside ``_:b10``, is never a triple of it."""
+
+    name = "oxigraph"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._about: dict[Term, tuple[tuple[Term, Term, Term], ...]] = {}
+        self._whole: OxigraphEngine | None = None
+
+    def _loaded(self) -> OxigraphEngine:
+        if self._whole is None:
+            import pyoxigraph as ox
+
+            whole = OxigraphEngine()  # from the parser too: the blank nodes keep their labels
+            whole.store.bulk_extend(ox.parse(path=str(self.path), format=ox.RdfFormat.N_TRIPLES))
+            whole.text_functions = self.text_functions
+            self._whole = whole
+        return self._whole
+
+    def run(self, text: str, origin: str | None = None) -> QueryResult:
+        return self._loaded().run(text, origin)
+
+    def __len__(self) -> int:
+        return len(self._loaded())
+
+    def triples(
+        self, s: Term | None = None, p: Term | None = None, o: Term | None = None
+    ) -> Iterator[tuple[Term, Term, Term]]:
+        node = s if isinstance(s, IRI | BNode) else o if isinstance(o, IRI | BNode) else None
+        if node is None or self._whole is not None:
+            yield from self._loaded().triples(s, p, o)
+            return
+        for triple in self._lines_of(node):
+            if all(
+                want is None or want == got for want, got in zip((s, p, o), triple, strict=True)
+            ):
+                yield triple
+
+    def _lines_of(self, node: IRI | BNode) -> tuple[tuple[Term, Term, Term], ...]:
+        found = self._about.get(node)
+        if found is not None:
+            return found
+        import mmap
+
+        import pyoxigraph as ox
+
+        token = node.n3().encode()
+        lines: dict[int, bytes] = {}
+        with open(self.path, "rb") as handle:
+            if handle.seek(0, io.SEEK_END) == 0:  # mmap refuses an empty file
+                return ()
+            with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as text:
+                at = text.find(token)
+                while at != -1:
+                    start = text.rfind(b"\n", 0, at) + 1
+                    end = text.find(b"\n", at)
+                    end = len(text) if end == -1 else end
+                    lines.setdefault(start, text[start:end])
+                    at = text.find(token, end)
+        # into a store, which keeps a literal in its own form (``"49.0"^^xsd:decimal`` as
+        # ``"49"``), as the closure's store does; from the parser, which keeps the file's
+        # blank node labels (a store's load gives each load new ones)
+        store = ox.Store()
+        store.extend(ox.parse(input=b"\n".join(lines.values()), format=ox.RdfFormat.N_TRIPLES))
+        found = tuple(
+            (from_oxigraph(q.subject), from_oxigraph(q.predicate), from_oxigraph(q.object))
+            for q in store
+        )
+        if len(self._about) < 4096:  # a page's worth of nodes, not the whole file again
+            self._about[node] = found
+        return found
+
+
 class _Concatenated(io.RawIOBase):
     """N-Triples files read one after the other as one stream (a newline between them)."""
 
