@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -209,6 +210,60 @@ def test_check_error_rows_exit_1(runner: CliRunner, copied_project: Project) -> 
     assert "ERROR unsourced-visit: Visits without a source paragraph (1 rows)" in result.stdout
     assert "Özal visits Kazakhstan" in result.stdout
     assert "1 error rows" in result.stderr
+
+
+def test_a_check_past_its_time_limit_is_stopped_and_the_others_still_run(
+    runner: CliRunner, copied_project: Project
+) -> None:
+    """A check that runs past --timeout is stopped (its process killed) and named; the other
+    checks report as usual; exit 2 (a check could not answer) unless an error check found
+    rows; --timeout 0 and the default leave a quick check alone."""
+    import multiprocessing
+
+    checks = copied_project.queries_dir / "checks"
+    (checks / "every-five-triples.rq").write_text(
+        "#+ title: Every five triples of the graph\n#+ severity: warning\n"
+        "#+ fix: none (it never ends)\n"
+        "SELECT ?entity ?property ?value WHERE { ?entity ?property ?value . ?a ?b ?c . "
+        "?d ?e ?f . ?g ?h ?i . ?j ?k ?l }\n",
+        encoding="utf-8",
+    )
+    started = time.monotonic()
+    result = invoke(runner, [*project_args(copied_project), "check", "--timeout", "1.5"])
+    assert time.monotonic() - started < 60
+    assert result.exit_code == 2, result.stderr
+    assert result.stderr.splitlines()[-2:] == [
+        "kzgraph: check every-five-triples did not finish in 1.5 s (see --timeout)",
+        "kzgraph: 3 checks: 0 error rows, 2 warning rows, 1 not finished",
+    ]
+    assert "WARNING shared-altlabel: Alternative labels shared by two resources (2 rows)" in (
+        result.stdout
+    )
+    assert multiprocessing.active_children() == []
+
+    (checks / "every-five-triples.rq").unlink()
+    for timeout in ("0", "120"):
+        quick = invoke(runner, [*project_args(copied_project), "check", "--timeout", timeout])
+        assert quick.exit_code == 0, quick.stderr
+        assert quick.stderr == "kzgraph: 2 checks: 0 error rows, 2 warning rows\n"
+    refused = invoke(runner, [*project_args(copied_project), "check", "--timeout", "-1"])
+    assert refused.exit_code == 2
+    assert "--timeout" in refused.stderr
+
+
+def test_a_check_that_fails_in_its_process_fails_the_command_in_one_line(
+    runner: CliRunner, copied_project: Project
+) -> None:
+    (copied_project.queries_dir / "checks" / "unknown-function.rq").write_text(
+        "#+ title: A function no engine has\n#+ severity: error\n#+ fix: none\n"
+        "SELECT ?entity ?property ?value WHERE { ?entity ?property ?value "
+        "FILTER(<http://example.org/no-such-function>(?value)) }\n",
+        encoding="utf-8",
+    )
+    result = invoke(runner, [*project_args(copied_project), "check"])
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("Error: "), result.stderr
+    assert "unknown-function.rq" in result.stderr
 
 
 # --------------------------------------------------------------------------- queries

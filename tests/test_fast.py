@@ -36,7 +36,14 @@ from kzgraph.materialize import (
     materialize,
     read_tbox,
 )
-from kzgraph.query import OxigraphEngine, load_catalog, run_saved, sort_key
+from kzgraph.query import (
+    OxigraphEngine,
+    load_catalog,
+    load_checks,
+    run_saved,
+    run_saved_within,
+    sort_key,
+)
 from kzgraph.reason import reason
 from kzgraph.shacl_fast import (
     UnsupportedShapeError,
@@ -520,6 +527,16 @@ def test_fast_cache_entry_is_reopened_and_answers_like_the_reference(
     for name in ("timeline", "events-in-place", "documents-signed-by"):
         query = load_catalog(REPO / "queries")[name]
         assert _rows(fast_engine, query) == _rows(ref_engine, query), name
+    # the checks as kzgraph check runs them: each in a child process, which opens the on-disk
+    # store again (and the in-memory graph is the child's copy)
+    for check in load_checks(REPO / "queries"):
+        within = run_saved_within(fast_engine, check, 120)
+        assert within is not None, check.name
+        assert sorted(within.rows, key=lambda row: [sort_key(t) for t in row]) == _rows(
+            ref_engine, check
+        ), check.name
+        forked, here = run_saved_within(ref_engine, check, 120), run_saved(ref_engine, check)
+        assert forked is not None and forked.rows == here.rows, check.name
     # the CLI: --engine on build, and a second build finds the entry
     monkeypatch.setenv("KZGRAPH_CACHE", str(tmp_path / "cli"))
     args = ["--data", str(project.data_dir), "--ontology", str(project.ontology_dir)]

@@ -228,11 +228,13 @@ class StoreEngine(OxigraphEngine):
 
     name = "oxigraph"
 
-    def __init__(self, store: ox.Store) -> None:  # noqa: D107 - no reload, by design
+    def __init__(self, store: ox.Store, location: Path | None = None) -> None:  # noqa: D107
         import pyoxigraph
 
         self._ox = pyoxigraph
         self.store = store
+        #: the folder of an on-disk store opened read-only, where another process can open it
+        self.location = location
 
     def __len__(self) -> int:
         import pyoxigraph as ox

@@ -27,7 +27,13 @@ from kzgraph.engine import OxigraphEngine as OxigraphEngine
 from kzgraph.engine import QueryResult as QueryResult
 from kzgraph.engine import RdflibEngine as RdflibEngine
 from kzgraph.engine import sort_key as sort_key
-from kzgraph.errors import ParameterError, QueryHeaderError, TermNotFoundError, UnknownQueryError
+from kzgraph.errors import (
+    KzgraphError,
+    ParameterError,
+    QueryHeaderError,
+    TermNotFoundError,
+    UnknownQueryError,
+)
 from kzgraph.project import display_path
 from kzgraph.sparql_text import (
     declared_prefixes,
@@ -546,7 +552,7 @@ def open_engine(entry: Any, engine: str = "oxigraph", *, asserted_only: bool = F
     if engine == "oxigraph" and not asserted_only and stored.is_dir():
         import pyoxigraph as ox
 
-        opened = StoreEngine(ox.Store.read_only(str(stored)))
+        opened = StoreEngine(ox.Store.read_only(str(stored)), stored)
     else:
         files = [entry.asserted_path]
         opened = ENGINES[engine](files if asserted_only else [*files, entry.inferred_path])
@@ -554,6 +560,63 @@ def open_engine(entry: Any, engine: str = "oxigraph", *, asserted_only: bool = F
     if engine == "oxigraph" and not asserted_only:  # objects built from the closure are kept
         opened.kept_dir = entry.path
     return opened
+
+
+def run_saved_within(
+    engine: Engine, query: SavedQuery, seconds: float | None
+) -> QueryResult | None:
+    """:func:`run_saved` (without parameters), stopped after ``seconds``: None if it did not
+    finish by then (``seconds`` None: no limit, in this process).
+
+    The query runs in a child process forked from this one, killed at the deadline, since
+    neither Oxigraph nor rdflib can stop a query from outside.  An in-memory engine is the
+    child's copy of this process's; an on-disk store is opened again there (a store's handle
+    is not shared across a fork)."""
+    if seconds is None:
+        return run_saved(engine, query)
+    import multiprocessing
+
+    fork = multiprocessing.get_context("fork")
+    receive, send = fork.Pipe(duplex=False)
+    child = fork.Process(target=_run_in_child, args=(engine, query, send), daemon=True)
+    child.start()
+    send.close()
+    try:
+        if not receive.poll(seconds):
+            return None
+        try:
+            outcome = receive.recv()
+        except EOFError:
+            raise KzgraphError(
+                f"the process running {query.name} ended without an answer "
+                f"(exit code {child.exitcode})",
+                path=display_path(query.path),
+            ) from None
+    finally:
+        child.kill()
+        child.join()
+        receive.close()
+    if outcome[0] == "error":
+        _kind, message, hint, code = outcome
+        error = KzgraphError(message, hint=hint)
+        error.exit_code = code
+        raise error
+    result: QueryResult = outcome[1]
+    return result
+
+
+def _run_in_child(engine: Engine, query: SavedQuery, send: Any) -> None:
+    """The body of :func:`run_saved_within`'s child: sends ("ok", result) or ("error", ...)."""
+    from kzgraph.engine import StoreEngine
+
+    try:
+        if isinstance(engine, StoreEngine) and engine.location is not None:
+            import pyoxigraph as ox
+
+            engine = StoreEngine(ox.Store.read_only(str(engine.location)), engine.location)
+        send.send(("ok", run_saved(engine, query)))
+    except KzgraphError as error:
+        send.send(("error", str(error), error.hint, error.exit_code))
 
 
 def run_saved(
