@@ -617,6 +617,9 @@ def _run_in_child(engine: Engine, query: SavedQuery, send: Any) -> None:
         send.send(("ok", run_saved(engine, query)))
     except KzgraphError as error:
         send.send(("error", str(error), error.hint, error.exit_code))
+    except Exception as error:  # noqa: BLE001 - said in one line by the parent, not a traceback
+        where = display_path(query.path)
+        send.send(("error", f"{where}: {type(error).__name__}: {error}", None, 2))
 
 
 def run_saved(
