@@ -537,6 +537,20 @@ def test_fast_cache_entry_is_reopened_and_answers_like_the_reference(
         ), check.name
         forked, here = run_saved_within(ref_engine, check, 120), run_saved(ref_engine, check)
         assert forked is not None and forked.rows == here.rows, check.name
+    # a check of one's own that calls the search functions: the child answers them too
+    (tmp_path / "own" / "checks").mkdir(parents=True)
+    (tmp_path / "own" / "checks" / "visits-to-turkestan.rq").write_text(
+        "#+ title: Visits the search finds for Turkestan\n#+ severity: warning\n#+ fix: none\n"
+        "PREFIX kz: <https://w3id.org/kzgraph/ontology#>\n"
+        "PREFIX kzf: <https://w3id.org/kzgraph/function#>\n"
+        "SELECT ?entity ?property ?value WHERE { ?entity a kz:OfficialVisit "
+        'BIND(kzf:score(?entity, "turkestan") AS ?value) FILTER(BOUND(?value)) '
+        "BIND(kz:OfficialVisit AS ?property) }\n",
+        encoding="utf-8",
+    )
+    (own,) = load_checks(tmp_path / "own")
+    forked, here = run_saved_within(fast_engine, own, 120), run_saved(fast_engine, own)
+    assert here.rows and forked is not None and forked.rows == here.rows
     # the CLI: --engine on build, and a second build finds the entry
     monkeypatch.setenv("KZGRAPH_CACHE", str(tmp_path / "cli"))
     args = ["--data", str(project.data_dir), "--ontology", str(project.ontology_dir)]

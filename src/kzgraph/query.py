@@ -607,13 +607,16 @@ def run_saved_within(
 
 def _run_in_child(engine: Engine, query: SavedQuery, send: Any) -> None:
     """The body of :func:`run_saved_within`'s child: sends ("ok", result) or ("error", ...)."""
-    from kzgraph.engine import StoreEngine
+    from kzgraph.engine import StoreEngine, TextFunctions
 
     try:
         if isinstance(engine, StoreEngine) and engine.location is not None:
             import pyoxigraph as ox
 
+            searched = engine.text_functions  # kzf: functions, on an index opened here
             engine = StoreEngine(ox.Store.read_only(str(engine.location)), engine.location)
+            if searched is not None:
+                engine.text_functions = TextFunctions(searched.entry_dir)
         send.send(("ok", run_saved(engine, query)))
     except KzgraphError as error:
         send.send(("error", str(error), error.hint, error.exit_code))
