@@ -615,8 +615,7 @@ def _resolve_term(engine: Engine, term: str) -> str:
 
     iri = expand_iri(term) if looks_like_iri(term) else None
     if iri is not None and graph_mentions(engine, iri):
-        if term.strip() != iri:
-            err(f'kzgraph: "{term.strip()}" → {engine.labels([iri])[iri]} <{iri}>')
+        _say_named(term, engine.labels([iri])[iri], iri)
         return iri
     found = NameIndex.from_engine(engine).resolve(term)
     _say_resolved([("", term, found)])
@@ -626,8 +625,13 @@ def _resolve_term(engine: Engine, term: str) -> str:
 def _say_resolved(resolved: Iterable[tuple[str, str, Candidate]]) -> None:
     """One stderr line per name resolved: ``kzgraph: "Demirel" → Süleyman Demirel <…>``."""
     for _param, typed, found in resolved:
-        if typed.strip() != found.iri:
-            err(f'kzgraph: "{typed.strip()}" → {found.label} <{found.iri}>')
+        _say_named(typed, found.label, found.iri)
+
+
+def _say_named(typed: str, label: str, iri: str) -> None:
+    """``kzgraph: "Demirel" → Süleyman Demirel <…>``, unless what was typed is the IRI."""
+    if typed.strip() != iri:
+        err(f'kzgraph: "{typed.strip()}" → {label} <{iri}>')
 
 
 # --------------------------------------------------------------------------- completion

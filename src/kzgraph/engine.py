@@ -316,23 +316,23 @@ class LinesEngine(Engine):
         import pyoxigraph as ox
 
         token = node.n3().encode()
-        lines: dict[int, bytes] = {}
+        lines: list[bytes] = []
         with open(self.path, "rb") as handle:
             if handle.seek(0, io.SEEK_END) == 0:  # mmap refuses an empty file
                 return ()
             with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as text:
                 at = text.find(token)
-                while at != -1:
+                while at != -1:  # each line once: the search goes on after its end
                     start = text.rfind(b"\n", 0, at) + 1
                     end = text.find(b"\n", at)
                     end = len(text) if end == -1 else end
-                    lines.setdefault(start, text[start:end])
+                    lines.append(text[start:end])
                     at = text.find(token, end)
         # into a store, which keeps a literal in its own form (``"49.0"^^xsd:decimal`` as
         # ``"49"``), as the closure's store does; from the parser, which keeps the file's
         # blank node labels (a store's load gives each load new ones)
         store = ox.Store()
-        store.extend(ox.parse(input=b"\n".join(lines.values()), format=ox.RdfFormat.N_TRIPLES))
+        store.extend(ox.parse(input=b"\n".join(lines), format=ox.RdfFormat.N_TRIPLES))
         found = tuple(
             (from_oxigraph(q.subject), from_oxigraph(q.predicate), from_oxigraph(q.object))
             for q in store
