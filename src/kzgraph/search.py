@@ -174,12 +174,21 @@ def _locator_key(loc: str) -> tuple[int, str]:
 class _Graph:
     """What the index needs from the N-Triples, in one pass."""
 
-    literals: dict[tuple[str, str, str | None], str]  # (s, value, lang) -> first property
+    literals: dict[tuple[str, str, str | None], str]  # (s, value, lang) -> its property
     types: dict[str, set[str]]
     labels: dict[str, list[tuple[str, str, str | None]]]  # iri -> (predicate, value, lang)
     stated_in: dict[str, set[str]]
     locators: dict[str, str]
     parents: dict[str, set[str]]
+    #: the ``literals`` keys first met in the file being read, after the first file
+    #: (None while the first is read): an earlier file's property is never replaced
+    fresh: set[tuple[str, str, str | None]] | None = None
+
+
+def _rank(p: str) -> tuple[float, str]:
+    """Which of a value's properties in one file its index row names: the weightiest,
+    then the first IRI, whatever the order of the file's lines."""
+    return -WEIGHTS.get(p, 1.0), p
 
 
 def resource_base_of(entry_dir: Path) -> str:
@@ -234,8 +243,15 @@ def _add_literal(
     if p == KZ + "locator":
         g.locators[iri] = value
     if iri.startswith(resource_base) and p not in SKIPPED and dt in (XSD_STRING, RDF_LANGSTRING):
-        # the first property wins: asserted before inferred copies
-        g.literals.setdefault((iri, value, lang), p)
+        # asserted before inferred copies; within a file, by _rank
+        key = (iri, value, lang)
+        known = g.literals.get(key)
+        if known is None:
+            g.literals[key] = p
+            if g.fresh is not None:
+                g.fresh.add(key)
+        elif (g.fresh is None or key in g.fresh) and _rank(p) < _rank(known):
+            g.literals[key] = p
 
 
 def _add_link(g: _Graph, iri: str, p: str, o: str) -> None:
@@ -298,7 +314,7 @@ def _split_lines(g: _Graph, resource_base: str, data: bytes) -> None:
     ``<s> <p> <o> .``, goes to Oxigraph's parser.  IRIs hold no ``>``, ``"`` or space and
     a literal's closing quote is its line's last, which is what makes the split exact;
     the tests compare it with Oxigraph's parser over every line.  Literals are read in
-    the file's order (the first property of a value wins); types, sources and
+    the file's order (a value's property: see :func:`_rank`); types, sources and
     superclasses are sets."""
     tails: dict[bytes, tuple[str | None, str] | None] = {}
 
@@ -353,7 +369,8 @@ def _read(
     parses every line with Oxigraph (the tests compare both).  ``between(g)`` runs after
     each file, before the next is asked for (which may wait for it to be written)."""
     g = _Graph({}, {}, {}, {}, {}, {})
-    for path in files:
+    for i, path in enumerate(files):
+        g.fresh = set() if i else None
         if every_line:
             _parse_into(g, resource_base, {"path": str(path)})
         else:
