@@ -511,6 +511,7 @@ def test_fast_cache_entry_is_reopened_and_answers_like_the_reference(
     from kzgraph.cli import cli
     from kzgraph.project import Project
     from kzgraph.query import open_engine
+    from kzgraph.search import open_index
 
     assert sorted((REPO / "data").glob("*.ttl")), "the bundled data is missing"
     project = Project(REPO / "data", REPO / "ontology", REPO / "queries")
@@ -521,6 +522,24 @@ def test_fast_cache_entry_is_reopened_and_answers_like_the_reference(
     ref = store.build(project, engine="reference")
     assert fast.entry.meta["validation"] == ref.entry.meta["validation"]
     assert fast.entry.inferred_count == ref.entry.inferred_count
+    # the same files, and the store (loaded leniently by the build's child) holds the
+    # triples of the N-Triples files (87 bundled literals are written otherwise: the
+    # store holds its own forms of them, as it does when it reads the files); the same
+    # search index (both paths' files give it, whatever the order of their lines)
+    assert sorted(p.name for p in fast.entry.path.iterdir()) == sorted(
+        [*(p.name for p in ref.entry.path.iterdir()), "store"]
+    )
+    on_disk = ox.Store.read_only(str(fast.entry.path / "store"))
+    from_files = ox.Store()
+    for path in (fast.entry.asserted_path, fast.entry.inferred_path):
+        from_files.extend(ox.parse(path=str(path), format=ox.RdfFormat.N_TRIPLES))
+    assert len(on_disk) == len(from_files) > 9000
+    assert set(on_disk) == set(from_files)
+    del on_disk
+    fast_index, ref_index = open_index(fast.entry.path), open_index(ref.entry.path)
+    for table in ("literal", "resource", "type", "term"):
+        rows = fast_index._all(f"SELECT * FROM {table}")
+        assert rows and rows == ref_index._all(f"SELECT * FROM {table}"), table
     fast_engine = open_engine(fast.entry)
     assert isinstance(fast_engine, StoreEngine)
     ref_engine = open_engine(ref.entry)

@@ -16,6 +16,7 @@ fast path above ``FAST_THRESHOLD`` bytes of Turtle input.
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import itertools
 import os
@@ -506,6 +507,9 @@ def fill_disk_store(target: Path, ntriples: Iterable[Path], *, split_from: int =
     import pyoxigraph as ox
 
     disk = ox.Store(str(target))
+    # lenient: the cache's N-Triples come from Oxigraph's dumps, whose IRIs it need not
+    # check again (at 1M, 13.2-13.5 s of CPU for both files against 14.4-14.9 s)
+    load = functools.partial(disk.bulk_load, format=ox.RdfFormat.N_TRIPLES, lenient=True)
     parts = max(1, min(_cores(), MAX_PARTS))
     blank: list[bytes] = []
     for i, path in enumerate(ntriples):
@@ -517,15 +521,11 @@ def fill_disk_store(target: Path, ntriples: Iterable[Path], *, split_from: int =
         ]
         try:
             if len(ranges) == 1:
-                disk.bulk_load(input=ranges[0], format=ox.RdfFormat.N_TRIPLES)
+                load(input=ranges[0])
                 continue
             with ThreadPoolExecutor(len(ranges)) as pool:
-                loads = [
-                    pool.submit(disk.bulk_load, input=r, format=ox.RdfFormat.N_TRIPLES)
-                    for r in ranges
-                ]
-                for load in loads:
-                    load.result()
+                for loading in [pool.submit(load, input=r) for r in ranges]:
+                    loading.result()
         finally:
             for r in ranges:
                 r.close()
