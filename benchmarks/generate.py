@@ -135,6 +135,9 @@ class _Writer:
         out.mkdir(parents=True, exist_ok=True)
         head = "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in sorted(PREFIXES.items()))
         for name, first_line in FILES.items():
+            if not self.blocks[name]:  # a small graph has no conflicts: no file, which
+                (out / f"{name}.ttl").unlink(missing_ok=True)  # kzgraph would refuse empty
+                continue
             body = "\n".join(self.blocks[name])
             (out / f"{name}.ttl").write_text(f"{first_line}\n{head}\n{body}", encoding="utf-8")
 
