@@ -56,8 +56,6 @@ def median_ms(samples: list[float]) -> float:
 
 def describe_at_scale(data: Path, runs: int) -> None:
     """Fresh ``kzgraph describe`` processes on the graph of ``data`` (see the module doc)."""
-    import pyoxigraph as ox
-
     from kzgraph.resolve import names_path
     from kzgraph.store import find_entry
 
@@ -69,14 +67,16 @@ def describe_at_scale(data: Path, runs: int) -> None:
         subprocess.run([*base, "build"], env=env, check=True, capture_output=True)
         entry = find_entry(project)
         assert entry is not None
-    store = ox.Store.read_only(str(entry.path / "store"))
-    person, label = next(
+    # the entry's engine: its on-disk store after a fast build (large data), else its files
+    (person, label), *_ = (
         (row[0].value, row[1].value)
-        for row in store.query(
+        for row in open_engine(entry)
+        .run(
             "SELECT ?p ?l WHERE { ?p a <https://w3id.org/kzgraph/ontology#Person> ; "
             "<http://www.w3.org/2000/01/rdf-schema#label> ?l FILTER(CONTAINS(?l, ' ')) } "
             "ORDER BY ?p LIMIT 1"
         )
+        .rows
     )
     misspelt = label[:-2] + label[-1]  # one letter less: a fuzzy match
     print(f"{entry.meta['counts']['asserted']} asserted triples; the name: {label!r} <{person}>")
