@@ -171,10 +171,13 @@ def main() -> None:
     if args.query not in catalog:
         sys.exit(f"no saved query {args.query!r}")
     saved = catalog[args.query]
-    saved_text = bind(saved.text, resolve_params(saved, []))
+    # without the saved query's comment lines (its title, description, parameters): the
+    # anchor refuses a request whose headers pass 8 KB, which the whole text in a URL did
+    bound = bind(saved.text, resolve_params(saved, []))
+    saved_text = "".join(line for line in bound.splitlines(True) if not line.startswith("#"))
 
     def q(text: str) -> str:
-        return urllib.parse.quote(text, safe="")
+        return urllib.parse.quote_plus(text, safe="")
 
     resource_path = "/resource/" + RESOURCE.split("/resource/", 1)[1]
     kinds = [
