@@ -68,9 +68,8 @@ def describe_at_scale(data: Path, runs: int) -> None:
         entry = find_entry(project)
         assert entry is not None
     # the entry's engine: its on-disk store after a fast build (large data), else its files
-    (person, label), *_ = (
-        (row[0].value, row[1].value)
-        for row in open_engine(entry)
+    ((person_term, label_term),) = (
+        open_engine(entry)
         .run(
             "SELECT ?p ?l WHERE { ?p a <https://w3id.org/kzgraph/ontology#Person> ; "
             "<http://www.w3.org/2000/01/rdf-schema#label> ?l FILTER(CONTAINS(?l, ' ')) } "
@@ -78,6 +77,7 @@ def describe_at_scale(data: Path, runs: int) -> None:
         )
         .rows
     )
+    person, label = str(person_term.value), str(label_term.value)
     misspelt = label[:-2] + label[-1]  # one letter less: a fuzzy match
     print(f"{entry.meta['counts']['asserted']} asserted triples; the name: {label!r} <{person}>")
 
